@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { DatabaseTooNewError, loadMigrations, migrate } from './migrate.ts';
+import { openDatabase } from './open.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'cs-db-'));
+
+describe('migrations', () => {
+  it('creates the schema on a new database file, in WAL mode, at the latest version', () => {
+    const file = join(tmp(), 'studio.sqlite');
+    const db = openDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'caption_candidates',
+        'caption_runs',
+        'decoding_configs',
+        'files',
+        'images',
+        'jobs',
+        'library_roots',
+        'models',
+        'raters',
+        'rating_sessions',
+        'ratings',
+        'session_items',
+      ]),
+    );
+    db.close();
+    // reopening runs nothing and keeps data
+    const again = new Database(file);
+    again.prepare("INSERT INTO raters (name) VALUES ('ada')").run();
+    again.close();
+    const db2 = openDatabase(file);
+    expect(db2.prepare('SELECT count(*) AS n FROM raters').get()).toEqual({ n: 1 });
+    db2.close();
+  });
+
+  it('refuses a database from a newer version, naming the file, and leaves it untouched', () => {
+    const file = join(tmp(), 'future.sqlite');
+    const raw = new Database(file);
+    raw.pragma('user_version = 999');
+    raw.close();
+    expect(() => openDatabase(file)).toThrow(DatabaseTooNewError);
+    expect(() => openDatabase(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*999`));
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(999);
+    expect(check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({ n: 0 });
+    check.close();
+  });
+
+  it('runs each migration in a transaction: a failing one leaves the previous version intact', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, '001_a.sql'), 'CREATE TABLE a (x INTEGER);');
+    writeFileSync(join(dir, '002_b.sql'), 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);');
+    const db = new Database(join(dir, 'm.sqlite'));
+    expect(() => migrate(db, loadMigrations(dir))).toThrow(/nowhere/);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'b'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('rejects a gap in migration numbers', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, '001_a.sql'), 'SELECT 1;');
+    writeFileSync(join(dir, '003_c.sql'), 'SELECT 1;');
+    expect(() => loadMigrations(dir)).toThrow(/003_c\.sql: expected migration number 2/);
+  });
+
+  it('serves hot queries from indexes', () => {
+    const db = openDatabase(join(tmp(), 'plan.sqlite'));
+    const plan = (sql: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((r) => (r as { detail: string }).detail)
+        .join('\n');
+    expect(
+      plan('SELECT id FROM caption_runs WHERE image_id = 1 AND model_id = 1 AND config_id = 1 AND superseded = 0'),
+    ).toMatch(/USING (COVERING )?INDEX caption_runs_current/);
+    expect(plan("SELECT * FROM files WHERE root_id = 1 AND status = 'error'")).toMatch(/USING INDEX files_root_status/);
+    expect(plan("SELECT id FROM images WHERE hash = 'x'")).toMatch(/USING (COVERING )?INDEX sqlite_autoindex_images/);
+    expect(plan('SELECT * FROM ratings WHERE candidate_id = 3')).toMatch(/USING INDEX ratings_candidate/);
+    db.close();
+  });
+});

@@ -1,0 +1,13 @@
+import type { Statement } from 'better-sqlite3';
+import type { DB } from '../open.ts';
+
+const cache = new WeakMap<DB, Map<string, Statement>>();
+
+/** A prepared statement, compiled once per connection and reused. */
+export function stmt<P extends unknown[] = unknown[], R = unknown>(db: DB, sql: string): Statement<P, R> {
+  let byDb = cache.get(db);
+  if (!byDb) cache.set(db, (byDb = new Map()));
+  let s = byDb.get(sql);
+  if (!s) byDb.set(sql, (s = db.prepare(sql)));
+  return s as Statement<P, R>;
+}

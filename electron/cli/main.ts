@@ -1,0 +1,216 @@
+/**
+ * `caption-studio` command line: the same core the desktop app and the served mode use.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCounts } from '../../db/queries/captions.ts';
+import { stmt } from '../../db/queries/statements.ts';
+import { listRoots } from '../../db/queries/library.ts';
+import { databasePath, type DB, defaultDataDir, openDatabase } from '../../db/open.ts';
+import { DecodingOptions } from '../core/inference/decoding.ts';
+import { CaptionEngine } from '../core/inference/engine.ts';
+import type { Provider } from '../core/inference/providers.ts';
+import { type JobProgress, runCaptionJob } from '../core/jobs/caption-job.ts';
+import { scanFolder } from '../core/library/scan.ts';
+import { progressLine } from './progress.ts';
+
+export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '../../models/default');
+
+const USAGE = `Usage: caption-studio <command> [options]
+
+Commands:
+  caption <folder>     scan the folder and caption every image in it (resumable)
+  status               what the library holds: folders, images, captions, errors
+
+Common options:
+  --data-dir DIR       where the database lives (default: $CAPTION_STUDIO_DATA_DIR or ${defaultDataDir()})
+
+caption options:
+  --model DIR          model bundle (Hugging Face ONNX layout; default: the shipped bundle)
+  --beams N            beam search with N beams (default: the model's generation_config.json)
+  --num-return N       candidates kept per image (<= beams)
+  --max-length N, --min-length N, --length-penalty X, --no-repeat-ngram N, --repetition-penalty X
+  --early-stopping true|false|never
+  --overwrite          caption again images that already have captions for this model and config
+  --skip-existing      (default) leave those alone
+  --batch-size N       images per inference batch (default 16)
+  --threads N          ONNX Runtime intra-op threads (default: all cores)
+  --provider P         cuda | dml | coreml | cpu (default: the best available)
+  --quiet              no progress bar
+`;
+
+class UsageError extends Error {}
+
+function intArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name}: expected a whole number, got '${v}'`);
+  return n;
+}
+
+function floatArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name}: expected a number, got '${v}'`);
+  return n;
+}
+
+function openDb(dataDir: string | undefined): DB {
+  return openDatabase(databasePath(resolve(dataDir ?? defaultDataDir())));
+}
+
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case 'caption':
+        return await captionCommand(rest, out);
+      case 'status':
+        return statusCommand(rest, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.write(USAGE);
+        return command ? 0 : 2;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`caption-studio: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    err.write(`caption-studio: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+async function captionCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      model: { type: 'string' },
+      beams: { type: 'string' },
+      'num-return': { type: 'string' },
+      'max-length': { type: 'string' },
+      'min-length': { type: 'string' },
+      'length-penalty': { type: 'string' },
+      'no-repeat-ngram': { type: 'string' },
+      'repetition-penalty': { type: 'string' },
+      'early-stopping': { type: 'string' },
+      overwrite: { type: 'boolean' },
+      'skip-existing': { type: 'boolean' },
+      'batch-size': { type: 'string' },
+      threads: { type: 'string' },
+      provider: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('caption takes exactly one folder');
+  if (values.overwrite && values['skip-existing']) throw new UsageError('--overwrite and --skip-existing exclude each other');
+  const es = values['early-stopping'];
+  if (es !== undefined && !['true', 'false', 'never'].includes(es)) {
+    throw new UsageError(`--early-stopping: expected true, false or never, got '${es}'`);
+  }
+  const options = DecodingOptions.parse(
+    Object.fromEntries(
+      Object.entries({
+        num_beams: intArg(values.beams, 'beams'),
+        num_return_sequences: intArg(values['num-return'], 'num-return'),
+        max_length: intArg(values['max-length'], 'max-length'),
+        min_length: intArg(values['min-length'], 'min-length'),
+        length_penalty: floatArg(values['length-penalty'], 'length-penalty'),
+        no_repeat_ngram_size: intArg(values['no-repeat-ngram'], 'no-repeat-ngram'),
+        repetition_penalty: floatArg(values['repetition-penalty'], 'repetition-penalty'),
+        early_stopping: es === undefined ? undefined : es === 'never' ? 'never' : es === 'true',
+      }).filter(([, v]) => v !== undefined),
+    ),
+  );
+  const modelDir = resolve(values.model ?? process.env.CAPTION_STUDIO_MODEL ?? DEFAULT_MODEL_DIR);
+  const db = openDb(values['data-dir']);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let engine: CaptionEngine | undefined;
+  try {
+    const scan = await scanFolder(db, positionals[0]);
+    out.write(
+      `Scanned ${scan.root.path}: ${scan.found} images (${scan.added} new, ${scan.changed} changed, ${scan.missing} gone)\n`,
+    );
+    engine = await CaptionEngine.load(modelDir, {
+      provider: values.provider as Provider | undefined,
+      intraOpThreads: intArg(values.threads, 'threads'),
+    });
+    const { provider, providerNotes } = engine.info;
+    out.write(`Model ${engine.info.name} on ${provider}${providerNotes.length ? ` (${providerNotes.join('; ')})` : ''}\n`);
+    const decoding = engine.decoding(options);
+    const tty = 'isTTY' in out && (out as NodeJS.WriteStream).isTTY && !values.quiet;
+    let lastLine = 0;
+    const onProgress = (p: JobProgress) => {
+      if (values.quiet) return;
+      const now = Date.now();
+      if (tty) out.write(`\r${progressLine(p)}`);
+      else if (now - lastLine > 2000 || p.done === p.total) {
+        out.write(`${progressLine(p)}\n`);
+        lastLine = now;
+      }
+    };
+    const s = await runCaptionJob(db, engine, {
+      rootId: scan.root.id,
+      decoding,
+      policy: values.overwrite ? 'overwrite' : 'skip-existing',
+      batchSize: intArg(values['batch-size'], 'batch-size') ?? 16,
+      signal: controller.signal,
+      onProgress,
+    });
+    if (tty) out.write('\n');
+    out.write(
+      `${s.state === 'paused' ? 'Paused' : 'Done'}${s.resumed ? ' (resumed job)' : ''}: ${s.captioned} captioned, ` +
+        `${s.skipped} already captioned, ${s.errors} new errors; ${s.errorList.length} files cannot be read:\n`,
+    );
+    for (const e of s.errorList) out.write(`  ${e.error.startsWith(e.path) ? e.error : `${e.path}: ${e.error}`}\n`);
+    return s.state === 'paused' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine?.dispose();
+    db.close();
+  }
+}
+
+function statusCommand(argv: string[], out: NodeJS.WritableStream): number {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
+  const dir = resolve(values['data-dir'] ?? defaultDataDir());
+  if (!existsSync(join(dir, 'studio.sqlite'))) {
+    out.write(`No library yet at ${dir}. Start with: caption-studio caption <folder>\n`);
+    return 0;
+  }
+  const db = openDb(dir);
+  try {
+    out.write(`Data: ${databasePath(dir)}\n`);
+    for (const r of listRoots(db)) {
+      const counts = stmt<[number], { status: string; n: number }>(
+        db,
+        'SELECT status, count(*) AS n FROM files WHERE root_id = ? GROUP BY status',
+      ).all(r.id);
+      const c = Object.fromEntries(counts.map((x) => [x.status, x.n]));
+      out.write(
+        `Folder ${r.path}: ${c.ok ?? 0} images, ${c.new ?? 0} not yet read, ${c.error ?? 0} errors, ${c.missing ?? 0} missing\n`,
+      );
+    }
+    for (const rc of runCounts(db)) out.write(`Captions: ${rc.runs} images by ${rc.model} with ${rc.config}\n`);
+    const jobs = stmt<[], { id: number; state: string; path: string }>(
+      db,
+      "SELECT j.id, j.state, r.path FROM jobs j JOIN library_roots r ON r.id = j.root_id WHERE j.state IN ('running', 'paused')",
+    ).all();
+    for (const j of jobs) out.write(`Unfinished job ${j.id} on ${j.path} (${j.state}): run caption again to resume\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

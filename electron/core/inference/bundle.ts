@@ -1,0 +1,226 @@
+/**
+ * Model bundles in the Hugging Face ONNX layout for VisionEncoderDecoder models:
+ * `encoder_model.onnx` plus `decoder_model_merged.onnx` (with `use_cache_branch`), or
+ * `decoder_model.onnx` + `decoder_with_past_model.onnx`, or a lone `decoder_model.onnx`; beside
+ * them (or one folder up, for exports that keep the ONNX files in `onnx/`) `config.json`,
+ * `generation_config.json`, `preprocessor_config.json`, `tokenizer.json`. Tensor names come from
+ * the sessions' metadata, never from per-model-family string tables.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import * as ort from 'onnxruntime-node';
+import type { SpecialTokens } from './generate.ts';
+import { PreprocessorConfig } from './preprocess.ts';
+import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './providers.ts';
+
+export class BundleError extends Error {}
+
+export interface DecoderSessions {
+  /** first step (no past); also every step when there is no cache at all */
+  first: ort.InferenceSession;
+  /** later steps, when the bundle has a separate with-past decoder */
+  withPast: ort.InferenceSession | null;
+  /** the first session takes past_key_values.* (merged or past-accepting decoder) */
+  firstTakesPast: boolean;
+  files: string[];
+}
+
+export interface Bundle {
+  dir: string;
+  name: string;
+  hash: string;
+  config: Record<string, unknown>;
+  generation: Record<string, unknown>;
+  preprocessor: PreprocessorConfig;
+  tokenizer: Tokenizer;
+  special: SpecialTokens;
+  encoder: ort.InferenceSession;
+  decoder: DecoderSessions;
+  /** patch grid of the encoder (rows, cols), for heat-maps; null when unknown */
+  grid: { rows: number; cols: number } | null;
+  heads: number;
+  headDim: number;
+  provider: ProviderChoice;
+  dispose(): Promise<void>;
+}
+
+export interface LoadOptions {
+  provider?: Provider;
+  intraOpThreads?: number;
+  interOpThreads?: number;
+}
+
+function readJson(file: string, required: boolean): Record<string, unknown> | null {
+  if (!existsSync(file)) {
+    if (required) throw new BundleError(`${file}: missing (a model bundle needs it)`);
+    return null;
+  }
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8'));
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v;
+  } catch (err) {
+    throw new BundleError(`${file}: invalid JSON (${(err as Error).message})`);
+  }
+}
+
+function findOnnx(dir: string, name: string): string | null {
+  for (const d of [dir, join(dir, 'onnx')]) if (existsSync(join(d, name))) return join(d, name);
+  return null;
+}
+
+async function hashFiles(dir: string, files: string[]): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of [...files].sort()) {
+    h.update(`${relative(dir, f)}\0`);
+    for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
+  }
+  return h.digest('hex');
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && typeof v[0] === 'number') return v[0];
+  return undefined;
+}
+
+function specialTokens(config: Record<string, unknown>, gen: Record<string, unknown>, dir: string): SpecialTokens {
+  const dec = (config.decoder ?? {}) as Record<string, unknown>;
+  const start =
+    num(gen.decoder_start_token_id) ??
+    num(config.decoder_start_token_id) ??
+    num(dec.decoder_start_token_id) ??
+    num(gen.bos_token_id) ??
+    num(dec.bos_token_id);
+  const eos = num(gen.eos_token_id) ?? num(config.eos_token_id) ?? num(dec.eos_token_id);
+  const pad = num(gen.pad_token_id) ?? num(config.pad_token_id) ?? num(dec.pad_token_id) ?? eos;
+  if (start === undefined) throw new BundleError(`${join(dir, 'generation_config.json')}: no decoder_start_token_id`);
+  if (eos === undefined) throw new BundleError(`${join(dir, 'generation_config.json')}: no eos_token_id`);
+  return { start, eos, pad: pad ?? eos };
+}
+
+async function createSession(file: string, providers: string[], opts: LoadOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(file, {
+      executionProviders: providers,
+      intraOpNumThreads: opts.intraOpThreads ?? 0,
+      interOpNumThreads: opts.interOpThreads ?? 1,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    throw new BundleError(`${file}: cannot load ONNX model (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+const takesPast = (s: ort.InferenceSession) => s.inputNames.some((n) => n.startsWith('past_key_values.'));
+
+function tensorMeta(s: ort.InferenceSession, name: string, kind: 'input' | 'output') {
+  const list = kind === 'input' ? s.inputMetadata : s.outputMetadata;
+  const m = list.find((x) => x.name === name);
+  return m?.isTensor ? m : null;
+}
+
+function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: string): void {
+  const px = tensorMeta(b.encoder, 'pixel_values', 'input');
+  if (!px) throw new BundleError(`${encFile}: no 'pixel_values' input (inputs: ${b.encoder.inputNames.join(', ')})`);
+  const { height, width } = b.preprocessor.size;
+  const [, , h, w] = px.shape;
+  if ((typeof h === 'number' && h !== height) || (typeof w === 'number' && w !== width)) {
+    throw new BundleError(
+      `${encFile}: expects ${h}x${w} images but preprocessor_config.json resizes to ${height}x${width}`,
+    );
+  }
+  const encOut = b.encoder.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : b.encoder.outputNames[0];
+  const e1 = tensorMeta(b.encoder, encOut, 'output')?.shape.at(-1);
+  const e2 = tensorMeta(b.decoder.first, 'encoder_hidden_states', 'input')?.shape.at(-1);
+  if (!b.decoder.first.inputNames.includes('encoder_hidden_states')) {
+    throw new BundleError(`${decFile}: no 'encoder_hidden_states' input`);
+  }
+  if (typeof e1 === 'number' && typeof e2 === 'number' && e1 !== e2) {
+    throw new BundleError(`${decFile}: takes encoder states of width ${e2} but ${basename(encFile)} gives ${e1}`);
+  }
+  const vocab = tensorMeta(b.decoder.first, 'logits', 'output')?.shape.at(-1);
+  const tokVocab = (b.tokenizer as unknown as { model: { vocab: unknown[] } }).model?.vocab?.length;
+  if (typeof vocab === 'number' && tokVocab && tokVocab > vocab) {
+    throw new BundleError(`${decFile}: logits over ${vocab} tokens but tokenizer.json has ${tokVocab}`);
+  }
+}
+
+export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promise<Bundle> {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir)) throw new BundleError(`${dir}: model bundle folder not found`);
+  const config = readJson(join(dir, 'config.json'), true)!;
+  const generation = readJson(join(dir, 'generation_config.json'), false) ?? {};
+  const preJson = readJson(join(dir, 'preprocessor_config.json'), true)!;
+  const parsedPre = PreprocessorConfig.safeParse(preJson);
+  if (!parsedPre.success) {
+    const issue = parsedPre.error.issues[0];
+    throw new BundleError(`${join(dir, 'preprocessor_config.json')}: field '${issue.path.join('.')}': ${issue.message}`);
+  }
+  const tokJson = readJson(join(dir, 'tokenizer.json'), true)!;
+  const tokConfig = readJson(join(dir, 'tokenizer_config.json'), false) ?? {};
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(tokJson, tokConfig);
+  } catch (err) {
+    throw new BundleError(`${join(dir, 'tokenizer.json')}: cannot load tokenizer (${(err as Error).message})`);
+  }
+
+  const encFile = findOnnx(dir, 'encoder_model.onnx');
+  if (!encFile) throw new BundleError(`${join(dir, 'encoder_model.onnx')}: missing (also looked in onnx/)`);
+  const merged = findOnnx(dir, 'decoder_model_merged.onnx');
+  const plain = findOnnx(dir, 'decoder_model.onnx');
+  const withPastFile = merged ? null : findOnnx(dir, 'decoder_with_past_model.onnx');
+  const firstFile = merged ?? plain;
+  if (!firstFile) {
+    throw new BundleError(`${join(dir, 'decoder_model.onnx')}: missing (nor decoder_model_merged.onnx, also looked in onnx/)`);
+  }
+
+  const { value: encoder, choice } = await withProvider(candidateProviders(process.platform, opts.provider), (p) =>
+    createSession(encFile, p, opts),
+  );
+  const providers = choice.provider === 'cpu' ? ['cpu'] : [choice.provider, 'cpu'];
+  const first = await createSession(firstFile, providers, opts);
+  const withPast = withPastFile ? await createSession(withPastFile, providers, opts) : null;
+  const files = [encFile, firstFile, ...(withPastFile ? [withPastFile] : [])];
+  const enc = (config.encoder ?? {}) as Record<string, unknown>;
+  const dec = (config.decoder ?? {}) as Record<string, unknown>;
+  const imageSize = num(enc.image_size);
+  const patch = num(enc.patch_size);
+  const hidden = num(dec.n_embd) ?? num(dec.hidden_size) ?? num(dec.d_model);
+  const heads = num(dec.n_head) ?? num(dec.num_attention_heads) ?? num(dec.decoder_attention_heads);
+  const bundle: Omit<Bundle, 'dispose'> = {
+    dir,
+    name: basename(dir),
+    hash: await hashFiles(dir, [
+      ...files,
+      ...['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json']
+        .map((f) => join(dir, f))
+        .filter(existsSync),
+    ]),
+    config,
+    generation,
+    preprocessor: parsedPre.data,
+    tokenizer,
+    special: specialTokens(config, generation, dir),
+    encoder,
+    decoder: { first, withPast, firstTakesPast: takesPast(first), files },
+    grid: imageSize && patch ? { rows: Math.floor(imageSize / patch), cols: Math.floor(imageSize / patch) } : null,
+    heads: heads ?? 0,
+    headDim: hidden && heads ? hidden / heads : 0,
+    provider: choice,
+  };
+  checkShapes(bundle, encFile, firstFile);
+  if ((bundle.decoder.firstTakesPast || withPast) && !(bundle.heads && bundle.headDim)) {
+    throw new BundleError(`${join(dir, 'config.json')}: decoder n_head/n_embd missing; needed for the KV cache`);
+  }
+  return {
+    ...bundle,
+    async dispose() {
+      await Promise.all([encoder.release(), first.release(), withPast?.release()]);
+    },
+  };
+}

@@ -1,0 +1,287 @@
+"""Procedural captioned scenes: the studio's training data and test fixtures.
+
+No photo caption data set or pretrained weights can be fetched where this project is built, so the
+default model learns from scenes we render ourselves. Each scene holds one or two groups of
+objects; a group is 1-3 glyphs of one kind, colour and size, and two groups stand in a spatial
+relation ("two red stars above a small blue square"). Glyphs come from Debian's Symbola font
+(fonts-symbola): dozens of kinds of object. Backgrounds are tinted gradients, stripes or blotches,
+with pixel noise, and objects may partly occlude each other.
+
+Every scene is a pure function of its seed, so a split is just a range of seeds:
+train, val and test never share one (see SPLIT_SEED_BASE).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageFont, ImageOps
+
+IMAGE_SIZE = 96
+FONT_PATH = "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"
+
+# (singular, plural, glyph): every glyph renders in Symbola as a filled silhouette.
+KINDS = [
+    ("circle", "circles", "\u25cf"), ("square", "squares", "\u25a0"), ("triangle", "triangles", "\u25b2"),
+    ("star", "stars", "\u2605"), ("heart", "hearts", "\u2665"), ("diamond", "diamonds", "\u25c6"),
+    ("cross", "crosses", "\u271a"), ("moon", "moons", "\u263e"), ("sun", "suns", "\u2600"),
+    ("cloud", "clouds", "\u2601"), ("umbrella", "umbrellas", "\u2602"), ("snowflake", "snowflakes", "\u2744"),
+    ("flower", "flowers", "\u273f"), ("note", "notes", "\u266a"), ("plane", "planes", "\u2708"),
+    ("anchor", "anchors", "\u2693"), ("scissors", "scissors", "\u2702"), ("pencil", "pencils", "\u270e"),
+    ("phone", "phones", "\u260e"), ("cup", "cups", "\u2615"), ("bolt", "bolts", "\u26a1"),
+    ("flag", "flags", "\u2691"), ("spade", "spades", "\u2660"), ("club", "clubs", "\u2663"),
+    ("horse", "horses", "\u265e"), ("crown", "crowns", "\u265b"), ("hourglass", "hourglasses", "\u231b"),
+    ("skull", "skulls", "\u2620"), ("bell", "bells", "\U0001f514"), ("fish", "fish", "\U0001f41f"),
+    ("cat", "cats", "\U0001f408"), ("dog", "dogs", "\U0001f415"), ("bird", "birds", "\U0001f426"),
+    ("turtle", "turtles", "\U0001f422"), ("snail", "snails", "\U0001f40c"), ("tree", "trees", "\U0001f332"),
+    ("house", "houses", "\U0001f3e0"), ("car", "cars", "\U0001f697"), ("boat", "boats", "\u26f5"),
+    ("key", "keys", "\U0001f511"), ("apple", "apples", "\U0001f34e"), ("hand", "hands", "\u270b"),
+]
+COLOURS = {
+    "red": (214, 32, 36), "green": (30, 150, 50), "blue": (30, 70, 210), "yellow": (240, 210, 20),
+    "purple": (128, 40, 170), "orange": (245, 130, 20), "black": (15, 15, 15), "white": (250, 250, 250),
+}
+SIZES = {"small": (13, 17), "large": (24, 30)}  # glyph box side in pixels
+COUNT_WORDS = {1: "a", 2: "two", 3: "three"}
+RELATIONS = {"above": "below", "to the left of": "to the right of"}
+SPLIT_SEED_BASE = {"train": 0, "val": 10_000_000, "test": 20_000_000}
+MAX_OVERLAP = 0.2  # fraction of a box another may cover: some occlusion, never hidden
+
+
+@dataclass
+class Obj:
+    kind: str
+    colour: str
+    size: str
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 of the rendered glyph (exclusive end)
+
+
+@dataclass
+class Group:
+    kind: str
+    colour: str
+    size: str
+    count: int
+
+    def phrase(self, one: bool = False) -> str:
+        singular, plural, _ = KIND_BY_NAME[self.kind]
+        count = "one" if one and self.count == 1 else COUNT_WORDS[self.count]
+        return f"{count} {self.size} {self.colour} {singular if self.count == 1 else plural}"
+
+
+KIND_BY_NAME = {k[0]: k for k in KINDS}
+
+
+@dataclass
+class Scene:
+    seed: int
+    groups: list[Group]
+    relation: str | None  # groups[0] <relation> groups[1]
+    objects: list[Obj]
+
+    def references(self) -> list[str]:
+        """Five reference captions in varied phrasing; the first is the canonical one."""
+        a = self.groups[0]
+        be = "is" if a.count == 1 else "are"
+        if self.relation is None:
+            tail = "one" if a.count == 1 else None
+            return [
+                a.phrase(),
+                f"there {be} {a.phrase()}",
+                f"a picture of {a.phrase()}",
+                f"an image of {a.phrase()}",
+                a.phrase(one=True) if tail else f"{a.phrase()} in the image",
+            ]
+        b = self.groups[1]
+        rel, inv = self.relation, RELATIONS[self.relation]
+        return [
+            f"{a.phrase()} {rel} {b.phrase()}",
+            f"there {be} {a.phrase()} {rel} {b.phrase()}",
+            f"{b.phrase()} {inv} {a.phrase()}",
+            f"a picture of {a.phrase()} {rel} {b.phrase()}",
+            f"{a.phrase()} {be} {rel} {b.phrase()}",
+        ]
+
+
+_glyph_cache: dict[str, Image.Image] = {}
+
+
+def _glyph_mask(glyph: str, side: int) -> Image.Image:
+    """The glyph as an 8-bit mask fitted into a side x side box, aspect kept.
+
+    Rendered once at 64 px and thickened (MaxFilter): Symbola draws animals and tools as thin
+    outlines that would vanish below a pixel at the small size otherwise.
+    """
+    base = _glyph_cache.get(glyph)
+    if base is None:
+        font = ImageFont.truetype(FONT_PATH, 64)
+        mask = font.getmask(glyph)
+        m = Image.frombytes("L", mask.size, bytes(mask))
+        m = ImageOps.expand(m.crop(m.getbbox()), border=3, fill=0).filter(ImageFilter.MaxFilter(5))
+        base = _glyph_cache[glyph] = m.crop(m.getbbox())
+    w, h = base.size
+    scale = side / max(w, h)
+    return base.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR)
+
+
+def _background(rng: random.Random) -> np.ndarray:
+    """A desaturated mid-grey texture: flat, gradient, stripes or blotches."""
+    s = IMAGE_SIZE
+    base = np.array([rng.uniform(90, 200)] * 3) + np.array([rng.uniform(-20, 20) for _ in range(3)])
+    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / s
+    style = rng.choice(["flat", "gradient", "stripes", "blotches"])
+    if style == "flat":
+        field = np.zeros((s, s), np.float32)
+    elif style == "gradient":
+        angle = rng.uniform(0, 2 * np.pi)
+        field = (np.cos(angle) * xx + np.sin(angle) * yy) * rng.uniform(20, 50)
+    elif style == "stripes":
+        angle, period = rng.uniform(0, np.pi), rng.uniform(6, 16)
+        field = np.sign(np.sin((np.cos(angle) * xx + np.sin(angle) * yy) * s * 2 * np.pi / period)) * 12
+    else:
+        field = np.zeros((s, s), np.float32)
+        for _ in range(rng.randint(3, 6)):
+            cx, cy, r = rng.random(), rng.random(), rng.uniform(0.1, 0.3)
+            field += np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)) * rng.uniform(-30, 30)
+    return np.clip(base[None, None, :] + field[:, :, None], 0, 255)
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Fraction of the smaller box covered by the other."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller
+
+
+def _place(rng: random.Random, group: Group, region: tuple[int, int, int, int], placed: list[Obj]) -> list[Obj]:
+    """Rejection-sample glyph boxes for one group inside region (x0, y0, x1, y1)."""
+    _, _, glyph = KIND_BY_NAME[group.kind]
+    lo, hi = SIZES[group.size]
+    out: list[Obj] = []
+    for _ in range(group.count):
+        for _attempt in range(60):
+            mask = _glyph_mask(glyph, rng.randint(lo, hi))
+            w, h = mask.size
+            if region[2] - region[0] < w or region[3] - region[1] < h:
+                continue
+            x = rng.randint(region[0], region[2] - w)
+            y = rng.randint(region[1], region[3] - h)
+            box = (x, y, x + w, y + h)
+            if all(_overlap(box, o.bbox) <= MAX_OVERLAP for o in placed + out):
+                out.append(Obj(group.kind, group.colour, group.size, box))
+                out[-1].mask = mask  # type: ignore[attr-defined]  # render-time only, not serialised
+                break
+        else:
+            raise _NoRoom
+    return out
+
+
+class _NoRoom(Exception):
+    pass
+
+
+def _layout(rng: random.Random) -> tuple[list[Group], str | None, list[Obj]]:
+    s = IMAGE_SIZE
+    n_groups = 1 if rng.random() < 0.4 else 2
+    groups: list[Group] = []
+    while len(groups) < n_groups:
+        g = Group(rng.choice(KINDS)[0], rng.choice(list(COLOURS)), rng.choice(list(SIZES)), rng.randint(1, 3))
+        if all((g.kind, g.colour) != (o.kind, o.colour) for o in groups):
+            groups.append(g)
+    relation = None
+    if n_groups == 1:
+        regions = [(0, 0, s, s)]
+    else:
+        relation = rng.choice(list(RELATIONS))
+        gap = rng.randint(0, 6)  # keeps the relation readable at the region border
+        half = s // 2
+        if relation == "above":
+            regions = [(0, 0, s, half - gap // 2), (0, half + gap // 2, s, s)]
+        else:
+            regions = [(0, 0, half - gap // 2, s), (half + gap // 2, 0, s, s)]
+    objects: list[Obj] = []
+    for g, region in zip(groups, regions):
+        objects += _place(rng, g, region, objects)
+
+    return groups, relation, objects
+
+
+def make_scene(seed: int) -> tuple[Scene, Image.Image]:
+    rng = random.Random(seed)
+    s = IMAGE_SIZE
+    for _ in range(50):  # a crowded draw may not fit its region: draw again (still seed-determined)
+        try:
+            groups, relation, objects = _layout(rng)
+            break
+        except _NoRoom:
+            continue
+    else:
+        raise RuntimeError(f"scene {seed}: no layout fits")
+    canvas = _background(rng)
+    rng.shuffle(objects)  # paint order decides who occludes whom
+    for o in objects:
+        colour = np.array(COLOURS[o.colour], np.float32) + np.array([rng.uniform(-15, 15) for _ in range(3)])
+        alpha = np.zeros((s, s), np.float32)
+        m = np.asarray(o.mask, np.float32) / 255.0  # type: ignore[attr-defined]
+        x0, y0, x1, y1 = o.bbox
+        alpha[y0:y1, x0:x1] = m
+        canvas = canvas * (1 - alpha[:, :, None]) + colour[None, None, :] * alpha[:, :, None]
+    noise = rng.uniform(0, 10)
+    nrng = np.random.default_rng(seed)
+    canvas = canvas + nrng.normal(0, noise, canvas.shape)
+    image = Image.fromarray(np.clip(canvas, 0, 255).round().astype(np.uint8), "RGB")
+    for o in objects:
+        del o.mask  # type: ignore[attr-defined]
+    return Scene(seed, groups, relation, objects), image
+
+
+def split_seed(split: str, index: int) -> int:
+    return SPLIT_SEED_BASE[split] + index
+
+
+def write_split(out_dir: str | os.PathLike, split: str, count: int) -> Path:
+    """Render `count` scenes of a split as PNGs plus a COCO captions JSON; returns the JSON path.
+
+    Image records carry our extension `scene` (groups, relation, object boxes) so evaluation can
+    check attention against the generator's ground truth.
+    """
+    out = Path(out_dir)
+    (out / split).mkdir(parents=True, exist_ok=True)
+    images, annotations = [], []
+    for i in range(count):
+        seed = split_seed(split, i)
+        scene, image = make_scene(seed)
+        name = f"{split}/{seed:08d}.png"
+        image.save(out / name)
+        images.append({
+            "id": seed, "file_name": name, "width": IMAGE_SIZE, "height": IMAGE_SIZE,
+            "scene": {"groups": [asdict(g) for g in scene.groups], "relation": scene.relation,
+                      "objects": [asdict(o) for o in scene.objects]},
+        })
+        for caption in scene.references():
+            annotations.append({"id": len(annotations) + 1, "image_id": seed, "caption": caption})
+    path = out / f"captions_{split}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"info": {"description": f"Caption Studio scenes, {split} split"},
+                               "images": images, "annotations": annotations}))
+    tmp.replace(path)
+    return path
+
+
+if __name__ == "__main__":
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out_dir")
+    p.add_argument("--split", choices=list(SPLIT_SEED_BASE), required=True)
+    p.add_argument("--count", type=int, required=True)
+    args = p.parse_args()
+    print(write_split(args.out_dir, args.split, args.count))
