@@ -1,13 +1,14 @@
 /**
  * `caption-studio` command line: the same core the desktop app and the served mode use.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCounts } from '../../db/queries/captions.ts';
 import { stmt } from '../../db/queries/statements.ts';
 import { listRoots } from '../../db/queries/library.ts';
 import { databasePath, type DB, defaultDataDir, openDatabase } from '../../db/open.ts';
+import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { DecodingOptions } from '../core/inference/decoding.ts';
 import { CaptionEngine } from '../core/inference/engine.ts';
 import type { Provider } from '../core/inference/providers.ts';
@@ -22,6 +23,7 @@ const USAGE = `Usage: caption-studio <command> [options]
 Commands:
   caption <folder>     scan the folder and caption every image in it (resumable)
   status               what the library holds: folders, images, captions, errors
+  metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
 Common options:
   --data-dir DIR       where the database lives (default: $CAPTION_STUDIO_DATA_DIR or ${defaultDataDir()})
@@ -38,6 +40,10 @@ caption options:
   --threads N          ONNX Runtime intra-op threads (default: all cores)
   --provider P         cuda | dml | coreml | cpu (default: the best available)
   --quiet              no progress bar
+
+metrics options:
+  --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)
+  --per-image          also print each item's scores
 `;
 
 class UsageError extends Error {}
@@ -68,6 +74,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await captionCommand(rest, out);
       case 'status':
         return statusCommand(rest, out);
+      case 'metrics':
+        return metricsCommand(rest, out, err);
       case undefined:
       case 'help':
       case '--help':
@@ -213,4 +221,46 @@ function statusCommand(argv: string[], out: NodeJS.WritableStream): number {
   } finally {
     db.close();
   }
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+function metricsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { df: { type: 'string' }, 'per-image': { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('metrics takes exactly one JSON file');
+  const file = positionals[0];
+  const data = readJsonFile(file) as { items?: unknown };
+  if (!Array.isArray(data?.items)) throw new Error(`${file}: field 'items' must be an array`);
+  const items = data.items.map((it: unknown, i: number) => {
+    const o = it as { references?: unknown; hypothesis?: unknown };
+    if (!Array.isArray(o?.references) || !o.references.every((r) => typeof r === 'string')) {
+      throw new Error(`${file}: items[${i}].references must be an array of strings`);
+    }
+    if (typeof o.hypothesis !== 'string') throw new Error(`${file}: items[${i}].hypothesis must be a string`);
+    return { references: o.references as string[], hypothesis: o.hypothesis };
+  });
+  const df = values.df ? parseDocumentFrequencies(readJsonFile(values.df), values.df) : undefined;
+  const { corpus, perImage } = scoreCaptions(items, {
+    documentFrequencies: df,
+    warn: (m) => err.write(`warning: ${m}\n`),
+  });
+  const result = { bleu: corpus.bleu, cider_d: corpus.cider_d, rouge_l: corpus.rouge_l };
+  out.write(`${JSON.stringify(values['per-image'] ? { ...result, per_image: perImage } : result)}\n`);
+  return 0;
 }
