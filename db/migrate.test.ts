@@ -50,10 +50,14 @@ describe('migrations', () => {
     raw.pragma('user_version = 999');
     raw.close();
     expect(() => openDatabase(file)).toThrow(DatabaseTooNewError);
-    expect(() => openDatabase(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*999`));
+    expect(() => openDatabase(file)).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*999`),
+    );
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(999);
-    expect(check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({ n: 0 });
+    expect(check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()).toEqual({
+      n: 0,
+    });
     check.close();
   });
 
@@ -84,10 +88,16 @@ describe('migrations', () => {
         .map((r) => (r as { detail: string }).detail)
         .join('\n');
     expect(
-      plan('SELECT id FROM caption_runs WHERE image_id = 1 AND model_id = 1 AND config_id = 1 AND superseded = 0'),
+      plan(
+        'SELECT id FROM caption_runs WHERE image_id = 1 AND model_id = 1 AND config_id = 1 AND superseded = 0',
+      ),
     ).toMatch(/USING (COVERING )?INDEX caption_runs_current/);
-    expect(plan("SELECT * FROM files WHERE root_id = 1 AND status = 'error'")).toMatch(/USING INDEX files_root_status/);
-    expect(plan("SELECT id FROM images WHERE hash = 'x'")).toMatch(/USING (COVERING )?INDEX sqlite_autoindex_images/);
+    expect(plan("SELECT * FROM files WHERE root_id = 1 AND status = 'error'")).toMatch(
+      /USING INDEX files_root_status/,
+    );
+    expect(plan("SELECT id FROM images WHERE hash = 'x'")).toMatch(
+      /USING (COVERING )?INDEX sqlite_autoindex_images/,
+    );
     expect(plan('SELECT * FROM ratings WHERE candidate_id = 3')).toMatch(/USING INDEX ratings_candidate/);
     db.close();
   });

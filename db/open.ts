@@ -9,7 +9,8 @@ export type DB = Database.Database;
 /** Where Caption Studio keeps its database and caches: flag > env > the platform's user data dir. */
 export function defaultDataDir(env = process.env, platform = process.platform): string {
   if (env.CAPTION_STUDIO_DATA_DIR) return env.CAPTION_STUDIO_DATA_DIR;
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Caption Studio');
+  if (platform === 'win32')
+    return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Caption Studio');
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Caption Studio');
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'caption-studio');
 }
@@ -17,7 +18,10 @@ export function defaultDataDir(env = process.env, platform = process.platform): 
 /** Opens (creating if needed) and migrates the studio database: WAL from the first open. */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): DB {
   if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  const db = new Database(file, {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.readonly ?? false,
+  });
   try {
     db.pragma('busy_timeout = 5000');
     if (!options.readonly) {

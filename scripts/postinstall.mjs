@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 
 if (process.platform === 'linux') {
   const r = spawnSync('bash', ['scripts/setup-system.sh'], { stdio: 'inherit' });
-  if (r.status !== 0) console.warn('caption-studio: scripts/setup-system.sh failed; the tests need its packages');
+  if (r.status !== 0)
+    console.warn('caption-studio: scripts/setup-system.sh failed; the tests need its packages');
 } else {
   console.log('caption-studio: system packages for the tests: see scripts/setup-system.sh');
 }

@@ -3,12 +3,18 @@ import type { DB } from '../open.ts';
 import { stmt } from './statements.ts';
 
 export function upsertModel(db: DB, m: { hash: string; path: string; name: string }): number {
-  stmt(db, 'INSERT INTO models (hash, path, name) VALUES (@hash, @path, @name) ON CONFLICT(hash) DO UPDATE SET path = excluded.path').run(m);
+  stmt(
+    db,
+    'INSERT INTO models (hash, path, name) VALUES (@hash, @path, @name) ON CONFLICT(hash) DO UPDATE SET path = excluded.path',
+  ).run(m);
   return stmt<[string], { id: number }>(db, 'SELECT id FROM models WHERE hash = ?').get(m.hash)!.id;
 }
 
 export function upsertDecodingConfig(db: DB, json: string, hash: string): number {
-  stmt(db, 'INSERT INTO decoding_configs (hash, json) VALUES (?, ?) ON CONFLICT(hash) DO NOTHING').run(hash, json);
+  stmt(db, 'INSERT INTO decoding_configs (hash, json) VALUES (?, ?) ON CONFLICT(hash) DO NOTHING').run(
+    hash,
+    json,
+  );
   return stmt<[string], { id: number }>(db, 'SELECT id FROM decoding_configs WHERE hash = ?').get(hash)!.id;
 }
 
@@ -43,11 +49,10 @@ export function insertRun(
   k: RunKey & { jobId: number | null; provider: string; durationMs: number },
   candidates: NewCandidate[],
 ): number {
-  stmt(db, 'UPDATE caption_runs SET superseded = 1 WHERE image_id = ? AND model_id = ? AND config_id = ? AND superseded = 0').run(
-    k.imageId,
-    k.modelId,
-    k.configId,
-  );
+  stmt(
+    db,
+    'UPDATE caption_runs SET superseded = 1 WHERE image_id = ? AND model_id = ? AND config_id = ? AND superseded = 0',
+  ).run(k.imageId, k.modelId, k.configId);
   const runId = Number(
     stmt(
       db,
@@ -73,7 +78,9 @@ export function insertCandidate(db: DB, runId: number, c: NewCandidate): number 
       c.tokenLogprobs ? JSON.stringify(c.tokenLogprobs) : null,
       c.logprobSum ?? null,
       c.score ?? null,
-      c.attention ? Buffer.from(c.attention.data.buffer, c.attention.data.byteOffset, c.attention.data.byteLength) : null,
+      c.attention
+        ? Buffer.from(c.attention.data.buffer, c.attention.data.byteOffset, c.attention.data.byteLength)
+        : null,
       c.attention ? JSON.stringify(c.attention.shape) : null,
       c.editedFrom ?? null,
     ).lastInsertRowid,

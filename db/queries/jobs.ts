@@ -14,7 +14,13 @@ export interface JobRow {
 }
 
 /** The unfinished job for this work (to resume it), or a new one. */
-export function openCaptionJob(db: DB, rootId: number, modelId: number, configId: number, policy: JobRow['policy']): { job: JobRow; resumed: boolean } {
+export function openCaptionJob(
+  db: DB,
+  rootId: number,
+  modelId: number,
+  configId: number,
+  policy: JobRow['policy'],
+): { job: JobRow; resumed: boolean } {
   return db.transaction(() => {
     const open = stmt<[number, number, number, string], JobRow>(
       db,
@@ -26,17 +32,18 @@ export function openCaptionJob(db: DB, rootId: number, modelId: number, configId
       return { job: { ...open, state: 'running' as const }, resumed: true };
     }
     const id = Number(
-      stmt(db, "INSERT INTO jobs (kind, root_id, model_id, config_id, policy, state) VALUES ('caption', ?, ?, ?, ?, 'running')").run(
-        rootId,
-        modelId,
-        configId,
-        policy,
-      ).lastInsertRowid,
+      stmt(
+        db,
+        "INSERT INTO jobs (kind, root_id, model_id, config_id, policy, state) VALUES ('caption', ?, ?, ?, ?, 'running')",
+      ).run(rootId, modelId, configId, policy).lastInsertRowid,
     );
     return { job: stmt<[number], JobRow>(db, 'SELECT * FROM jobs WHERE id = ?').get(id)!, resumed: false };
   })();
 }
 
 export function setJobState(db: DB, id: number, state: JobState): void {
-  stmt(db, "UPDATE jobs SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(state, id);
+  stmt(db, "UPDATE jobs SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(
+    state,
+    id,
+  );
 }

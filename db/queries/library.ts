@@ -39,7 +39,9 @@ export function removeRoot(db: DB, id: number): void {
 }
 
 export function markScanned(db: DB, rootId: number): void {
-  stmt(db, "UPDATE library_roots SET scanned_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(rootId);
+  stmt(db, "UPDATE library_roots SET scanned_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(
+    rootId,
+  );
 }
 
 export function filesOfRoot(db: DB, rootId: number): FileRow[] {
@@ -47,15 +49,25 @@ export function filesOfRoot(db: DB, rootId: number): FileRow[] {
 }
 
 /** Known size/mtime of every file under a root, for incremental rescans. */
-export function fileStamps(db: DB, rootId: number): Map<string, { id: number; size: number; mtime_ms: number; status: FileStatus }> {
-  const rows = stmt<[number], { id: number; path: string; size: number; mtime_ms: number; status: FileStatus }>(
-    db,
-    'SELECT id, path, size, mtime_ms, status FROM files WHERE root_id = ?',
-  ).all(rootId);
+export function fileStamps(
+  db: DB,
+  rootId: number,
+): Map<string, { id: number; size: number; mtime_ms: number; status: FileStatus }> {
+  const rows = stmt<
+    [number],
+    { id: number; path: string; size: number; mtime_ms: number; status: FileStatus }
+  >(db, 'SELECT id, path, size, mtime_ms, status FROM files WHERE root_id = ?').all(rootId);
   return new Map(rows.map((r) => [r.path, r]));
 }
 
-export function insertFile(db: DB, rootId: number, path: string, size: number, mtimeMs: number, seenAt: string): void {
+export function insertFile(
+  db: DB,
+  rootId: number,
+  path: string,
+  size: number,
+  mtimeMs: number,
+  seenAt: string,
+): void {
   stmt(
     db,
     `INSERT INTO files (root_id, path, size, mtime_ms, status, seen_at) VALUES (?, ?, ?, ?, 'new', ?)
@@ -75,10 +87,10 @@ export function touchFile(db: DB, id: number, seenAt: string): void {
 
 /** Files of a root not seen by the scan that started at `scanStartedAt` are marked missing. */
 export function markMissing(db: DB, rootId: number, scanStartedAt: string): number {
-  return stmt(db, "UPDATE files SET status = 'missing' WHERE root_id = ? AND seen_at < ? AND status != 'missing'").run(
-    rootId,
-    scanStartedAt,
-  ).changes;
+  return stmt(
+    db,
+    "UPDATE files SET status = 'missing' WHERE root_id = ? AND seen_at < ? AND status != 'missing'",
+  ).run(rootId, scanStartedAt).changes;
 }
 
 export function setFileError(db: DB, fileId: number, message: string): void {
@@ -108,5 +120,8 @@ export function setFileImage(db: DB, fileId: number, info: ImageInfo): number {
 export function errorFiles(db: DB, rootId?: number): FileRow[] {
   return rootId === undefined
     ? stmt<[], FileRow>(db, "SELECT * FROM files WHERE status = 'error' ORDER BY path").all()
-    : stmt<[number], FileRow>(db, "SELECT * FROM files WHERE status = 'error' AND root_id = ? ORDER BY path").all(rootId);
+    : stmt<[number], FileRow>(
+        db,
+        "SELECT * FROM files WHERE status = 'error' AND root_id = ? ORDER BY path",
+      ).all(rootId);
 }

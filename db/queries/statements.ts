@@ -6,8 +6,14 @@ const cache = new WeakMap<DB, Map<string, Statement>>();
 /** A prepared statement, compiled once per connection and reused. */
 export function stmt<P extends unknown[] = unknown[], R = unknown>(db: DB, sql: string): Statement<P, R> {
   let byDb = cache.get(db);
-  if (!byDb) cache.set(db, (byDb = new Map()));
+  if (!byDb) {
+    byDb = new Map();
+    cache.set(db, byDb);
+  }
   let s = byDb.get(sql);
-  if (!s) byDb.set(sql, (s = db.prepare(sql)));
+  if (!s) {
+    s = db.prepare(sql);
+    byDb.set(sql, s);
+  }
   return s as Statement<P, R>;
 }

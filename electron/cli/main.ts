@@ -4,10 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type DB, databasePath, defaultDataDir, openDatabase } from '../../db/open.ts';
 import { runCounts } from '../../db/queries/captions.ts';
-import { stmt } from '../../db/queries/statements.ts';
 import { listRoots } from '../../db/queries/library.ts';
-import { databasePath, type DB, defaultDataDir, openDatabase } from '../../db/open.ts';
+import { stmt } from '../../db/queries/statements.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { DecodingOptions } from '../core/inference/decoding.ts';
 import { CaptionEngine } from '../core/inference/engine.ts';
@@ -119,7 +119,8 @@ async function captionCommand(argv: string[], out: NodeJS.WritableStream): Promi
     },
   });
   if (positionals.length !== 1) throw new UsageError('caption takes exactly one folder');
-  if (values.overwrite && values['skip-existing']) throw new UsageError('--overwrite and --skip-existing exclude each other');
+  if (values.overwrite && values['skip-existing'])
+    throw new UsageError('--overwrite and --skip-existing exclude each other');
   const es = values['early-stopping'];
   if (es !== undefined && !['true', 'false', 'never'].includes(es)) {
     throw new UsageError(`--early-stopping: expected true, false or never, got '${es}'`);
@@ -155,7 +156,9 @@ async function captionCommand(argv: string[], out: NodeJS.WritableStream): Promi
       intraOpThreads: intArg(values.threads, 'threads'),
     });
     const { provider, providerNotes } = engine.info;
-    out.write(`Model ${engine.info.name} on ${provider}${providerNotes.length ? ` (${providerNotes.join('; ')})` : ''}\n`);
+    out.write(
+      `Model ${engine.info.name} on ${provider}${providerNotes.length ? ` (${providerNotes.join('; ')})` : ''}\n`,
+    );
     const decoding = engine.decoding(options);
     const tty = 'isTTY' in out && (out as NodeJS.WriteStream).isTTY && !values.quiet;
     let lastLine = 0;
@@ -181,7 +184,8 @@ async function captionCommand(argv: string[], out: NodeJS.WritableStream): Promi
       `${s.state === 'paused' ? 'Paused' : 'Done'}${s.resumed ? ' (resumed job)' : ''}: ${s.captioned} captioned, ` +
         `${s.skipped} already captioned, ${s.errors} new errors; ${s.errorList.length} files cannot be read:\n`,
     );
-    for (const e of s.errorList) out.write(`  ${e.error.startsWith(e.path) ? e.error : `${e.path}: ${e.error}`}\n`);
+    for (const e of s.errorList)
+      out.write(`  ${e.error.startsWith(e.path) ? e.error : `${e.path}: ${e.error}`}\n`);
     return s.state === 'paused' ? 130 : 0;
   } finally {
     process.off('SIGINT', onSignal);
@@ -211,12 +215,14 @@ function statusCommand(argv: string[], out: NodeJS.WritableStream): number {
         `Folder ${r.path}: ${c.ok ?? 0} images, ${c.new ?? 0} not yet read, ${c.error ?? 0} errors, ${c.missing ?? 0} missing\n`,
       );
     }
-    for (const rc of runCounts(db)) out.write(`Captions: ${rc.runs} images by ${rc.model} with ${rc.config}\n`);
+    for (const rc of runCounts(db))
+      out.write(`Captions: ${rc.runs} images by ${rc.model} with ${rc.config}\n`);
     const jobs = stmt<[], { id: number; state: string; path: string }>(
       db,
       "SELECT j.id, j.state, r.path FROM jobs j JOIN library_roots r ON r.id = j.root_id WHERE j.state IN ('running', 'paused')",
     ).all();
-    for (const j of jobs) out.write(`Unfinished job ${j.id} on ${j.path} (${j.state}): run caption again to resume\n`);
+    for (const j of jobs)
+      out.write(`Unfinished job ${j.id} on ${j.path} (${j.state}): run caption again to resume\n`);
     return 0;
   } finally {
     db.close();

@@ -34,7 +34,11 @@ describe('coco-caption parity (../shared/golden)', () => {
     let worst = 0;
     golden.items.forEach((g, i) => {
       for (let k = 0; k < 4; k++) worst = Math.max(worst, Math.abs(perImage[i].bleu[k] - g.bleu[k]));
-      worst = Math.max(worst, Math.abs(perImage[i].cider_d - g.cider_d), Math.abs(perImage[i].rouge_l - g.rouge_l));
+      worst = Math.max(
+        worst,
+        Math.abs(perImage[i].cider_d - g.cider_d),
+        Math.abs(perImage[i].rouge_l - g.rouge_l),
+      );
     });
     expect(worst).toBeLessThan(1e-6);
   });
@@ -48,7 +52,9 @@ describe('coco-caption parity (../shared/golden)', () => {
 
 describe('hand-computed cases', () => {
   it('BLEU of an exact match is 1 and of a disjoint hypothesis ~0', () => {
-    const exact = scoreCaptions([{ references: ['a red circle above a blue square'], hypothesis: 'a red circle above a blue square' }]);
+    const exact = scoreCaptions([
+      { references: ['a red circle above a blue square'], hypothesis: 'a red circle above a blue square' },
+    ]);
     exact.corpus.bleu.forEach((b) => {
       expect(b).toBeCloseTo(1, 9);
     });
@@ -94,8 +100,12 @@ describe('hand-computed cases', () => {
 
   it('CIDEr-D penalises length differences with sigma 6 on bigram counts', () => {
     const refs = ['a b c d e f g h i j k l'];
-    const filler = Array.from({ length: 40 }, (_, i) => ({ references: [`w${i} v${i}`], hypothesis: `w${i}` }));
-    const short = scoreCaptions([{ references: refs, hypothesis: 'a b c d e f' }, ...filler]).perImage[0].cider_d;
+    const filler = Array.from({ length: 40 }, (_, i) => ({
+      references: [`w${i} v${i}`],
+      hypothesis: `w${i}`,
+    }));
+    const short = scoreCaptions([{ references: refs, hypothesis: 'a b c d e f' }, ...filler]).perImage[0]
+      .cider_d;
     const full = scoreCaptions([{ references: refs, hypothesis: refs[0] }, ...filler]).perImage[0].cider_d;
     expect(full).toBeCloseTo(10, 9);
     expect(short).toBeLessThan(full * Math.exp(-(6 * 6) / (2 * 36)) + 1e-9);
@@ -112,6 +122,14 @@ describe('PTB-style tokenisation', () => {
   it('lower-cases, splits clitics and drops punctuation', () => {
     expect(ptbTokenize('A dog, running.')).toEqual(['a', 'dog', 'running']);
     expect(ptbTokenize("The man's hat isn't red!")).toEqual(['the', 'man', "'s", 'hat', 'is', "n't", 'red']);
-    expect(ptbTokenize('A "big" (red) bus -- on 5.5 st.')).toEqual(['a', 'big', 'red', 'bus', 'on', '5.5', 'st']);
+    expect(ptbTokenize('A "big" (red) bus -- on 5.5 st.')).toEqual([
+      'a',
+      'big',
+      'red',
+      'bus',
+      'on',
+      '5.5',
+      'st',
+    ]);
   });
 });

@@ -210,7 +210,10 @@ export interface ScoreOptions {
 /** Below this many images CIDEr-D's idf is noisy (coco-caption evaluates on thousands). */
 export const MIN_STABLE_IDF_IMAGES = 100;
 
-export function scoreCaptions(items: readonly MetricItem[], opts: ScoreOptions = {}): { corpus: CorpusScores; perImage: PerImage[] } {
+export function scoreCaptions(
+  items: readonly MetricItem[],
+  opts: ScoreOptions = {},
+): { corpus: CorpusScores; perImage: PerImage[] } {
   if (!items.length) throw new Error('no items to score');
   const tok = tokenise(items, opts.pretokenized ?? false);
   const df = opts.documentFrequencies ?? documentFrequencies(tok.map((t) => t.refs));
@@ -241,7 +244,9 @@ export function scoreCaptions(items: readonly MetricItem[], opts: ScoreOptions =
 /** Document frequencies as JSON: `{"images": N, "df": {"a dog": 12, ...}}`. */
 export function parseDocumentFrequencies(json: unknown, file: string): DocumentFrequencies {
   const o = json as { images?: unknown; df?: unknown };
-  if (typeof o?.images !== 'number' || o.images < 1) throw new Error(`${file}: field 'images' must be a positive number`);
-  if (!o.df || typeof o.df !== 'object') throw new Error(`${file}: field 'df' must be an object of n-gram counts`);
+  if (typeof o?.images !== 'number' || o.images < 1)
+    throw new Error(`${file}: field 'images' must be a positive number`);
+  if (!o.df || typeof o.df !== 'object')
+    throw new Error(`${file}: field 'df' must be an object of n-gram counts`);
   return { images: o.images, df: new Map(Object.entries(o.df as Record<string, number>)) };
 }

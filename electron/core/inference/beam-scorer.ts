@@ -60,7 +60,10 @@ export interface Candidate {
  * The top `k` (score, index) pairs of a flat array, best first, ties broken by lower index.
  * A bounded insertion list: k is small (2 x num_beams), the array is num_beams x vocab.
  */
-export function topK(values: Float64Array | Float32Array, k: number): { scores: number[]; indices: number[] } {
+export function topK(
+  values: Float64Array | Float32Array,
+  k: number,
+): { scores: number[]; indices: number[] } {
   const scores: number[] = [];
   const indices: number[] = [];
   for (let i = 0; i < values.length; i++) {

@@ -86,7 +86,11 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-function specialTokens(config: Record<string, unknown>, gen: Record<string, unknown>, dir: string): SpecialTokens {
+function specialTokens(
+  config: Record<string, unknown>,
+  gen: Record<string, unknown>,
+  dir: string,
+): SpecialTokens {
   const dec = (config.decoder ?? {}) as Record<string, unknown>;
   const start =
     num(gen.decoder_start_token_id) ??
@@ -96,12 +100,17 @@ function specialTokens(config: Record<string, unknown>, gen: Record<string, unkn
     num(dec.bos_token_id);
   const eos = num(gen.eos_token_id) ?? num(config.eos_token_id) ?? num(dec.eos_token_id);
   const pad = num(gen.pad_token_id) ?? num(config.pad_token_id) ?? num(dec.pad_token_id) ?? eos;
-  if (start === undefined) throw new BundleError(`${join(dir, 'generation_config.json')}: no decoder_start_token_id`);
+  if (start === undefined)
+    throw new BundleError(`${join(dir, 'generation_config.json')}: no decoder_start_token_id`);
   if (eos === undefined) throw new BundleError(`${join(dir, 'generation_config.json')}: no eos_token_id`);
   return { start, eos, pad: pad ?? eos };
 }
 
-async function createSession(file: string, providers: string[], opts: LoadOptions): Promise<ort.InferenceSession> {
+async function createSession(
+  file: string,
+  providers: string[],
+  opts: LoadOptions,
+): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(file, {
       executionProviders: providers,
@@ -125,7 +134,8 @@ function tensorMeta(s: ort.InferenceSession, name: string, kind: 'input' | 'outp
 
 function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: string): void {
   const px = tensorMeta(b.encoder, 'pixel_values', 'input');
-  if (!px) throw new BundleError(`${encFile}: no 'pixel_values' input (inputs: ${b.encoder.inputNames.join(', ')})`);
+  if (!px)
+    throw new BundleError(`${encFile}: no 'pixel_values' input (inputs: ${b.encoder.inputNames.join(', ')})`);
   const { height, width } = b.preprocessor.size;
   const [, , h, w] = px.shape;
   if ((typeof h === 'number' && h !== height) || (typeof w === 'number' && w !== width)) {
@@ -133,14 +143,18 @@ function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: strin
       `${encFile}: expects ${h}x${w} images but preprocessor_config.json resizes to ${height}x${width}`,
     );
   }
-  const encOut = b.encoder.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : b.encoder.outputNames[0];
+  const encOut = b.encoder.outputNames.includes('last_hidden_state')
+    ? 'last_hidden_state'
+    : b.encoder.outputNames[0];
   const e1 = tensorMeta(b.encoder, encOut, 'output')?.shape.at(-1);
   const e2 = tensorMeta(b.decoder.first, 'encoder_hidden_states', 'input')?.shape.at(-1);
   if (!b.decoder.first.inputNames.includes('encoder_hidden_states')) {
     throw new BundleError(`${decFile}: no 'encoder_hidden_states' input`);
   }
   if (typeof e1 === 'number' && typeof e2 === 'number' && e1 !== e2) {
-    throw new BundleError(`${decFile}: takes encoder states of width ${e2} but ${basename(encFile)} gives ${e1}`);
+    throw new BundleError(
+      `${decFile}: takes encoder states of width ${e2} but ${basename(encFile)} gives ${e1}`,
+    );
   }
   const vocab = tensorMeta(b.decoder.first, 'logits', 'output')?.shape.at(-1);
   const tokVocab = (b.tokenizer as unknown as { model: { vocab: unknown[] } }).model?.vocab?.length;
@@ -158,7 +172,9 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const parsedPre = PreprocessorConfig.safeParse(preJson);
   if (!parsedPre.success) {
     const issue = parsedPre.error.issues[0];
-    throw new BundleError(`${join(dir, 'preprocessor_config.json')}: field '${issue.path.join('.')}': ${issue.message}`);
+    throw new BundleError(
+      `${join(dir, 'preprocessor_config.json')}: field '${issue.path.join('.')}': ${issue.message}`,
+    );
   }
   const tokJson = readJson(join(dir, 'tokenizer.json'), true)!;
   const tokConfig = readJson(join(dir, 'tokenizer_config.json'), false) ?? {};
@@ -166,7 +182,9 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   try {
     tokenizer = new Tokenizer(tokJson, tokConfig);
   } catch (err) {
-    throw new BundleError(`${join(dir, 'tokenizer.json')}: cannot load tokenizer (${(err as Error).message})`);
+    throw new BundleError(
+      `${join(dir, 'tokenizer.json')}: cannot load tokenizer (${(err as Error).message})`,
+    );
   }
 
   const encFile = findOnnx(dir, 'encoder_model.onnx');
@@ -176,11 +194,14 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const withPastFile = merged ? null : findOnnx(dir, 'decoder_with_past_model.onnx');
   const firstFile = merged ?? plain;
   if (!firstFile) {
-    throw new BundleError(`${join(dir, 'decoder_model.onnx')}: missing (nor decoder_model_merged.onnx, also looked in onnx/)`);
+    throw new BundleError(
+      `${join(dir, 'decoder_model.onnx')}: missing (nor decoder_model_merged.onnx, also looked in onnx/)`,
+    );
   }
 
-  const { value: encoder, choice } = await withProvider(candidateProviders(process.platform, opts.provider), (p) =>
-    createSession(encFile, p, opts),
+  const { value: encoder, choice } = await withProvider(
+    candidateProviders(process.platform, opts.provider),
+    (p) => createSession(encFile, p, opts),
   );
   const providers = choice.provider === 'cpu' ? ['cpu'] : [choice.provider, 'cpu'];
   const first = await createSession(firstFile, providers, opts);
@@ -208,14 +229,19 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     special: specialTokens(config, generation, dir),
     encoder,
     decoder: { first, withPast, firstTakesPast: takesPast(first), files },
-    grid: imageSize && patch ? { rows: Math.floor(imageSize / patch), cols: Math.floor(imageSize / patch) } : null,
+    grid:
+      imageSize && patch
+        ? { rows: Math.floor(imageSize / patch), cols: Math.floor(imageSize / patch) }
+        : null,
     heads: heads ?? 0,
     headDim: hidden && heads ? hidden / heads : 0,
     provider: choice,
   };
   checkShapes(bundle, encFile, firstFile);
   if ((bundle.decoder.firstTakesPast || withPast) && !(bundle.heads && bundle.headDim)) {
-    throw new BundleError(`${join(dir, 'config.json')}: decoder n_head/n_embd missing; needed for the KV cache`);
+    throw new BundleError(
+      `${join(dir, 'config.json')}: decoder n_head/n_embd missing; needed for the KV cache`,
+    );
   }
   return {
     ...bundle,

@@ -42,10 +42,16 @@ export class KVCache {
     }
   }
 
-  feeds(pastNames: readonly string[], rows: number, heads: number, headDim: number): Record<string, ort.Tensor> {
+  feeds(
+    pastNames: readonly string[],
+    rows: number,
+    heads: number,
+    headDim: number,
+  ): Record<string, ort.Tensor> {
     const out: Record<string, ort.Tensor> = {};
     for (const name of pastNames) {
-      out[name] = this.tensors.get(name) ?? new ort.Tensor('float32', new Float32Array(0), [rows, heads, 0, headDim]);
+      out[name] =
+        this.tensors.get(name) ?? new ort.Tensor('float32', new Float32Array(0), [rows, heads, 0, headDim]);
     }
     return out;
   }
@@ -74,7 +80,9 @@ export class OrtDecoder implements StepModel {
     const idx = attentionLayer < 0 ? layers.length + attentionLayer : attentionLayer;
     this.attentionOutput = layers.length ? `cross_attentions.${idx}` : null;
     if (this.attentionOutput && !layers.includes(this.attentionOutput)) {
-      throw new Error(`attention_layer ${attentionLayer}: the decoder has ${layers.length} cross-attention layers`);
+      throw new Error(
+        `attention_layer ${attentionLayer}: the decoder has ${layers.length} cross-attention layers`,
+      );
     }
     const usesCache = bundle.decoder.firstTakesPast || bundle.decoder.withPast;
     if (!usesCache) this.seqs = Array.from({ length: B }, () => []);
@@ -116,7 +124,10 @@ export class OrtDecoder implements StepModel {
       feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([this.started ? 1 : 0]), [1]);
     }
     if (session.inputNames.includes('encoder_attention_mask')) {
-      feeds.encoder_attention_mask = new ort.Tensor('int64', new BigInt64Array(N * this.S).fill(1n), [N, this.S]);
+      feeds.encoder_attention_mask = new ort.Tensor('int64', new BigInt64Array(N * this.S).fill(1n), [
+        N,
+        this.S,
+      ]);
     }
     if (session.inputNames.includes('attention_mask')) {
       const len = this.cache.length + T;
@@ -130,7 +141,14 @@ export class OrtDecoder implements StepModel {
     const logitsT = out.logits as ort.Tensor;
     const [, Tout, V] = logitsT.dims as number[];
     const all = logitsT.data as Float32Array;
-    const logits = Tout === 1 ? all : gatherRows(all, V, Array.from({ length: N }, (_, i) => i * Tout + Tout - 1));
+    const logits =
+      Tout === 1
+        ? all
+        : gatherRows(
+            all,
+            V,
+            Array.from({ length: N }, (_, i) => i * Tout + Tout - 1),
+          );
     let attention: Float32Array | null = null;
     if (this.attentionOutput && out[this.attentionOutput]) {
       const a = out[this.attentionOutput] as ort.Tensor;

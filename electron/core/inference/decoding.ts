@@ -33,14 +33,21 @@ export const DEFAULT_DECODING: Decoding = {
 };
 
 /** Model defaults (generation_config.json) < explicit options; invalid combinations rejected. */
-export function resolveDecoding(modelDefaults: Record<string, unknown>, options: DecodingOptions = {}): Decoding {
+export function resolveDecoding(
+  modelDefaults: Record<string, unknown>,
+  options: DecodingOptions = {},
+): Decoding {
   const fromModel: DecodingOptions = {};
   for (const key of Object.keys(DEFAULT_DECODING) as (keyof Decoding)[]) {
     if (modelDefaults[key] !== undefined && modelDefaults[key] !== null) {
       (fromModel as Record<string, unknown>)[key] = modelDefaults[key];
     }
   }
-  const merged = { ...DEFAULT_DECODING, ...DecodingOptions.parse(fromModel), ...DecodingOptions.parse(options) };
+  const merged = {
+    ...DEFAULT_DECODING,
+    ...DecodingOptions.parse(fromModel),
+    ...DecodingOptions.parse(options),
+  };
   if (merged.num_return_sequences > merged.num_beams) {
     throw new Error(
       `num_return_sequences (${merged.num_return_sequences}) must not exceed num_beams (${merged.num_beams})`,

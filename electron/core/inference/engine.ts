@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { type Bundle, type LoadOptions, loadBundle } from './bundle.ts';
-import { type Decoding, type DecodingOptions, resolveDecoding } from './decoding.ts';
 import { OrtDecoder } from './decoder.ts';
+import { type Decoding, type DecodingOptions, resolveDecoding } from './decoding.ts';
 import { generate, type Sequence } from './generate.ts';
 import { type Decoded, ImageDecodeError, preprocessImage } from './preprocess.ts';
 
@@ -131,7 +131,9 @@ export class CaptionEngine {
   ): AsyncGenerator<FileOutcome> {
     const size = opts.batchSize ?? 8;
     const source =
-      Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<FileInput>)[Symbol.iterator]();
+      Symbol.asyncIterator in items
+        ? items[Symbol.asyncIterator]()
+        : (items as Iterable<FileInput>)[Symbol.iterator]();
     const nextBatch = async () => {
       const inputs: FileInput[] = [];
       while (inputs.length < size) {

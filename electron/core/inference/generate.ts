@@ -140,7 +140,10 @@ async function beamSearch(
   let active = Array.from({ length: images }, (_, image) => ({
     image,
     // initial scores [0, -1e9, ...]: the beams of one image must not start identical
-    beams: Array.from({ length: K }, (_, k): Beam => ({ seq: [sp.start], lps: [], att: [], score: k ? -1e9 : 0 })),
+    beams: Array.from(
+      { length: K },
+      (_, k): Beam => ({ seq: [sp.start], lps: [], att: [], score: k ? -1e9 : 0 }),
+    ),
   }));
   model.select(active.flatMap((a) => Array<number>(K).fill(a.image)));
   let hasAttention = false;
@@ -194,7 +197,8 @@ async function beamSearch(
     active = next;
   }
   for (const a of active) {
-    for (const b of a.beams) hyps[a.image].add(b.seq.slice(1), b.score, b.seq.length - 1, { lps: b.lps, att: b.att });
+    for (const b of a.beams)
+      hyps[a.image].add(b.seq.slice(1), b.score, b.seq.length - 1, { lps: b.lps, att: b.att });
   }
   return hyps.map((h) =>
     h.items.slice(0, d.num_return_sequences).map((x) => ({

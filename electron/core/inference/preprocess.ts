@@ -7,9 +7,15 @@ import sharp, { type Metadata } from 'sharp';
 import { z } from 'zod';
 
 const Size = z.union([
-  z.number().int().positive().transform((n) => ({ height: n, width: n })),
+  z
+    .number()
+    .int()
+    .positive()
+    .transform((n) => ({ height: n, width: n })),
   z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
-  z.object({ shortest_edge: z.number().int().positive() }).transform((s) => ({ height: s.shortest_edge, width: s.shortest_edge })),
+  z
+    .object({ shortest_edge: z.number().int().positive() })
+    .transform((s) => ({ height: s.shortest_edge, width: s.shortest_edge })),
 ]);
 
 export const PreprocessorConfig = z.object({
@@ -17,7 +23,10 @@ export const PreprocessorConfig = z.object({
   size: Size.default({ height: 224, width: 224 }),
   resample: z.number().int().min(0).max(5).default(2),
   do_rescale: z.boolean().default(true),
-  rescale_factor: z.number().positive().default(1 / 255),
+  rescale_factor: z
+    .number()
+    .positive()
+    .default(1 / 255),
   do_normalize: z.boolean().default(true),
   image_mean: z.array(z.number()).length(3).default([0.5, 0.5, 0.5]),
   image_std: z.array(z.number().positive()).length(3).default([0.5, 0.5, 0.5]),
@@ -46,7 +55,11 @@ export interface Decoded {
 }
 
 /** Reads and preprocesses one image; bad input throws ImageDecodeError naming the file. */
-export async function preprocessImage(file: string, input: Buffer, cfg: PreprocessorConfig): Promise<Decoded> {
+export async function preprocessImage(
+  file: string,
+  input: Buffer,
+  cfg: PreprocessorConfig,
+): Promise<Decoded> {
   if (input.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');
   const { height: H, width: W } = cfg.size;
   let meta: Metadata;
@@ -60,7 +73,9 @@ export async function preprocessImage(file: string, input: Buffer, cfg: Preproce
     const out = await p.removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (out.info.channels !== 3) throw new Error(`expected 3 colour channels, got ${out.info.channels}`);
     if (!cfg.do_resize && (out.info.width !== W || out.info.height !== H)) {
-      throw new Error(`image is ${out.info.width}x${out.info.height} but the model needs ${W}x${H} and do_resize is off`);
+      throw new Error(
+        `image is ${out.info.width}x${out.info.height} but the model needs ${W}x${H} and do_resize is off`,
+      );
     }
     raw = out.data;
   } catch (err) {

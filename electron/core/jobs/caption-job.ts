@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { DB } from '../../../db/open.ts';
 import {
   currentRun,
   insertRun,
@@ -18,7 +19,6 @@ import {
 import { openCaptionJob, setJobState } from '../../../db/queries/jobs.ts';
 import { type FileRow, filesOfRoot, setFileError, setFileImage } from '../../../db/queries/library.ts';
 import { stmt } from '../../../db/queries/statements.ts';
-import type { DB } from '../../../db/open.ts';
 import { canonicalJson, type Decoding, decodingHash } from '../inference/decoding.ts';
 import type { Candidate, CaptionEngine, FileInput } from '../inference/engine.ts';
 import { Cancelled } from '../inference/generate.ts';
@@ -83,7 +83,11 @@ function toNewCandidates(cands: Candidate[], grid: { rows: number; cols: number 
   }));
 }
 
-export async function runCaptionJob(db: DB, engine: CaptionEngine, opts: CaptionJobOptions): Promise<JobSummary> {
+export async function runCaptionJob(
+  db: DB,
+  engine: CaptionEngine,
+  opts: CaptionJobOptions,
+): Promise<JobSummary> {
   const policy = opts.policy ?? 'skip-existing';
   const info = engine.info;
   const modelId = upsertModel(db, { hash: info.hash, path: info.dir, name: info.name });
@@ -154,15 +158,30 @@ export async function runCaptionJob(db: DB, engine: CaptionEngine, opts: Caption
     }
   }
 
-  const commit = db.transaction((file: FileRow, hash: string, r: { width: number; height: number; format: string }, cands: Candidate[], ms: number) => {
-    const imageId = setFileImage(db, file.id, { hash, bytes: file.size, ...r });
-    if (isDone(imageId)) return false; // the same content under another path was captioned meanwhile
-    insertRun(db, { imageId, modelId, configId, jobId: job.id, provider: info.provider, durationMs: ms }, toNewCandidates(cands, info.grid));
-    return true;
-  });
+  const commit = db.transaction(
+    (
+      file: FileRow,
+      hash: string,
+      r: { width: number; height: number; format: string },
+      cands: Candidate[],
+      ms: number,
+    ) => {
+      const imageId = setFileImage(db, file.id, { hash, bytes: file.size, ...r });
+      if (isDone(imageId)) return false; // the same content under another path was captioned meanwhile
+      insertRun(
+        db,
+        { imageId, modelId, configId, jobId: job.id, provider: info.provider, durationMs: ms },
+        toNewCandidates(cands, info.grid),
+      );
+      return true;
+    },
+  );
 
   try {
-    for await (const out of engine.captionFiles(todo(), opts.decoding, { batchSize: opts.batchSize, signal: opts.signal })) {
+    for await (const out of engine.captionFiles(todo(), opts.decoding, {
+      batchSize: opts.batchSize,
+      signal: opts.signal,
+    })) {
       const file = byPath.get(out.input.file)!;
       if (out.ok) {
         const wrote = commit(file, hashes.get(file.path)!, out.result, out.result.candidates, out.durationMs);

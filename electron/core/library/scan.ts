@@ -9,6 +9,7 @@
 import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
+import type { DB } from '../../../db/open.ts';
 import {
   addRoot,
   fileStamps,
@@ -18,9 +19,18 @@ import {
   type Root,
   touchFile,
 } from '../../../db/queries/library.ts';
-import type { DB } from '../../../db/open.ts';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.bmp', '.tif', '.tiff', '.avif']);
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.bmp',
+  '.tif',
+  '.tiff',
+  '.avif',
+]);
 const SYSTEM_NAMES = new Set([
   'thumbs.db',
   'desktop.ini',

@@ -1,0 +1,141 @@
+/** Each decoding option changes what the real model generates, in the way the option promises. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrtDecoder } from './decoder.ts';
+import { type DecodingOptions, decodingHash, resolveDecoding } from './decoding.ts';
+import { type Candidate, CaptionEngine } from './engine.ts';
+import { Cancelled, generate, type StepModel } from './generate.ts';
+import { DEFAULT_BUNDLE, loadGolden, parityImages } from './test-fixtures.ts';
+
+let engine: CaptionEngine;
+let pixels: Float32Array[];
+let eos: number;
+
+beforeAll(async () => {
+  engine = await CaptionEngine.load(DEFAULT_BUNDLE, { intraOpThreads: 1 });
+  pixels = (await Promise.all(parityImages(loadGolden()).map((f) => engine.preprocess(f)))).map(
+    (p) => p.pixels,
+  );
+  eos = engine.bundle.special.eos;
+});
+afterAll(() => engine?.dispose());
+
+const run = (o: DecodingOptions) => engine.captionPixels(pixels, engine.decoding(o));
+const repeats = (tokens: number[]) => tokens.length - new Set(tokens).size;
+
+/** Counts decoder steps by wrapping the real ONNX decoder. */
+async function countSteps(o: DecodingOptions): Promise<number> {
+  const enc = await engine.encode(pixels);
+  const inner = new OrtDecoder(engine.bundle, enc, -1);
+  let steps = 0;
+  const counting: StepModel = {
+    step: (t) => {
+      steps++;
+      return inner.step(t);
+    },
+    select: (r) => inner.select(r),
+  };
+  await generate(counting, pixels.length, engine.decoding(o), engine.bundle.special);
+  return steps;
+}
+
+describe('decoding options on the default model', () => {
+  it('num_beams / num_return_sequences: n distinct candidates per image, best first', async () => {
+    const res = await run({ num_beams: 4, num_return_sequences: 3 });
+    for (const list of res) {
+      expect(list).toHaveLength(3);
+      expect(new Set(list.map((c) => c.tokens.join(','))).size).toBe(3);
+      for (let i = 1; i < list.length; i++) expect(list[i - 1].score).toBeGreaterThanOrEqual(list[i].score);
+    }
+  });
+
+  it('length_penalty: score = sum / generated_len ** length_penalty', async () => {
+    for (const lp of [0, 1, 2.5]) {
+      for (const list of await run({ num_beams: 3, num_return_sequences: 3, length_penalty: lp })) {
+        for (const c of list) expect(c.score).toBeCloseTo(c.sum / c.tokens.length ** lp, 9);
+      }
+    }
+  });
+
+  it('no_repeat_ngram_size really blocks the repeats greedy makes', async () => {
+    const plain = (await run({})).map((l) => l[0]);
+    expect(
+      plain.some((c) => repeats(c.tokens) > 0),
+      'greedy repeats a token somewhere',
+    ).toBe(true);
+    const blocked = (await run({ no_repeat_ngram_size: 1 })).map((l) => l[0]);
+    for (const c of blocked) expect(repeats(c.tokens), c.text).toBe(0);
+    const beam = await run({ num_beams: 3, num_return_sequences: 3, no_repeat_ngram_size: 1 });
+    for (const c of beam.flat()) expect(repeats(c.tokens), c.text).toBe(0);
+  });
+
+  it('repetition_penalty reduces repeated tokens', async () => {
+    const count = (res: Candidate[][]) => res.reduce((n, l) => n + repeats(l[0].tokens), 0);
+    const plain = count(await run({}));
+    const penalised = count(await run({ repetition_penalty: 3 }));
+    expect(plain).toBeGreaterThan(0);
+    expect(penalised).toBeLessThan(plain);
+  });
+
+  it('min_length: no EOS before it', async () => {
+    const plainLen = Math.max(...(await run({})).map((l) => l[0].tokens.length));
+    const min = plainLen + 3;
+    for (const c of (await run({ min_length: min, max_length: min + 6 })).flat()) {
+      // min_length counts the start token, as in Hugging Face
+      expect(c.tokens.length).toBeGreaterThanOrEqual(min - 1);
+    }
+  });
+
+  it('max_length cuts sequences (no EOS) at max_length - 1 generated tokens', async () => {
+    for (const c of (await run({ max_length: 4, num_beams: 2, num_return_sequences: 2 })).flat()) {
+      expect(c.tokens).toHaveLength(3);
+      expect(c.tokens).not.toContain(eos);
+    }
+  });
+
+  it('early_stopping: true stops sooner than false, which stops no later than never', async () => {
+    const base = { num_beams: 4, num_return_sequences: 2 } as const;
+    const t = await countSteps({ ...base, early_stopping: true });
+    const f = await countSteps({ ...base, early_stopping: false });
+    const n = await countSteps({ ...base, early_stopping: 'never' });
+    expect(t).toBeLessThanOrEqual(f);
+    expect(f).toBeLessThanOrEqual(n);
+    expect(t).toBeLessThan(n);
+  });
+
+  it('attention_layer selects a cross-attention layer; maps are distributions over the patches', async () => {
+    const last = (await run({ attention_layer: -1 }))[0][0];
+    const first = (await run({ attention_layer: 0 }))[0][0];
+    expect(last.attention).toHaveLength(last.tokens.length);
+    expect(last.attention![0]).toHaveLength(64);
+    for (const m of last.attention!) {
+      const mass = m.reduce((a, b) => a + b, 0);
+      expect(mass).toBeGreaterThan(0);
+      expect(mass).toBeLessThanOrEqual(1 + 1e-5);
+    }
+    expect(Array.from(first.attention![0])).not.toEqual(Array.from(last.attention![0]));
+    await expect(run({ attention_layer: 7 })).rejects.toThrow(/attention_layer 7/);
+  });
+
+  it('a cancelled batch stops with Cancelled', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(engine.captionPixels(pixels, engine.decoding({}), ac.signal)).rejects.toBeInstanceOf(
+      Cancelled,
+    );
+  });
+});
+
+describe('decoding settings', () => {
+  it('fill from the model defaults, validate, and hash canonically', () => {
+    const d = resolveDecoding({ max_length: 24, num_beams: 1, unrelated: 'x' }, { num_beams: 3 });
+    expect(d.max_length).toBe(24);
+    expect(d.num_beams).toBe(3);
+    expect(decodingHash(d)).toBe(decodingHash({ ...d }));
+    expect(decodingHash(d)).not.toBe(decodingHash({ ...d, num_beams: 4 }));
+    expect(() => resolveDecoding({}, { num_beams: 2, num_return_sequences: 3 })).toThrow(
+      /num_return_sequences/,
+    );
+    expect(() => resolveDecoding({}, { num_beams: 0 })).toThrow(/num_beams/);
+    expect(() => resolveDecoding({}, { bogus: 1 } as DecodingOptions)).toThrow(/bogus/);
+  });
+});
