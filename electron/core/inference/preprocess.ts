@@ -93,7 +93,7 @@ export async function preprocessImage(
 function describeSharpError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) return 'not an image, or an unsupported image format';
-  if (/premature end|truncated|unexpected end|corrupt|VipsJpeg|pngload|Invalid/i.test(msg)) {
+  if (/premature end|truncated|unexpected end|corrupt|read error|VipsJpeg|pngload|Invalid/i.test(msg)) {
     return `corrupt or truncated image (${msg.split('\n')[0]})`;
   }
   return `cannot decode image (${msg.split('\n')[0]})`;

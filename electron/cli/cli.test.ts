@@ -1,0 +1,196 @@
+/**
+ * The `caption-studio` command as users run it: a real child process, a real database file.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { databasePath } from '../../db/open.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../core/testing/fixtures.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
+const GOLDEN = resolve(import.meta.dirname, '../../../shared/golden/coco-caption-metrics.json');
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let folder: string;
+let broken: Record<string, string>;
+beforeAll(async () => {
+  folder = tempDir('cs-cli-lib-');
+  await writeGoodImages(folder, 45);
+  broken = writeBrokenImages(folder);
+});
+
+describe('caption-studio caption', () => {
+  it('captions 45 good images of 50, lists the 5 bad ones with reasons; a second run does no new work', () => {
+    const data = tempDir('cs-cli-data-');
+    const first = cli(['caption', folder, '--data-dir', data, '--beams', '3', '--num-return', '3']);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/Scanned .*: 50 images \(50 new/);
+    expect(first.out).toMatch(
+      /Done: 45 captioned, 0 already captioned, 5 new errors; 5 files cannot be read:/,
+    );
+    for (const f of Object.values(broken)) expect(first.out).toContain(f);
+    expect(first.out).toMatch(/broken-empty\.jpg: empty file \(0 bytes\)/);
+    expect(first.out).toMatch(/broken-text\.png: not an image/);
+
+    const db = new Database(databasePath(data), { readonly: true });
+    const texts = db
+      .prepare("SELECT text FROM caption_candidates WHERE rank = 0 AND source = 'model'")
+      .all() as {
+      text: string;
+    }[];
+    expect(texts).toHaveLength(45);
+    for (const t of texts) expect(t.text).toMatch(/^[a-z]+( [a-z]+)+$/);
+    db.close();
+
+    const second = cli(['caption', folder, '--data-dir', data, '--beams', '3', '--num-return', '3']);
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/50 images \(0 new, 0 changed, 0 gone\)/);
+    expect(second.out).toMatch(
+      /Done: 0 captioned, 45 already captioned, 0 new errors; 5 files cannot be read/,
+    );
+
+    const status = cli(['status', '--data-dir', data]);
+    expect(status.out).toMatch(/45 images, 0 not yet read, 5 errors, 0 missing/);
+    expect(status.out).toMatch(/Captions: 45 images by default/);
+  });
+
+  it('survives SIGKILL at several points: every image ends with exactly one run, nothing committed is lost', async () => {
+    const data = tempDir('cs-cli-kill-');
+    const dbFile = databasePath(data);
+    const args = [
+      BIN,
+      'caption',
+      folder,
+      '--data-dir',
+      data,
+      '--beams',
+      '4',
+      '--num-return',
+      '2',
+      '--batch-size',
+      '2',
+      '--threads',
+      '1',
+      '--quiet',
+    ];
+    const runsNow = () => {
+      try {
+        const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare('SELECT count(*) AS n FROM caption_runs').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return 0; // not created yet
+      }
+    };
+    const killAt = async (threshold: number) => {
+      const child: ChildProcess = spawn(process.execPath, args, { stdio: 'ignore' });
+      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      for (;;) {
+        if (runsNow() >= threshold) {
+          child.kill('SIGKILL');
+          break;
+        }
+        const finished = await Promise.race([
+          exited.then(() => true),
+          new Promise((r) => setTimeout(() => r(false), 5)),
+        ]);
+        if (finished) break;
+      }
+      await exited;
+      return runsNow();
+    };
+
+    const ratings: { candidate: number; value: number }[] = [];
+    const points = [3, 14, 30];
+    let previous = 0;
+    for (const point of points) {
+      const after = await killAt(point);
+      expect(after, `killed after ${point}`).toBeGreaterThanOrEqual(previous);
+      expect(after, 'the kill landed before the batch finished').toBeLessThan(45);
+      previous = after;
+      // a rater works between crashes: their ratings must survive the next runs
+      const db = new Database(dbFile);
+      db.prepare("INSERT OR IGNORE INTO raters (name) VALUES ('ada')").run();
+      db.prepare(
+        "INSERT OR IGNORE INTO rating_sessions (id, name, config) VALUES (1, 'crash test', '{}')",
+      ).run();
+      const c = db
+        .prepare(
+          `SELECT c.id, r.image_id FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
+           WHERE c.id NOT IN (SELECT candidate_id FROM ratings) ORDER BY c.id DESC LIMIT 1`,
+        )
+        .get() as { id: number; image_id: number };
+      const value = 1 + (ratings.length % 5);
+      db.prepare(
+        'INSERT INTO ratings (session_id, rater_id, image_id, candidate_id, value) VALUES (1, 1, ?, ?, ?)',
+      ).run(c.image_id, c.id, value);
+      ratings.push({ candidate: c.id, value });
+      db.close();
+    }
+    const last = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+    expect(last.status).toBe(0);
+
+    const db = new Database(dbFile, { readonly: true });
+    const perImage = db
+      .prepare('SELECT image_id, count(*) AS n FROM caption_runs GROUP BY image_id, model_id, config_id')
+      .all() as { n: number }[];
+    expect(perImage).toHaveLength(45);
+    expect(perImage.every((r) => r.n === 1)).toBe(true);
+    expect(db.prepare('SELECT count(*) AS n FROM caption_candidates').get()).toEqual({ n: 90 });
+    expect(db.prepare("SELECT count(*) AS n FROM files WHERE status = 'error'").get()).toEqual({ n: 5 });
+    for (const r of ratings) {
+      expect(db.prepare('SELECT value FROM ratings WHERE candidate_id = ?').get(r.candidate)).toEqual({
+        value: r.value,
+      });
+      expect(
+        db.prepare('SELECT count(*) AS n FROM caption_candidates WHERE id = ?').get(r.candidate),
+      ).toEqual({ n: 1 });
+    }
+    expect(db.prepare("SELECT count(*) AS n FROM jobs WHERE state = 'done'").get()).toEqual({ n: 1 });
+    db.close();
+  }, 240_000);
+
+  it('bad arguments and bad bundles give clear errors', () => {
+    const data = tempDir('cs-cli-bad-');
+    const r = cli(['caption', folder, '--data-dir', data, '--beams', 'two']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--beams: expected a whole number, got 'two'/);
+    const m = cli(['caption', folder, '--data-dir', data, '--model', join(data, 'nope')]);
+    expect(m.code).toBe(1);
+    expect(m.err).toMatch(/nope: model bundle folder not found/);
+  });
+});
+
+describe('caption-studio metrics', () => {
+  it('prints corpus scores of a golden-shaped file as JSON', () => {
+    const r = cli(['metrics', GOLDEN]);
+    expect(r.code).toBe(0);
+    const scores = JSON.parse(r.out);
+    const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')).corpus;
+    expect(Object.keys(scores)).toEqual(['bleu', 'cider_d', 'rouge_l']);
+    scores.bleu.forEach((b: number, k: number) => {
+      expect(b).toBeCloseTo(golden.bleu[k], 9);
+    });
+    expect(scores.cider_d).toBeCloseTo(golden.cider_d, 9);
+    expect(scores.rouge_l).toBeCloseTo(golden.rouge_l, 9);
+  });
+
+  it('names the file and field of bad input', () => {
+    const dir = tempDir('cs-cli-m-');
+    const f = join(dir, 'bad.json');
+    spawnSync('sh', ['-c', `printf '{"items":[{"references":"x","hypothesis":"y"}]}' > ${f}`]);
+    const r = cli(['metrics', f]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${f}: items[0].references must be an array of strings`);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Real image files for tests: the scene PNGs shipped with the default bundle's parity fixtures,
+ * re-encoded by sharp into distinct files (formats, sizes, EXIF orientation), plus broken files of
+ * every kind the library meets (empty, truncated, not an image, random bytes, corrupt data).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { PARITY_DIR } from '../inference/test-fixtures.ts';
+
+export const sceneFiles = () =>
+  readdirSync(join(PARITY_DIR, 'images'))
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => join(PARITY_DIR, 'images', f));
+
+export function tempDir(prefix = 'cs-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+const VARIANTS: ((s: sharp.Sharp) => { s: sharp.Sharp; ext: string })[] = [
+  (s) => ({ s: s.png(), ext: 'png' }),
+  (s) => ({ s: s.jpeg({ quality: 92 }), ext: 'jpg' }),
+  (s) => ({ s: s.resize(192, 192).jpeg({ quality: 85 }), ext: 'jpeg' }),
+  (s) => ({ s: s.webp({ quality: 90 }), ext: 'webp' }),
+  (s) => ({ s: s.resize(144, 144).png(), ext: 'png' }),
+  (s) => ({ s: s.flop().jpeg({ quality: 80 }), ext: 'jpg' }),
+];
+
+/** Writes `count` distinct good images (different bytes, so different hashes) into dir. */
+export async function writeGoodImages(dir: string, count: number): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const scenes = sceneFiles();
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const src = scenes[i % scenes.length];
+    const variant = VARIANTS[Math.floor(i / scenes.length) % VARIANTS.length];
+    // rotate by a multiple of 90 degrees beyond the variants, so every file differs
+    const turns = Math.floor(i / (scenes.length * VARIANTS.length));
+    const { s, ext } = variant(sharp(src).rotate(90 * turns));
+    const file = join(dir, `img-${String(i).padStart(3, '0')}.${ext}`);
+    writeFileSync(file, await s.toBuffer());
+    out.push(file);
+  }
+  return out;
+}
+
+export const BROKEN_KINDS = ['empty', 'truncated', 'text', 'random', 'corrupt'] as const;
+
+/** One broken file of each kind (named so its reason is predictable). */
+export function writeBrokenImages(dir: string): Record<(typeof BROKEN_KINDS)[number], string> {
+  mkdirSync(dir, { recursive: true });
+  const png = readFileSync(sceneFiles()[0]);
+  const files = {
+    empty: join(dir, 'broken-empty.jpg'),
+    truncated: join(dir, 'broken-truncated.png'),
+    text: join(dir, 'broken-text.png'),
+    random: join(dir, 'broken-random.jpg'),
+    corrupt: join(dir, 'broken-corrupt.png'),
+  };
+  writeFileSync(files.empty, Buffer.alloc(0));
+  writeFileSync(files.truncated, png.subarray(0, Math.floor(png.length / 3)));
+  writeFileSync(files.text, 'this is a text file, not a picture\n');
+  let seed = 7;
+  writeFileSync(
+    files.random,
+    Buffer.from(Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff)),
+  );
+  const corrupt = Buffer.from(png);
+  for (let i = 60; i < corrupt.length - 20; i += 7) corrupt[i] ^= 0x5a; // damage the compressed data
+  writeFileSync(files.corrupt, corrupt);
+  return files;
+}
