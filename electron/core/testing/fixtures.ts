@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { PARITY_DIR } from '../inference/test-fixtures.ts';
 
 export const sceneFiles = () =>
@@ -19,7 +19,7 @@ export function tempDir(prefix = 'cs-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-const VARIANTS: ((s: sharp.Sharp) => { s: sharp.Sharp; ext: string })[] = [
+const VARIANTS: ((s: Sharp) => { s: Sharp; ext: string })[] = [
   (s) => ({ s: s.png(), ext: 'png' }),
   (s) => ({ s: s.jpeg({ quality: 92 }), ext: 'jpg' }),
   (s) => ({ s: s.resize(192, 192).jpeg({ quality: 85 }), ext: 'jpeg' }),
@@ -62,11 +62,13 @@ export function writeBrokenImages(dir: string): Record<(typeof BROKEN_KINDS)[num
   writeFileSync(files.empty, Buffer.alloc(0));
   writeFileSync(files.truncated, png.subarray(0, Math.floor(png.length / 3)));
   writeFileSync(files.text, 'this is a text file, not a picture\n');
+  const random = Buffer.alloc(4096);
   let seed = 7;
-  writeFileSync(
-    files.random,
-    Buffer.from(Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff)),
-  );
+  for (let i = 0; i < random.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff; // fixed LCG: the same bytes every run
+    random[i] = seed & 0xff;
+  }
+  writeFileSync(files.random, random);
   const corrupt = Buffer.from(png);
   for (let i = 60; i < corrupt.length - 20; i += 7) corrupt[i] ^= 0x5a; // damage the compressed data
   writeFileSync(files.corrupt, corrupt);
