@@ -1,0 +1,69 @@
+"""The committed golden file (the TypeScript engine's parity target) still is what the PyTorch
+reference computes with the shipped weights; and the ONNX files have the Hugging Face layout."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from captioner.captioner import load_captioner
+from captioner.parity import compute, fixture_images
+from captioner.tokenizer import WordTokenizer
+
+BUNDLE = Path(__file__).parents[1] / "default"
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    model, gen = load_captioner(BUNDLE)
+    tok = WordTokenizer.load(BUNDLE / "tokenizer.json")
+    paths = fixture_images(tmp_path_factory.mktemp("parity"))
+    return compute(model, gen, tok, paths), paths
+
+
+@pytest.fixture(scope="module")
+def golden():
+    return json.loads((BUNDLE / "parity" / "golden.json").read_text())
+
+
+def test_fixture_images_are_the_committed_ones(fresh):
+    _, paths = fresh
+    for p in paths:
+        assert p.read_bytes() == (BUNDLE / "parity" / "images" / p.name).read_bytes()
+
+
+def test_golden_matches_the_reference(fresh, golden):
+    now, _ = fresh
+    assert np.abs(np.array(now["encoder"]["last_hidden_state"]) - golden["encoder"]["last_hidden_state"]).max() < 1e-5
+    assert now["decoder_steps"]["input_ids"] == golden["decoder_steps"]["input_ids"]
+    assert np.abs(np.array(now["decoder_steps"]["logits"]) - golden["decoder_steps"]["logits"]).max() < 1e-5
+    for a, b in zip(now["greedy"] + now["beam"], golden["greedy"] + golden["beam"]):
+        assert a["settings"] == b["settings"]
+        flat_a = [h for r in a["results"] for h in (r if isinstance(r, list) else [r])]
+        flat_b = [h for r in b["results"] for h in (r if isinstance(r, list) else [r])]
+        assert [h["tokens"] for h in flat_a] == [h["tokens"] for h in flat_b]
+        assert max(abs(x["score"] - y["score"]) for x, y in zip(flat_a, flat_b)) < 1e-5
+
+
+def test_onnx_files_have_the_hugging_face_names():
+    enc = onnx.load(BUNDLE / "encoder_model.onnx")
+    onnx.checker.check_model(enc)
+    assert [i.name for i in enc.graph.input] == ["pixel_values"]
+    assert [o.name for o in enc.graph.output] == ["last_hidden_state"]
+    cfg = json.loads((BUNDLE / "config.json").read_text())
+    layers = cfg["decoder"]["n_layer"]
+    presents = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    crosses = [f"cross_attentions.{i}" for i in range(layers)]
+    first = onnx.load(BUNDLE / "decoder_model.onnx")
+    assert [i.name for i in first.graph.input] == ["input_ids", "encoder_hidden_states"]
+    assert [o.name for o in first.graph.output] == ["logits", *presents, *crosses]
+    past = onnx.load(BUNDLE / "decoder_with_past_model.onnx")
+    assert [i.name for i in past.graph.input] == [
+        "input_ids", "encoder_hidden_states", *[p.replace("present", "past_key_values") for p in presents]]
+
+
+def test_bundle_is_small():
+    total = sum(f.stat().st_size for f in BUNDLE.rglob("*") if f.is_file())
+    assert total < 30 * 2**20
