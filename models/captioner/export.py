@@ -5,7 +5,8 @@
 Writes `encoder_model.onnx` (pixel_values -> last_hidden_state), `decoder_model.onnx` (first step,
 no past) and `decoder_with_past_model.onnx` (past_key_values.{i}.key/value in,
 present.{i}.key/value out), both with an extra `cross_attentions.{i}` output (B, heads, T, S) for
-the studio's heat-maps; plus config.json, generation_config.json, preprocessor_config.json,
+the studio's heat-maps, and `decoder_model_merged.onnx` (the two behind `use_cache_branch`, as
+Optimum and transformers.js use); plus config.json, tokenizer_config.json, generation_config.json, preprocessor_config.json,
 tokenizer.json and the PyTorch weights (model.pt) the parity tests load.
 """
 
@@ -19,11 +20,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .merge import merge_decoders
 from .captioner import Captioner, GenerationConfig, hf_config, preprocessor_config
 from .gpt import GPTConfig
 from .vit import ViTConfig
 
 OPSET = 14
+TOKENIZER_CONFIG = {
+    "tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<bos>", "eos_token": "<eos>",
+    "pad_token": "<pad>", "unk_token": "<unk>", "model_max_length": 32, "clean_up_tokenization_spaces": True,
+}
 
 
 class _Encoder(nn.Module):
@@ -83,11 +89,13 @@ def export_bundle(model: Captioner, gen: GenerationConfig, tokenizer_json: Path,
         output_names=["logits", *present_names, *cross_names],
         dynamic_axes={**axes, **{n: {0: "batch_size", 2: "past_decoder_sequence_length"} for n in past_names}},
     )
+    merge_decoders(out / "decoder_model.onnx", out / "decoder_with_past_model.onnx", out / "decoder_model_merged.onnx")
     (out / "config.json").write_text(json.dumps(hf_config(enc_cfg, dec_cfg, gen), indent=2) + "\n")
     gen_json = {k: v for k, v in vars(gen).items()}
     (out / "generation_config.json").write_text(json.dumps(gen_json, indent=2) + "\n")
     (out / "preprocessor_config.json").write_text(json.dumps(preprocessor_config(enc_cfg), indent=2) + "\n")
     shutil.copyfile(tokenizer_json, out / "tokenizer.json")
+    (out / "tokenizer_config.json").write_text(json.dumps(TOKENIZER_CONFIG, indent=2) + "\n")
     torch.save(model.state_dict(), out / "model.pt")
 
 

@@ -48,6 +48,11 @@ export interface Bundle {
 
 export interface LoadOptions {
   provider?: Provider;
+  /**
+   * Which decoder files to use when a bundle has both: 'split' (decoder_model + decoder_with_past,
+   * the default: no branch in the graph) or 'merged' (decoder_model_merged with use_cache_branch).
+   */
+  decoder?: 'split' | 'merged';
   intraOpThreads?: number;
   interOpThreads?: number;
 }
@@ -189,10 +194,17 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
 
   const encFile = findOnnx(dir, 'encoder_model.onnx');
   if (!encFile) throw new BundleError(`${join(dir, 'encoder_model.onnx')}: missing (also looked in onnx/)`);
-  const merged = findOnnx(dir, 'decoder_model_merged.onnx');
   const plain = findOnnx(dir, 'decoder_model.onnx');
-  const withPastFile = merged ? null : findOnnx(dir, 'decoder_with_past_model.onnx');
-  const firstFile = merged ?? plain;
+  const pastFile = findOnnx(dir, 'decoder_with_past_model.onnx');
+  const mergedFile = findOnnx(dir, 'decoder_model_merged.onnx');
+  const useMerged = mergedFile !== null && (opts.decoder === 'merged' || !(plain && pastFile));
+  if (opts.decoder === 'merged' && !mergedFile) {
+    throw new BundleError(
+      `${join(dir, 'decoder_model_merged.onnx')}: missing (decoder 'merged' was asked for)`,
+    );
+  }
+  const withPastFile = useMerged ? null : pastFile;
+  const firstFile = useMerged ? mergedFile : plain;
   if (!firstFile) {
     throw new BundleError(
       `${join(dir, 'decoder_model.onnx')}: missing (nor decoder_model_merged.onnx, also looked in onnx/)`,
