@@ -42,7 +42,9 @@ async function ours(decoder: 'merged' | 'split') {
     ));
   };
   const greedy = await rate(`ours greedy (${decoder})`, () => all({}));
-  const beam = await rate(`ours beam-5 n-best (${decoder})`, () => all({ num_beams: 5, num_return_sequences: 5 }));
+  const beam = await rate(`ours beam-5 n-best (${decoder})`, () =>
+    all({ num_beams: 5, num_return_sequences: 5 }),
+  );
   await engine.dispose();
   return { greedy, beam };
 }
@@ -52,10 +54,17 @@ async function transformersJs() {
   const root = join(dir, 'tjs');
   const model = join(root, 'default');
   mkdirSync(join(model, 'onnx'), { recursive: true });
-  for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+  for (const f of [
+    'config.json',
+    'generation_config.json',
+    'preprocessor_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]) {
     symlinkSync(join(BUNDLE, f), join(model, f));
   }
-  for (const f of ['encoder_model.onnx', 'decoder_model_merged.onnx']) symlinkSync(join(BUNDLE, f), join(model, 'onnx', f));
+  for (const f of ['encoder_model.onnx', 'decoder_model_merged.onnx'])
+    symlinkSync(join(BUNDLE, f), join(model, 'onnx', f));
   env.allowRemoteModels = false;
   env.localModelPath = `${root}/`;
   const captioner = await pipeline('image-to-text', 'default', {
@@ -69,10 +78,14 @@ async function transformersJs() {
 }
 
 function pytorch() {
-  const py = spawnSync('/usr/bin/python3', ['-m', 'captioner.bench_torch', BUNDLE, String(THREADS), ...files], {
-    cwd: resolve(import.meta.dirname, '../models'),
-    encoding: 'utf8',
-  });
+  const py = spawnSync(
+    '/usr/bin/python3',
+    ['-m', 'captioner.bench_torch', BUNDLE, String(THREADS), ...files],
+    {
+      cwd: resolve(import.meta.dirname, '../models'),
+      encoding: 'utf8',
+    },
+  );
   if (py.status !== 0) throw new Error(`PyTorch baseline failed: ${py.stderr}`);
   const r = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { greedy: number; beam5: number };
   console.log(`${'pytorch eager greedy'.padEnd(34)} ${r.greedy.toFixed(1).padStart(8)} img/s`);

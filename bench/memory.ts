@@ -13,7 +13,9 @@ import { tempDir, writeGoodImages } from '../electron/core/testing/fixtures.ts';
 const { values } = parseArgs({ options: { images: { type: 'string' } } });
 const TOTAL = Number(values.images ?? 2000);
 const files = await writeGoodImages(join(tempDir('cs-mem-'), 'images'), 64);
-const engine = await CaptionEngine.load(resolve(import.meta.dirname, '../models/default'), { intraOpThreads: 2 });
+const engine = await CaptionEngine.load(resolve(import.meta.dirname, '../models/default'), {
+  intraOpThreads: 2,
+});
 
 function* inputs() {
   for (let i = 0; i < TOTAL; i++) yield { file: files[i % files.length] };
@@ -24,7 +26,11 @@ let done = 0;
 let at200 = 0;
 const marks: string[] = [];
 const started = performance.now();
-for await (const out of engine.captionFiles(inputs(), engine.decoding({ num_beams: 3, num_return_sequences: 3 }), { batchSize: 16 })) {
+for await (const out of engine.captionFiles(
+  inputs(),
+  engine.decoding({ num_beams: 3, num_return_sequences: 3 }),
+  { batchSize: 16 },
+)) {
   if (!out.ok) throw new Error(out.error);
   done++;
   if (done % 200 === 0) {
@@ -34,7 +40,11 @@ for await (const out of engine.captionFiles(inputs(), engine.decoding({ num_beam
   }
 }
 const atEnd = process.memoryUsage().rss;
-console.log(`images/s ${(done / ((performance.now() - started) / 1000)).toFixed(1)} (beam-3, 3 candidates each)`);
+console.log(
+  `images/s ${(done / ((performance.now() - started) / 1000)).toFixed(1)} (beam-3, 3 candidates each)`,
+);
 console.log(`RSS by images captioned: ${marks.join(', ')}`);
-console.log(`memory: RSS after ${done} images is ${((atEnd / at200 - 1) * 100).toFixed(1)}% above RSS after 200 (${mb(at200)} -> ${mb(atEnd)}; goal within 10%)`);
+console.log(
+  `memory: RSS after ${done} images is ${((atEnd / at200 - 1) * 100).toFixed(1)}% above RSS after 200 (${mb(at200)} -> ${mb(atEnd)}; goal within 10%)`,
+);
 await engine.dispose();

@@ -51,14 +51,15 @@ class CocoCaptions:
     def batch(self, idx: list[int], tok: WordTokenizer, rng: random.Random | None, max_len: int):
         """pixel_values (B, 3, H, W) normalised to [-1, 1]; input_ids/labels (B, T) padded with pad.
 
-        With rng, one reference per image is drawn at random (all of them over the epochs);
-        without, the first (canonical) reference is used.
+        With rng, the canonical (first) reference half the time, else one of the others at random:
+        every phrasing is learnt, and greedy decoding settles on the canonical one instead of
+        wavering between phrasings mid-caption. Without rng, always the canonical reference.
         """
         pixel_values = torch.from_numpy(self.pixels[idx]).float().div_(127.5).sub_(1.0)
         seqs = []
         for i in idx:
             refs = self.references[i]
-            caption = rng.choice(refs) if rng else refs[0]
+            caption = refs[0] if rng is None or rng.random() < 0.5 or len(refs) == 1 else rng.choice(refs[1:])
             seqs.append([tok.bos_id] + tok.encode(caption)[: max_len - 2] + [tok.eos_id])
         T = max(len(s) for s in seqs) - 1
         input_ids = torch.full((len(idx), T), tok.pad_id, dtype=torch.long)

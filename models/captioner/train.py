@@ -46,13 +46,24 @@ def evaluate_loss(model: Captioner, ds: CocoCaptions, tok: WordTokenizer, max_le
     return total / n
 
 
+@torch.no_grad()
+def val_exact_match(model: Captioner, ds: CocoCaptions, tok: WordTokenizer, gen: GenerationConfig, n: int = 500) -> float:
+    """Share of greedy captions equal to one of the image's references."""
+    hits = 0
+    for i in range(0, min(n, len(ds)), 100):
+        idx = list(range(i, min(i + 100, n, len(ds))))
+        px, _, _ = ds.batch(idx, tok, None, 32)
+        hits += sum(tok.decode(h.tokens) in ds.references[j] for j, h in zip(idx, model.greedy(px, gen)))
+    return hits / min(n, len(ds))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path("data"))
     p.add_argument("--out", type=Path, default=Path("runs/default"))
-    p.add_argument("--train-count", type=int, default=40_000)
+    p.add_argument("--train-count", type=int, default=60_000)
     p.add_argument("--val-count", type=int, default=1_000)
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
@@ -130,12 +141,14 @@ def main(argv: list[str] | None = None) -> None:
         epoch += 1
         val_loss = evaluate_loss(model, val, tok, dec_cfg.max_positions)
         model.eval()
+        exact = val_exact_match(model, val, tok, gen)
         px, _, _ = val.batch(list(range(4)), tok, None, dec_cfg.max_positions)
         greedy = [tok.decode(h.tokens) for h in model.greedy(px, gen)]
         beam = [tok.decode(n[0].tokens) for n in model.beam_search(px, GenerationConfig(**{**asdict(gen), "num_beams": 3}))]
         model.train()
-        log.append({"epoch": epoch, "step": step, "val_loss": val_loss, "minutes": (time.time() - started) / 60})
-        print(f"== epoch {epoch}: val loss {val_loss:.4f}")
+        log.append({"epoch": epoch, "step": step, "val_loss": val_loss, "val_exact_match": exact,
+                    "minutes": (time.time() - started) / 60})
+        print(f"== epoch {epoch}: val loss {val_loss:.4f}, greedy exact match {exact:.3f}")
         for ref, g, b in zip(val.references[:4], greedy, beam):
             print(f"   ref: {ref[0]}\n   greedy: {g}\n   beam-3: {b}")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "epoch": epoch,

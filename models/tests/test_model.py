@@ -14,16 +14,16 @@ def test_patch_embedding_is_one_projection_per_patch():
     pe = PatchEmbedding(ENC)
     x = torch.randn(2, 3, 96, 96)
     out = pe(x)
-    assert out.shape == (2, 64, 32)
-    # patch (row 1, col 2) is the conv of exactly that 12 x 12 window
-    window = x[:, :, 12:24, 24:36]
+    assert out.shape == (2, 36, 32)
+    # patch (row 1, col 2) is the conv of exactly that 16 x 16 window
+    window = x[:, :, 16:32, 32:48]
     expected = (pe.proj.weight.flatten(1) @ window.flatten(1).T).T + pe.proj.bias
-    assert torch.allclose(out[:, 1 * 8 + 2], expected, atol=1e-5)
+    assert torch.allclose(out[:, 1 * 6 + 2], expected, atol=1e-5)
 
 
 def test_forward_features_returns_class_token_then_patches():
     vit = ViT(ENC)
-    assert vit.forward_features(torch.randn(3, 3, 96, 96)).shape == (3, 65, 32)
+    assert vit.forward_features(torch.randn(3, 3, 96, 96)).shape == (3, 37, 32)
 
 
 def test_loss_ignores_padding():
