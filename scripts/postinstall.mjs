@@ -9,13 +9,17 @@ import { existsSync } from 'node:fs';
 
 if (process.platform === 'linux') {
   const r = spawnSync('bash', ['scripts/setup-system.sh'], { stdio: 'inherit' });
-  if (r.status !== 0) console.warn('caption-studio: scripts/setup-system.sh failed; the tests need its packages');
+  if (r.status !== 0)
+    console.warn('caption-studio: scripts/setup-system.sh failed; the tests need its packages');
 } else {
   console.log('caption-studio: system packages for the tests: see scripts/setup-system.sh');
 }
 
 if (existsSync('node_modules/electron/install.js') && process.env.CAPTION_STUDIO_SKIP_ELECTRON !== '1') {
-  const r = spawnSync(process.execPath, ['node_modules/electron/install.js'], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(process.execPath, ['node_modules/electron/install.js'], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (r.status === 0) console.log('caption-studio: Electron binary installed');
   else {
     const reason = `${r.stderr ?? ''}`.split('\n').find((l) => l.trim()) ?? 'unknown error';

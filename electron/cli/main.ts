@@ -8,21 +8,25 @@ import { type DB, databasePath, defaultDataDir, openDatabase } from '../../db/op
 import { runCounts } from '../../db/queries/captions.ts';
 import { listRoots } from '../../db/queries/library.ts';
 import { stmt } from '../../db/queries/statements.ts';
+import { createHandlers } from '../core/api/handlers.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { DecodingOptions } from '../core/inference/decoding.ts';
 import { CaptionEngine } from '../core/inference/engine.ts';
 import type { Provider } from '../core/inference/providers.ts';
 import { type JobProgress, runCaptionJob } from '../core/jobs/caption-job.ts';
 import { scanFolder } from '../core/library/scan.ts';
+import { serve } from '../core/server.ts';
 import { progressLine } from './progress.ts';
 
 export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '../../models/default');
+export const RENDERER_DIR = resolve(import.meta.dirname, '../../renderer/dist');
 
 const USAGE = `Usage: caption-studio <command> [options]
 
 Commands:
   caption <folder>     scan the folder and caption every image in it (resumable)
   status               what the library holds: folders, images, captions, errors
+  serve                the studio in a browser: prints a localhost URL with a fresh access token
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
 Common options:
@@ -40,6 +44,11 @@ caption options:
   --threads N          ONNX Runtime intra-op threads (default: all cores)
   --provider P         cuda | dml | coreml | cpu (default: the best available)
   --quiet              no progress bar
+
+serve options:
+  --host H             interface to listen on (default 127.0.0.1; anything else exposes the studio)
+  --port N             port (default: a free one)
+  --model DIR          model bundle for captioning from the UI
 
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)
@@ -76,6 +85,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return statusCommand(rest, out);
       case 'metrics':
         return metricsCommand(rest, out, err);
+      case 'serve':
+        return await serveCommand(rest, out);
       case undefined:
       case 'help':
       case '--help':
@@ -268,5 +279,41 @@ function metricsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.
   });
   const result = { bleu: corpus.bleu, cider_d: corpus.cider_d, rouge_l: corpus.rouge_l };
   out.write(`${JSON.stringify(values['per-image'] ? { ...result, per_image: perImage } : result)}\n`);
+  return 0;
+}
+
+async function serveCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+    },
+  });
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    throw new Error(`${RENDERER_DIR}: the UI is not built; run: npm run build`);
+  }
+  const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+  const modelDir = resolve(values.model ?? process.env.CAPTION_STUDIO_MODEL ?? DEFAULT_MODEL_DIR);
+  const db = openDb(dataDir);
+  const core = createHandlers({ db, engine: () => CaptionEngine.load(modelDir) });
+  const server = await serve({
+    db,
+    handlers: core.handlers,
+    rendererDir: RENDERER_DIR,
+    thumbsDir: join(dataDir, 'thumbnails'),
+    host: values.host ?? '127.0.0.1',
+    port: intArg(values.port, 'port') ?? 0,
+  });
+  out.write(`Caption Studio is at ${server.url}\n(data: ${dataDir}; Ctrl+C stops)\n`);
+  await new Promise<void>((res) => {
+    process.once('SIGINT', res);
+    process.once('SIGTERM', res);
+  });
+  await server.close();
+  await core.close();
+  db.close();
   return 0;
 }

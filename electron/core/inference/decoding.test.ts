@@ -1,7 +1,8 @@
 /** Each decoding option changes what the real model generates, in the way the option promises. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrtDecoder } from './decoder.ts';
-import { type DecodingOptions, decodingHash, resolveDecoding } from './decoding.ts';
+import { type DecodingOptions, resolveDecoding } from './decoding.ts';
+import { decodingHash } from './decoding-hash.ts';
 import { type Candidate, CaptionEngine } from './engine.ts';
 import { Cancelled, generate, type StepModel } from './generate.ts';
 import { DEFAULT_BUNDLE, loadGolden, parityImages } from './test-fixtures.ts';

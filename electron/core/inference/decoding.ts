@@ -1,5 +1,7 @@
-/** Decoding settings: validated, filled from the model's generation_config.json, canonicalised. */
-import { createHash } from 'node:crypto';
+/**
+ * Decoding settings: validated, filled from the model's generation_config.json, canonicalised.
+ * No Node imports: the renderer validates with the same schema.
+ */
 import { z } from 'zod';
 
 export const DecodingOptions = z
@@ -68,8 +70,4 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-export function decodingHash(d: Decoding): string {
-  return createHash('sha256').update(canonicalJson(d)).digest('hex');
 }

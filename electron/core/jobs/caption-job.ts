@@ -19,7 +19,8 @@ import {
 import { openCaptionJob, setJobState } from '../../../db/queries/jobs.ts';
 import { type FileRow, filesOfRoot, setFileError, setFileImage } from '../../../db/queries/library.ts';
 import { stmt } from '../../../db/queries/statements.ts';
-import { canonicalJson, type Decoding, decodingHash } from '../inference/decoding.ts';
+import { canonicalJson, type Decoding } from '../inference/decoding.ts';
+import { decodingHash } from '../inference/decoding-hash.ts';
 import type { Candidate, CaptionEngine, FileInput } from '../inference/engine.ts';
 import { Cancelled } from '../inference/generate.ts';
 

@@ -1,0 +1,89 @@
+/**
+ * Local image bytes for the UI, by library root and path inside it: never `file://`, never a path
+ * outside a library root (no `..`, no absolute paths, no symlink that leads out of the root).
+ * Used by the HTTP server and by the Electron shell's custom protocol alike.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import sharp from 'sharp';
+import type { DB } from '../../db/open.ts';
+import { stmt } from '../../db/queries/statements.ts';
+
+export class MediaError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const inside = (root: string, p: string) => {
+  const r = relative(root, p);
+  return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
+};
+
+/** The real path of `rel` under library root `rootId`, or a MediaError saying why not. */
+export async function resolveMedia(db: DB, rootId: number, rel: string): Promise<string> {
+  const root = stmt<[number], { path: string }>(db, 'SELECT path FROM library_roots WHERE id = ?').get(
+    rootId,
+  );
+  if (!root) throw new MediaError(404, `no library folder ${rootId}`);
+  if (!rel || rel.includes('\0') || isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) {
+    throw new MediaError(400, 'path must be relative to the library folder');
+  }
+  const joined = resolve(root.path, rel);
+  if (!inside(root.path, joined)) throw new MediaError(403, 'path outside the library folder');
+  let real: string;
+  try {
+    real = await realpath(joined);
+  } catch {
+    throw new MediaError(404, 'no such file');
+  }
+  if (!inside(await realpath(root.path), real))
+    throw new MediaError(403, 'path leads outside the library folder');
+  return real;
+}
+
+export async function readMedia(db: DB, rootId: number, rel: string): Promise<Buffer> {
+  return readFile(await resolveMedia(db, rootId, rel));
+}
+
+/** A WebP thumbnail (longest side `size`), generated lazily and cached on disk. */
+export async function thumbnail(
+  db: DB,
+  cacheDir: string,
+  rootId: number,
+  rel: string,
+  size = 256,
+): Promise<Buffer> {
+  const path = await resolveMedia(db, rootId, rel);
+  const { mtimeMs, size: bytes } = await import('node:fs/promises').then((fs) => fs.stat(path));
+  const key = createHash('sha1').update(`${path}\0${mtimeMs}\0${bytes}\0${size}`).digest('hex');
+  const file = join(cacheDir, key.slice(0, 2), `${key}.webp`);
+  try {
+    return await readFile(file);
+  } catch {
+    const out = await sharp(path, { failOn: 'none' })
+      .rotate()
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer();
+    await mkdir(join(cacheDir, key.slice(0, 2)), { recursive: true });
+    await writeFile(file, out);
+    return out;
+  }
+}
+
+export const MIME: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  avif: 'image/avif',
+};

@@ -1,0 +1,41 @@
+import { useState } from 'react';
+import { ImageView } from './ImageView.tsx';
+import { JobsPanel } from './JobsPanel.tsx';
+import { Library } from './Library.tsx';
+import { Rating } from './Rating.tsx';
+import { go, useRoute } from './route.ts';
+
+export function App() {
+  const route = useRoute();
+  const [error, setError] = useState<string | null>(null);
+  const view = route[0] ?? 'library';
+  const onError = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+  return (
+    <div className="app">
+      <nav className="top">
+        <strong>Caption Studio</strong>
+        {(['library', 'jobs', 'rate'] as const).map((v) => (
+          <button type="button" key={v} className={view === v ? 'active' : ''} onClick={() => go(v)}>
+            {v === 'rate' ? 'Rating' : v[0].toUpperCase() + v.slice(1)}
+          </button>
+        ))}
+      </nav>
+      {error && (
+        <div className="error" role="alert">
+          {error}{' '}
+          <button type="button" onClick={() => setError(null)}>
+            dismiss
+          </button>
+        </div>
+      )}
+      <main>
+        {view === 'library' && <Library onError={onError} />}
+        {view === 'image' && <ImageView fileId={Number(route[1])} onError={onError} />}
+        {view === 'jobs' && <JobsPanel onError={onError} />}
+        {view === 'rate' && (
+          <Rating sessionId={route[1] ? Number(route[1]) : null} rater={route[2] ?? null} onError={onError} />
+        )}
+      </main>
+    </div>
+  );
+}

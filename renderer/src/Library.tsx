@@ -1,0 +1,171 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ImageRow, Responses } from '../../electron/core/api/contract.ts';
+import { call, mediaUrl } from './api.ts';
+import { go } from './route.ts';
+
+type Filter = 'all' | 'uncaptioned' | 'errors' | 'rated' | 'unrated';
+const TILE = 180; // px, square tiles incl. caption strip
+const PAGE = 200;
+
+export function Library({ onError }: { onError: (e: unknown) => void }) {
+  const [roots, setRoots] = useState<Responses['library.roots']>([]);
+  const [path, setPath] = useState('');
+  const [rootId, setRootId] = useState<number | undefined>();
+  const [filter, setFilter] = useState<Filter>('all');
+  const [search, setSearch] = useState('');
+  const [busy, setBusy] = useState(false);
+  const refreshRoots = useCallback(() => call('library.roots', {}).then(setRoots, onError), [onError]);
+  useEffect(() => {
+    refreshRoots();
+  }, [refreshRoots]);
+
+  const add = async () => {
+    setBusy(true);
+    try {
+      const r = await call('library.addRoot', { path });
+      setPath('');
+      setRootId(r.id);
+      await refreshRoots();
+    } catch (e) {
+      onError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="library">
+      <div className="toolbar">
+        <input
+          aria-label="Folder path"
+          placeholder="/path/to/photos"
+          value={path}
+          onChange={(e) => setPath(e.target.value)}
+        />
+        <button type="button" disabled={!path || busy} onClick={add}>
+          {busy ? 'Scanning…' : 'Add folder'}
+        </button>
+        <select aria-label="Filter" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
+          {(['all', 'uncaptioned', 'errors', 'rated', 'unrated'] as const).map((f) => (
+            <option key={f}>{f}</option>
+          ))}
+        </select>
+        <input
+          aria-label="Search captions"
+          placeholder="search captions"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+      </div>
+      <ul className="roots">
+        {roots.map((r) => (
+          <li key={r.id} className={r.id === rootId ? 'active' : ''}>
+            <button type="button" onClick={() => setRootId(r.id === rootId ? undefined : r.id)}>
+              {r.path}
+            </button>{' '}
+            <span className="counts" data-testid={`root-counts-${r.id}`}>
+              {r.images} images, {r.captioned} captioned, {r.errors} errors
+            </span>{' '}
+            <button
+              type="button"
+              onClick={() => call('library.removeRoot', { rootId: r.id }).then(refreshRoots, onError)}
+              aria-label={`Remove ${r.path}`}
+            >
+              ✕
+            </button>
+          </li>
+        ))}
+      </ul>
+      <Grid
+        key={`${rootId}-${filter}-${search}-${roots.map((r) => r.captioned).join()}`}
+        rootId={rootId}
+        filter={filter}
+        search={search}
+        onError={onError}
+      />
+    </section>
+  );
+}
+
+/**
+ * A virtualised grid: only the rows in view (plus a small overscan) are in the DOM, and images
+ * are fetched a page at a time as they scroll into view, so 100k images stay smooth.
+ */
+function Grid(props: { rootId?: number; filter: Filter; search: string; onError: (e: unknown) => void }) {
+  const { rootId, filter, search, onError } = props;
+  const box = useRef<HTMLDivElement>(null);
+  const [total, setTotal] = useState<number | null>(null);
+  const [pages, setPages] = useState<Map<number, ImageRow[]>>(new Map());
+  const loading = useRef(new Set<number>());
+  const [scroll, setScroll] = useState({ top: 0, height: 600, width: 900 });
+
+  const load = useCallback(
+    (page: number) => {
+      if (loading.current.has(page)) return;
+      loading.current.add(page);
+      call('library.images', { rootId, filter, search, offset: page * PAGE, limit: PAGE }).then((r) => {
+        setTotal(r.total);
+        setPages((m) => new Map(m).set(page, r.items));
+      }, onError);
+    },
+    [rootId, filter, search, onError],
+  );
+  useEffect(() => load(0), [load]);
+  useEffect(() => {
+    const el = box.current!;
+    const measure = () => setScroll({ top: el.scrollTop, height: el.clientHeight, width: el.clientWidth });
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    el.addEventListener('scroll', measure, { passive: true });
+    return () => {
+      ro.disconnect();
+      el.removeEventListener('scroll', measure);
+    };
+  }, []);
+
+  const cols = Math.max(1, Math.floor(scroll.width / TILE));
+  const rows = Math.ceil((total ?? 0) / cols);
+  const first = Math.max(0, Math.floor(scroll.top / TILE) - 2);
+  const last = Math.min(rows, Math.ceil((scroll.top + scroll.height) / TILE) + 2);
+  const cells: { index: number; row: ImageRow | undefined }[] = [];
+  for (let r = first; r < last; r++) {
+    for (let c = 0; c < cols; c++) {
+      const index = r * cols + c;
+      if (index >= (total ?? 0)) break;
+      const page = Math.floor(index / PAGE);
+      const items = pages.get(page);
+      if (!items) load(page);
+      cells.push({ index, row: items?.[index - page * PAGE] });
+    }
+  }
+  return (
+    <div className="grid" ref={box} data-testid="grid" data-total={total ?? ''}>
+      <div style={{ height: rows * TILE, position: 'relative' }}>
+        {cells.map(({ index, row }) => (
+          <button
+            type="button"
+            key={index}
+            className={`tile ${row?.status ?? ''}`}
+            style={{
+              top: Math.floor(index / cols) * TILE,
+              left: (index % cols) * TILE,
+              width: TILE - 8,
+              height: TILE - 8,
+            }}
+            onClick={() => row && go('image', row.fileId)}
+            title={row ? `${row.rel}${row.error ? `: ${row.error}` : ''}` : ''}
+            data-testid="tile"
+          >
+            {row && row.status !== 'error' && (
+              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.rootId, row.rel)} />
+            )}
+            <span className="tile-caption">
+              {row ? (row.error ? `⚠ ${row.error}` : (row.caption ?? row.rel)) : '…'}
+            </span>
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,258 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Responses, SessionItem } from '../../electron/core/api/contract.ts';
+import { call, mediaUrl } from './api.ts';
+import { go } from './route.ts';
+
+export function Rating(props: {
+  sessionId: number | null;
+  rater: string | null;
+  onError: (e: unknown) => void;
+}) {
+  const { sessionId, rater, onError } = props;
+  if (sessionId && rater) return <RateItems sessionId={sessionId} rater={rater} onError={onError} />;
+  return <Sessions onError={onError} />;
+}
+
+function Sessions({ onError }: { onError: (e: unknown) => void }) {
+  const [sessions, setSessions] = useState<Responses['sessions.list']>([]);
+  const [roots, setRoots] = useState<Responses['library.roots']>([]);
+  const [name, setName] = useState('');
+  const [rootId, setRootId] = useState<number | null>(null);
+  const [blind, setBlind] = useState(true);
+  const [rater, setRater] = useState(localStorage.getItem('cs-rater') ?? '');
+  useEffect(() => {
+    call('sessions.list', {}).then(setSessions, onError);
+    call('library.roots', {}).then((r) => {
+      setRoots(r);
+      setRootId(r[0]?.id ?? null);
+    }, onError);
+  }, [onError]);
+  const start = (id: number) => {
+    localStorage.setItem('cs-rater', rater);
+    go('rate', id, rater);
+  };
+  return (
+    <section className="sessions">
+      <label>
+        Your name (rater){' '}
+        <input aria-label="Rater name" value={rater} onChange={(e) => setRater(e.target.value)} />
+      </label>
+      <h2>New session</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!rootId) return;
+          call('sessions.create', { name, rootId, blind })
+            .then((s) => {
+              setSessions((l) => [s, ...l]);
+              if (rater) start(s.id);
+            })
+            .catch(onError);
+        }}
+      >
+        <input
+          aria-label="Session name"
+          placeholder="session name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <select
+          aria-label="Session folder"
+          value={rootId ?? ''}
+          onChange={(e) => setRootId(Number(e.target.value))}
+        >
+          {roots.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.path}
+            </option>
+          ))}
+        </select>
+        <label>
+          <input type="checkbox" checked={blind} onChange={(e) => setBlind(e.target.checked)} /> blind (hide
+          sources, shuffle)
+        </label>
+        <button type="submit" disabled={!name || !rootId}>
+          Create
+        </button>
+      </form>
+      <h2>Sessions</h2>
+      <ul>
+        {sessions.map((s) => (
+          <li key={s.id}>
+            {s.name} ({s.items} images{s.blind ? ', blind' : ''}){' '}
+            <button type="button" disabled={!rater} onClick={() => start(s.id)}>
+              Rate
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+const HELP: [string, string][] = [
+  ['1–5', 'rate the highlighted caption'],
+  ['↑ ↓', 'highlight another caption'],
+  ['→ or space', 'next image'],
+  ['←', 'previous image'],
+  ['b', 'pick the highlighted caption as the best of this image'],
+  ['e', 'edit the highlighted caption (saved as a human caption)'],
+  ['u', 'undo your last rating'],
+  ['?', 'show or hide this help'],
+];
+
+/** Fully keyboard-driven rating; every key press that rates is committed at once. */
+function RateItems({
+  sessionId,
+  rater,
+  onError,
+}: {
+  sessionId: number;
+  rater: string;
+  onError: (e: unknown) => void;
+}) {
+  const [item, setItem] = useState<SessionItem | null>(null);
+  const [focus, setFocus] = useState(0);
+  const [help, setHelp] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
+  const busy = useRef(false);
+
+  const show = useCallback((next: SessionItem, keepFocus = false) => {
+    setItem(next);
+    if (!keepFocus) {
+      const open = next.candidates.findIndex((c) => c.value === null);
+      setFocus(open === -1 ? 0 : open);
+    }
+  }, []);
+  const run = useCallback(
+    async (p: Promise<SessionItem>, keepFocus = false) => {
+      busy.current = true;
+      try {
+        show(await p, keepFocus);
+      } catch (e) {
+        onError(e);
+      } finally {
+        busy.current = false;
+      }
+    },
+    [show, onError],
+  );
+  useEffect(() => {
+    run(call('sessions.item', { sessionId, rater }));
+  }, [sessionId, rater, run]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!item || editing !== null || busy.current || e.ctrlKey || e.metaKey || e.altKey) return;
+      const cand = item.candidates[focus];
+      const move = (pos: number) => run(call('sessions.item', { sessionId, rater, position: pos }));
+      if (/^[1-5]$/.test(e.key) && cand) {
+        e.preventDefault();
+        busy.current = true;
+        call('ratings.set', { sessionId, rater, candidateId: cand.id, value: Number(e.key) })
+          .then((next) => {
+            setItem(next);
+            // on to the next caption still unrated in this image
+            const open = next.candidates.findIndex((c, i) => i > focus && c.value === null);
+            const any = next.candidates.findIndex((c) => c.value === null);
+            setFocus(open !== -1 ? open : any !== -1 ? any : focus);
+          }, onError)
+          .finally(() => {
+            busy.current = false;
+          });
+      } else if (e.key === 'ArrowDown') {
+        e.preventDefault();
+        setFocus((f) => Math.min(f + 1, item.candidates.length - 1));
+      } else if (e.key === 'ArrowUp') {
+        e.preventDefault();
+        setFocus((f) => Math.max(f - 1, 0));
+      } else if (e.key === 'ArrowRight' || e.key === ' ') {
+        e.preventDefault();
+        if (item.position + 1 < item.total) move(item.position + 1);
+      } else if (e.key === 'ArrowLeft') {
+        e.preventDefault();
+        if (item.position > 0) move(item.position - 1);
+      } else if (e.key === 'b' && cand) {
+        run(call('ratings.set', { sessionId, rater, candidateId: cand.id, best: !cand.best }), true);
+      } else if (e.key === 'u') {
+        run(call('ratings.undo', { sessionId, rater }));
+      } else if (e.key === 'e' && cand) {
+        e.preventDefault();
+        setEditing(cand.text);
+      } else if (e.key === '?') {
+        setHelp((h) => !h);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [item, focus, editing, sessionId, rater, run, onError]);
+
+  if (!item) return <p>Loading…</p>;
+  const cand = item.candidates[focus];
+  return (
+    <section className="rating" data-testid="rating" data-position={item.position}>
+      <header>
+        <span data-testid="progress">
+          Image {item.position + 1} of {item.total} · {item.rated} rated by {rater}
+        </span>
+        <span className="hint">press ? for keys</span>
+      </header>
+      <div className="rate-body">
+        <img
+          className="rate-image"
+          alt={item.file.rel}
+          src={mediaUrl('media', item.file.rootId, item.file.rel)}
+        />
+        <ol className="rate-candidates">
+          {item.candidates.map((c, i) => (
+            <li
+              key={c.id}
+              className={`${i === focus ? 'focused' : ''} ${c.best ? 'best' : ''}`}
+              data-testid="rate-candidate"
+              data-value={c.value ?? ''}
+              data-best={c.best ? 'yes' : 'no'}
+            >
+              <span className="label">{c.label}</span>
+              <span className="text">{c.text}</span>
+              <span className="stars" aria-label={`rating ${c.value ?? 'none'}`}>
+                {c.value ? '★'.repeat(c.value) + '☆'.repeat(5 - c.value) : '·····'}
+              </span>
+              {c.best && <span className="best-badge">best</span>}
+            </li>
+          ))}
+        </ol>
+      </div>
+      {editing !== null && cand && (
+        <form
+          className="edit"
+          onSubmit={(e) => {
+            e.preventDefault();
+            call('candidate.edit', { candidateId: cand.id, text: editing }).then(
+              () => setEditing(null),
+              onError,
+            );
+          }}
+        >
+          <input
+            aria-label="Edit caption"
+            // biome-ignore lint/a11y/noAutofocus: the e key opens this field to type in at once
+            autoFocus
+            value={editing}
+            onChange={(e) => setEditing(e.target.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setEditing(null)}
+          />
+        </form>
+      )}
+      {help && (
+        <dl className="help" data-testid="help">
+          {HELP.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </section>
+  );
+}
