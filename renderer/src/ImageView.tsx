@@ -141,19 +141,23 @@ function Run(props: {
               </form>
             ) : (
               <>
-                <span className="words" onMouseLeave={onLeave}>
+                <span className="words">
                   {c.source === 'model' && c.tokens.length
                     ? c.tokens.map((t, i) => (
-                        <span
+                        <button
+                          type="button"
                           // biome-ignore lint/suspicious/noArrayIndexKey: tokens repeat; position is identity
                           key={i}
                           className="word"
                           data-testid="word"
                           onMouseEnter={() => onHover(c, i)}
+                          onFocus={() => onHover(c, i)}
+                          onMouseLeave={onLeave}
+                          onBlur={onLeave}
                           title={`log p = ${c.tokenLogprobs[i]?.toFixed(3)}`}
                         >
                           {t}
-                        </span>
+                        </button>
                       ))
                     : c.text}
                 </span>

@@ -214,7 +214,7 @@ function RateItems({
             >
               <span className="label">{c.label}</span>
               <span className="text">{c.text}</span>
-              <span className="stars" aria-label={`rating ${c.value ?? 'none'}`}>
+              <span className="stars" role="img" aria-label={`rating ${c.value ?? 'none'}`}>
                 {c.value ? '★'.repeat(c.value) + '☆'.repeat(5 - c.value) : '·····'}
               </span>
               {c.best && <span className="best-badge">best</span>}

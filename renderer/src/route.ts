@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 
 /** Hash routes (`#/image/12`), so a reload comes back to the same view. */
+const parse = () => location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+
 export function useRoute(): string[] {
-  const parse = () => location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const [route, setRoute] = useState(parse);
   useEffect(() => {
     const on = () => setRoute(parse());
