@@ -143,22 +143,24 @@ function Run(props: {
               <>
                 <span className="words">
                   {c.source === 'model' && c.tokens.length
-                    ? c.tokens.map((t, i) => (
-                        <button
-                          type="button"
-                          // biome-ignore lint/suspicious/noArrayIndexKey: tokens repeat; position is identity
-                          key={i}
-                          className="word"
-                          data-testid="word"
-                          onMouseEnter={() => onHover(c, i)}
-                          onFocus={() => onHover(c, i)}
-                          onMouseLeave={onLeave}
-                          onBlur={onLeave}
-                          title={`log p = ${c.tokenLogprobs[i]?.toFixed(3)}`}
-                        >
-                          {t}
-                        </button>
-                      ))
+                    ? c.tokens.map((t, i) =>
+                        t.trim() === '' ? null : (
+                          <button
+                            type="button"
+                            // biome-ignore lint/suspicious/noArrayIndexKey: tokens repeat; position is identity
+                            key={i}
+                            className="word"
+                            data-testid="word"
+                            onMouseEnter={() => onHover(c, i)}
+                            onFocus={() => onHover(c, i)}
+                            onMouseLeave={onLeave}
+                            onBlur={onLeave}
+                            title={`log p = ${c.tokenLogprobs[i]?.toFixed(3)}`}
+                          >
+                            {t}
+                          </button>
+                        ),
+                      )
                     : c.text}
                 </span>
                 <span className="score" title="length-normalised score (sum of log-probs)">
@@ -194,10 +196,13 @@ function HeatImage({ src, heat, token }: { src: string; heat: Heat | null; token
     const t = Math.min(token, T - 1);
     const cw = c.width / cols;
     const ch = c.height / rows;
+    const cells = heat.data.slice(t * rows * cols, (t + 1) * rows * cols);
+    const lo = Math.min(...cells);
+    const span = Math.max(1, Math.max(...cells) - lo);
     for (let y = 0; y < rows; y++) {
       for (let x = 0; x < cols; x++) {
-        const v = heat.data[t * rows * cols + y * cols + x] / 255;
-        ctx.fillStyle = `rgba(255, ${Math.round(200 * (1 - v))}, 0, ${(0.75 * v).toFixed(3)})`;
+        const v = (cells[y * cols + x] - lo) / span; // this token's map, stretched to its own range
+        ctx.fillStyle = `rgba(255, ${Math.round(220 * (1 - v))}, 0, ${(0.6 * v * v).toFixed(3)})`;
         ctx.fillRect(x * cw, y * ch, cw, ch);
       }
     }

@@ -1,0 +1,82 @@
+/**
+ * End-to-end harness: `caption-studio serve` as a real child process with its own data directory,
+ * driven by Debian's Chromium through playwright-core (never a downloaded browser).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { tempDir } from '../electron/core/testing/fixtures.ts';
+
+export const REPO = resolve(import.meta.dirname, '..');
+export const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface Studio {
+  url: string;
+  base: string;
+  token: string;
+  dataDir: string;
+  call<T = unknown>(channel: string, req: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startStudio(): Promise<Studio> {
+  const dataDir = tempDir('cs-e2e-data-');
+  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/caption-studio.mjs'), 'serve', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /is at (http:\/\/\S+)/.exec(out);
+      if (m) res(m[1]);
+    });
+    child.on('exit', (code) => rej(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  const base = url.replace(/\/\?token=.*$/, '');
+  const token = new URL(url).searchParams.get('token')!;
+  return {
+    url,
+    base,
+    token,
+    dataDir,
+    async call<T>(channel: string, req: unknown): Promise<T> {
+      const r = await fetch(`${base}/api/${channel}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(req),
+      });
+      const j = (await r.json()) as { ok: boolean; value?: T; error?: string };
+      if (!j.ok) throw new Error(j.error);
+      return j.value as T;
+    },
+    stop: () =>
+      new Promise((res) => {
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: the end-to-end tests need Debian's chromium (scripts/setup-system.sh installs it)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  return path;
+}

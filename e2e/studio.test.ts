@@ -1,0 +1,217 @@
+/**
+ * The studio in a real browser: add a folder, caption it, compare candidates, see a heat-map,
+ * run a blind rating session by keyboard only, reload mid-session and resume with nothing lost.
+ * Screenshots of each main view go to test-output/screenshots/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../electron/core/testing/fixtures.ts';
+import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(() => browser?.close());
+
+async function open(studio: Studio, hash = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  await page.goto(`${studio.url}${hash}`);
+  return page;
+}
+
+describe('library, captioning, beam comparison and heat-maps', () => {
+  let studio: Studio;
+  let folder: string;
+  beforeAll(async () => {
+    studio = await startStudio();
+    folder = tempDir('cs-e2e-lib-');
+    await writeGoodImages(folder, 12);
+    writeBrokenImages(join(folder, 'broken'));
+  });
+  afterAll(() => studio?.stop());
+
+  it('adds a folder, captions it as a job, and compares beam candidates with a heat-map', async () => {
+    const page = await open(studio);
+    await page.getByLabel('Folder path').fill(folder);
+    await page.getByRole('button', { name: 'Add folder' }).click();
+    await page.getByText('17 images, 0 captioned, 0 errors').waitFor();
+
+    await page.getByRole('button', { name: 'Jobs' }).click();
+    await page.getByLabel('beams').fill('4');
+    await page.getByRole('button', { name: 'Caption folder' }).click();
+    await page.locator('[data-testid=job][data-state=done]').waitFor({ timeout: 60_000 });
+    await expect(page.locator('[data-testid=job] td').nth(5).textContent()).resolves.toBe('5');
+
+    await page.getByRole('button', { name: 'Library' }).click();
+    await page.getByText('17 images, 12 captioned, 5 errors').waitFor();
+    const tiles = page.locator('[data-testid=tile]');
+    await expect(tiles.count()).resolves.toBe(17);
+    await page.locator('[data-testid=tile] img').first().waitFor();
+    await screenshot(page, 'library');
+
+    // the error filter shows exactly the five broken files, with their reasons
+    await page.getByLabel('Filter').selectOption('errors');
+    await page.locator('[data-testid=grid][data-total="5"]').waitFor();
+    await expect(page.locator('[data-testid=tile]').first().getAttribute('title')).resolves.toMatch(/broken/);
+    await page.getByLabel('Filter').selectOption('all');
+
+    await page.locator('[data-testid=tile]:not(.error)').first().click();
+    const run = page.locator('[data-testid=run]');
+    await run.first().waitFor();
+    await expect(run.locator('[data-testid=candidate]').count()).resolves.toBe(4);
+    await expect(run.first().textContent()).resolves.toMatch(/beam 4/);
+
+    // re-run with other settings: a second run appears beside the first
+    await page.getByLabel('num beams').fill('2');
+    await page.getByLabel('num return sequences').fill('2');
+    await page.getByRole('button', { name: 'Caption with these settings' }).click();
+    await expect.poll(() => run.count()).toBe(2);
+
+    // hovering a word draws its cross-attention over the image
+    const heat = page.getByTestId('heatmap');
+    await expect(heat.getAttribute('data-active')).resolves.toBe('no');
+    await run.first().locator('[data-testid=word]').nth(1).hover();
+    await expect.poll(() => heat.getAttribute('data-active')).toBe('yes');
+    const painted = await heat.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(0);
+    await screenshot(page, 'image-beams-heatmap');
+
+    // editing keeps the original and adds a human candidate
+    const before = await run.first().locator('[data-testid=candidate]').count();
+    await run.first().getByRole('button', { name: 'Edit' }).first().click();
+    await page.getByLabel('Edited caption').fill('a hand written caption');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => run.first().locator('[data-testid=candidate]').count()).toBe(before + 1);
+    await expect(run.first().textContent()).resolves.toContain('a hand written caption');
+    await page.close();
+  });
+});
+
+describe('blind rating session by keyboard only', () => {
+  let studio: Studio;
+  beforeAll(async () => {
+    studio = await startStudio();
+    const folder = tempDir('cs-e2e-rate-');
+    await writeGoodImages(folder, 4);
+    const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
+    // two decoding configs, so each image has two candidates to compare
+    for (const decoding of [{}, { num_beams: 3 }]) {
+      await studio.call('jobs.start', { rootId: root.id, decoding });
+      for (;;) {
+        const jobs = await studio.call<{ state: string }[]>('jobs.list', {});
+        if (jobs[0].state !== 'running') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  afterAll(() => studio?.stop());
+
+  const candidates = (page: Page) => page.locator('[data-testid=rate-candidate]');
+  const values = (page: Page) => candidates(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-value')));
+
+  it('creates a session, rates with digits, picks best, undoes, moves on, and resumes after a reload', async () => {
+    const page = await open(studio, '#/rate');
+    // everything by keyboard: focus moves with Tab, text is typed, Enter submits
+    await page.getByLabel('Rater name').focus();
+    await page.keyboard.type('ada');
+    await page.keyboard.press('Tab'); // session name
+    await page.keyboard.type('blind check');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('rating').waitFor();
+    await expect(page.getByTestId('progress').textContent()).resolves.toBe('Image 1 of 4 · 0 rated by ada');
+    const labels = await candidates(page).locator('.label').allTextContents();
+    expect(labels).toEqual(['Caption A', 'Caption B']); // blind: sources hidden
+    await screenshot(page, 'rating-session');
+
+    await page.keyboard.press('?');
+    await page.getByTestId('help').waitFor();
+    await page.keyboard.press('?');
+
+    await page.keyboard.press('4'); // rates A, focus moves on to B
+    await expect.poll(() => values(page)).toEqual(['4', '']);
+    await page.keyboard.press('2');
+    await expect.poll(() => values(page)).toEqual(['4', '2']);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('b'); // A is the best of this image
+    await expect.poll(() => candidates(page).first().getAttribute('data-best')).toBe('yes');
+    await page.keyboard.press('u'); // undo the pick
+    await expect.poll(() => candidates(page).first().getAttribute('data-best')).toBe('no');
+    await page.keyboard.press('u'); // undo the 2
+    await expect.poll(() => values(page)).toEqual(['4', '']);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('5');
+    await expect.poll(() => values(page)).toEqual(['4', '5']);
+    await expect(page.getByTestId('progress').textContent()).resolves.toBe('Image 1 of 4 · 1 rated by ada');
+
+    await page.keyboard.press(' '); // next image
+    await expect.poll(() => page.getByTestId('rating').getAttribute('data-position')).toBe('1');
+    await page.keyboard.press('3'); // half of image 2 rated, then the browser is reloaded
+    await expect.poll(() => values(page)).toEqual(['3', '']);
+
+    await page.reload();
+    await page.getByTestId('rating').waitFor();
+    // resumes on the unfinished image with its committed rating, nothing lost
+    await expect.poll(() => page.getByTestId('rating').getAttribute('data-position')).toBe('1');
+    await expect.poll(() => values(page)).toEqual(['3', '']);
+    await page.keyboard.press('1');
+    await expect.poll(() => page.getByTestId('progress').textContent()).toBe('Image 2 of 4 · 2 rated by ada');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => values(page)).toEqual(['4', '5']);
+    await page.close();
+
+    // and what the database holds is what was typed
+    const item = await studio.call<{ candidates: { value: number | null; best: boolean }[] }>('sessions.item', {
+      sessionId: 1,
+      rater: 'ada',
+      position: 0,
+    });
+    expect(item.candidates.map((c) => [c.value, c.best])).toEqual([
+      [4, false],
+      [5, false],
+    ]);
+  });
+});
+
+describe('a library of 100,000 images', () => {
+  let studio: Studio;
+  beforeAll(async () => {
+    studio = await startStudio();
+    const folder = tempDir('cs-e2e-100k-');
+    for (let d = 0; d < 100; d++) {
+      const dir = join(folder, `d${String(d).padStart(3, '0')}`);
+      mkdirSync(dir);
+      for (let i = 0; i < 1000; i++) writeFileSync(join(dir, `p${String(i).padStart(4, '0')}.jpg`), '');
+    }
+    await studio.call('library.addRoot', { path: folder });
+  }, 180_000);
+  afterAll(() => studio?.stop());
+
+  it('scrolls a virtualised grid without rendering more than a few hundred nodes', async () => {
+    const page = await open(studio);
+    const grid = page.getByTestId('grid');
+    await page.locator('[data-testid=grid][data-total="100000"]').waitFor();
+    const nodes = () => grid.evaluate((g) => g.querySelectorAll('*').length);
+    expect(await nodes()).toBeLessThan(400);
+    for (const fraction of [0.25, 0.5, 1]) {
+      await grid.evaluate((g, f) => {
+        g.scrollTop = (g.scrollHeight - g.clientHeight) * f;
+      }, fraction);
+      await page.waitForTimeout(150);
+      expect(await nodes()).toBeLessThan(400);
+    }
+    // the bottom of the grid shows the last files, fetched page by page
+    await expect.poll(() => page.locator('[data-testid=tile]').last().getAttribute('title')).toBe('d099/p0999.jpg');
+    await page.close();
+  }, 120_000);
+});
