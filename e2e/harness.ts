@@ -23,9 +23,13 @@ export interface Studio {
 
 export async function startStudio(): Promise<Studio> {
   const dataDir = tempDir('cs-e2e-data-');
-  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/caption-studio.mjs'), 'serve', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(REPO, 'bin/caption-studio.mjs'), 'serve', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += d;
@@ -66,11 +70,19 @@ export async function startStudio(): Promise<Studio> {
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the end-to-end tests need Debian's chromium (scripts/setup-system.sh installs it)`);
+    throw new Error(
+      `${CHROMIUM} not found: the end-to-end tests need Debian's chromium (scripts/setup-system.sh installs it)`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
   });
 }
 

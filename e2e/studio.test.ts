@@ -78,8 +78,15 @@ describe('library, captioning, beam comparison and heat-maps', () => {
     await expect(heat.getAttribute('data-active')).resolves.toBe('no');
     await run.first().locator('[data-testid=word]').nth(1).hover();
     await expect.poll(() => heat.getAttribute('data-active')).toBe('yes');
-    const painted = await heat.evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const painted = await heat.evaluate((el) => {
+      const c = el as unknown as {
+        width: number;
+        height: number;
+        getContext(k: '2d'): {
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+        };
+      };
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
       return n;
@@ -118,7 +125,8 @@ describe('blind rating session by keyboard only', () => {
   afterAll(() => studio?.stop());
 
   const candidates = (page: Page) => page.locator('[data-testid=rate-candidate]');
-  const values = (page: Page) => candidates(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-value')));
+  const values = (page: Page) =>
+    candidates(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-value')));
 
   it('creates a session, rates with digits, picks best, undoes, moves on, and resumes after a reload', async () => {
     const page = await open(studio, '#/rate');
@@ -171,11 +179,14 @@ describe('blind rating session by keyboard only', () => {
     await page.close();
 
     // and what the database holds is what was typed
-    const item = await studio.call<{ candidates: { value: number | null; best: boolean }[] }>('sessions.item', {
-      sessionId: 1,
-      rater: 'ada',
-      position: 0,
-    });
+    const item = await studio.call<{ candidates: { value: number | null; best: boolean }[] }>(
+      'sessions.item',
+      {
+        sessionId: 1,
+        rater: 'ada',
+        position: 0,
+      },
+    );
     expect(item.candidates.map((c) => [c.value, c.best])).toEqual([
       [4, false],
       [5, false],
@@ -211,7 +222,9 @@ describe('a library of 100,000 images', () => {
       expect(await nodes()).toBeLessThan(400);
     }
     // the bottom of the grid shows the last files, fetched page by page
-    await expect.poll(() => page.locator('[data-testid=tile]').last().getAttribute('title')).toBe('d099/p0999.jpg');
+    await expect
+      .poll(() => page.locator('[data-testid=tile]').last().getAttribute('title'))
+      .toBe('d099/p0999.jpg');
     await page.close();
   }, 120_000);
 });

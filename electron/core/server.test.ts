@@ -75,7 +75,7 @@ describe('caption-studio serve', () => {
     expect((await fetch(`${base}/thumb/${rootId}/sub/a.png`)).status).toBe(401);
     const ok = await api('library.roots', {}, auth());
     expect(ok.status).toBe(200);
-    expect((await ok.json()).value).toHaveLength(1);
+    expect(((await ok.json()) as { value: unknown[] }).value).toHaveLength(1);
     expect((await fetch(`${base}/media/${rootId}/sub/a.png?token=${token}`)).status).toBe(200);
   });
 
@@ -99,7 +99,7 @@ describe('caption-studio serve', () => {
   it('validates every call at the boundary and reports errors as values naming the field', async () => {
     const r = await (await api('library.images', { limit: 'lots' }, auth())).json();
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/library\.images: field 'limit'/) });
-    const extra = await (await api('library.roots', { sneaky: 1 }, auth())).json();
+    const extra = (await (await api('library.roots', { sneaky: 1 }, auth())).json()) as { ok: boolean };
     expect(extra.ok).toBe(false);
     const unknown = await (await api('fs.readFile', {}, auth())).json();
     expect(unknown).toEqual({ ok: false, error: "unknown channel 'fs.readFile'" });
