@@ -24,7 +24,15 @@ describe("Krippendorff's alpha", () => {
 
   it('hand case: two coders, two units, total disagreement', () => {
     // units (1,2) and (2,1): o = [[0,2],[2,0]], n = 4, D_o = 4 (nominal), D_e = 2*2*2 = 8: 1 - 3*4/8 = -0.5
-    expect(krippendorffAlpha([[1, 2], [2, 1]], 'nominal')).toBeCloseTo(-0.5, 12);
+    expect(
+      krippendorffAlpha(
+        [
+          [1, 2],
+          [2, 1],
+        ],
+        'nominal',
+      ),
+    ).toBeCloseTo(-0.5, 12);
   });
 });
 
@@ -41,7 +49,8 @@ describe('Bradley–Terry', () => {
 
   it('recovers strengths 4:2:1 from win counts that match them exactly', () => {
     // P(a>b)=4/6, P(a>c)=4/5, P(b>c)=2/3 with counts in those proportions
-    const games = (w: string, l: string, n: number) => Array.from({ length: n }, () => ({ winner: w, loser: l }));
+    const games = (w: string, l: string, n: number) =>
+      Array.from({ length: n }, () => ({ winner: w, loser: l }));
     const bt = bradleyTerry([
       ...games('a', 'b', 6),
       ...games('b', 'a', 3),

@@ -18,7 +18,11 @@ export function rng(seed: number): () => number {
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Mean with a percentile-bootstrap 95 % interval (resampling the values). */
-export function bootstrapMean(values: readonly number[], resamples = 2000, seed = 1): { mean: number; lo: number; hi: number } {
+export function bootstrapMean(
+  values: readonly number[],
+  resamples = 2000,
+  seed = 1,
+): { mean: number; lo: number; hi: number } {
   if (!values.length) return { mean: Number.NaN, lo: Number.NaN, hi: Number.NaN };
   const r = rng(seed);
   const means = new Float64Array(resamples);
@@ -28,7 +32,11 @@ export function bootstrapMean(values: readonly number[], resamples = 2000, seed 
     means[b] = s / values.length;
   }
   means.sort();
-  return { mean: mean(values), lo: means[Math.floor(0.025 * resamples)], hi: means[Math.ceil(0.975 * resamples) - 1] };
+  return {
+    mean: mean(values),
+    lo: means[Math.floor(0.025 * resamples)],
+    hi: means[Math.ceil(0.975 * resamples) - 1],
+  };
 }
 
 export interface Comparison {
@@ -40,7 +48,11 @@ export interface Comparison {
  * Bradley–Terry strengths by Hunter's (2004) MM algorithm: P(i beats j) = p_i / (p_i + p_j),
  * normalised to sum to 1. Players with no wins get strength 0 (the MLE's limit).
  */
-export function bradleyTerry(comparisons: readonly Comparison[], iterations = 10_000, tol = 1e-12): Map<string, number> {
+export function bradleyTerry(
+  comparisons: readonly Comparison[],
+  iterations = 10_000,
+  tol = 1e-12,
+): Map<string, number> {
   const players = [...new Set(comparisons.flatMap((c) => [c.winner, c.loser]))].sort();
   const idx = new Map(players.map((p, i) => [p, i]));
   const n = players.length;

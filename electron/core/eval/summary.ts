@@ -1,0 +1,203 @@
+/**
+ * The evaluation table: per model and decoding config, BLEU-4 / CIDEr-D / ROUGE-L against the
+ * imported references, mean human rating with a bootstrap 95 % interval, best-of-N win rate and a
+ * Bradley–Terry strength; plus inter-rater agreement, the most disagreed items, and the
+ * correlation between per-image CIDEr-D and mean human rating.
+ */
+import type { DB } from '../../../db/open.ts';
+import { stmt } from '../../../db/queries/statements.ts';
+import { bootstrapMean, bradleyTerry, type Comparison, kendallTau, krippendorffAlpha } from './human.ts';
+import { documentFrequencies, scoreCaptions } from './metrics.ts';
+import { ptbTokenize } from './tokenize.ts';
+
+export interface SourceRow {
+  source: string;
+  model: string;
+  decoding: string;
+  images: number;
+  withReferences: number;
+  bleu4: number | null;
+  ciderD: number | null;
+  rougeL: number | null;
+  ratings: number;
+  meanRating: number | null;
+  ratingLo: number | null;
+  ratingHi: number | null;
+  winRate: number | null;
+  bradleyTerry: number | null;
+  ratingHistogram: number[];
+}
+
+export interface EvalSummary {
+  rows: SourceRow[];
+  agreement: { alpha: number | null; items: number; raters: number };
+  disagreed: { candidateId: number; text: string; values: number[] }[];
+  /** per rated model candidate with references: its CIDEr-D and mean human rating */
+  scatter: { candidateId: number; ciderD: number; rating: number }[];
+  kendallTau: number | null;
+}
+
+interface CandRow {
+  candidate_id: number;
+  image_id: number;
+  text: string;
+  source: string;
+  model: string;
+  config: string;
+  rank: number;
+}
+
+const describe = (config: string): string => {
+  const d = JSON.parse(config) as { num_beams?: number };
+  return (d.num_beams ?? 1) === 1 ? 'greedy' : `beam ${d.num_beams}`;
+};
+
+export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalSummary {
+  const rootFilter = opts.rootId ? 'AND r.image_id IN (SELECT image_id FROM files WHERE root_id = ?)' : '';
+  const args = opts.rootId ? [opts.rootId] : [];
+  const cands = db
+    .prepare(
+      `SELECT c.id AS candidate_id, r.image_id, c.text, c.source, m.name AS model, dc.json AS config, c.rank
+       FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN models m ON m.id = r.model_id
+       JOIN decoding_configs dc ON dc.id = r.config_id WHERE r.superseded = 0 ${rootFilter}`,
+    )
+    .all(...args) as CandRow[];
+  const sourceOf = (c: CandRow) =>
+    c.source === 'human' ? 'human edits' : `${c.model} · ${describe(c.config)}`;
+
+  const refs = new Map<number, string[]>();
+  for (const r of stmt<[], { image_id: number; caption: string }>(
+    db,
+    'SELECT image_id, caption FROM reference_captions ORDER BY id',
+  ).all()) {
+    refs.set(r.image_id, [...(refs.get(r.image_id) ?? []), r.caption]);
+  }
+  // one idf for every source: the whole reference corpus, so their CIDEr-D are comparable
+  const df = refs.size ? documentFrequencies([...refs.values()].map((rs) => rs.map(ptbTokenize))) : undefined;
+
+  const ratings = stmt<
+    [],
+    {
+      candidate_id: number;
+      rater_id: number;
+      value: number | null;
+      best: number;
+      session_id: number;
+      image_id: number;
+    }
+  >(db, 'SELECT candidate_id, rater_id, value, best, session_id, image_id FROM ratings').all();
+  const byCandidate = new Map<number, number[]>();
+  for (const r of ratings)
+    if (r.value !== null)
+      byCandidate.set(r.candidate_id, [...(byCandidate.get(r.candidate_id) ?? []), r.value]);
+  const candById = new Map(cands.map((c) => [c.candidate_id, c]));
+
+  // best-of-N: within each (session, rater, image) with a pick, the picked source beats the others
+  const groups = new Map<string, { best: number | null; all: number[] }>();
+  for (const r of ratings) {
+    const k = `${r.session_id}/${r.rater_id}/${r.image_id}`;
+    const g = groups.get(k) ?? { best: null, all: [] };
+    g.all.push(r.candidate_id);
+    if (r.best) g.best = r.candidate_id;
+    groups.set(k, g);
+  }
+  const comparisons: Comparison[] = [];
+  const appearances = new Map<string, number>();
+  const wins = new Map<string, number>();
+  for (const g of groups.values()) {
+    if (g.best === null || !candById.has(g.best)) continue;
+    const winner = sourceOf(candById.get(g.best)!);
+    for (const cid of g.all) {
+      const c = candById.get(cid);
+      if (!c) continue;
+      const s = sourceOf(c);
+      appearances.set(s, (appearances.get(s) ?? 0) + 1);
+      if (cid === g.best) wins.set(s, (wins.get(s) ?? 0) + 1);
+      else if (s !== winner) comparisons.push({ winner, loser: s });
+    }
+  }
+  const bt = comparisons.length ? bradleyTerry(comparisons) : new Map<string, number>();
+
+  const sources = [...new Set(cands.map(sourceOf))].sort();
+  const scatter: EvalSummary['scatter'] = [];
+  const rows = sources.map((source): SourceRow => {
+    const mine = cands.filter((c) => sourceOf(c) === source);
+    const top = mine.filter((c) => c.source === 'human' || c.rank === 0);
+    const withRefs = top.filter((c) => refs.has(c.image_id));
+    let bleu4: number | null = null;
+    let ciderD: number | null = null;
+    let rougeL: number | null = null;
+    if (withRefs.length) {
+      const s = scoreCaptions(
+        withRefs.map((c) => ({ references: refs.get(c.image_id)!, hypothesis: c.text })),
+        { documentFrequencies: df },
+      );
+      bleu4 = s.corpus.bleu[3];
+      ciderD = s.corpus.cider_d;
+      rougeL = s.corpus.rouge_l;
+      withRefs.forEach((c, i) => {
+        const rs = byCandidate.get(c.candidate_id);
+        if (rs?.length)
+          scatter.push({
+            candidateId: c.candidate_id,
+            ciderD: s.perImage[i].cider_d,
+            rating: rs.reduce((a, b) => a + b, 0) / rs.length,
+          });
+      });
+    }
+    const values = mine.flatMap((c) => byCandidate.get(c.candidate_id) ?? []);
+    const ci = bootstrapMean(values);
+    const histogram = [1, 2, 3, 4, 5].map((v) => values.filter((x) => x === v).length);
+    return {
+      source,
+      model: mine[0].model,
+      decoding: mine[0].source === 'human' ? 'human' : describe(mine[0].config),
+      images: new Set(mine.map((c) => c.image_id)).size,
+      withReferences: withRefs.length,
+      bleu4,
+      ciderD,
+      rougeL,
+      ratings: values.length,
+      meanRating: values.length ? ci.mean : null,
+      ratingLo: values.length ? ci.lo : null,
+      ratingHi: values.length ? ci.hi : null,
+      winRate: appearances.get(source) ? (wins.get(source) ?? 0) / appearances.get(source)! : null,
+      bradleyTerry: bt.get(source) ?? null,
+      ratingHistogram: histogram,
+    };
+  });
+
+  const multi = [...byCandidate.entries()].filter(([, v]) => v.length >= 2);
+  const alpha = multi.length
+    ? krippendorffAlpha(
+        multi.map(([, v]) => v),
+        'ordinal',
+      )
+    : null;
+  const spread = (v: number[]) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    return v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length;
+  };
+  const disagreed = multi
+    .filter(([, v]) => spread(v) > 0)
+    .sort((a, b) => spread(b[1]) - spread(a[1]) || a[0] - b[0])
+    .slice(0, 10)
+    .map(([candidateId, values]) => ({ candidateId, text: candById.get(candidateId)?.text ?? '', values }));
+  return {
+    rows,
+    agreement: {
+      alpha: alpha === null || Number.isNaN(alpha) ? null : alpha,
+      items: multi.length,
+      raters: new Set(ratings.map((r) => r.rater_id)).size,
+    },
+    disagreed,
+    scatter,
+    kendallTau:
+      scatter.length >= 2
+        ? kendallTau(
+            scatter.map((s) => s.ciderD),
+            scatter.map((s) => s.rating),
+          )
+        : null,
+  };
+}

@@ -1,0 +1,252 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DB, databasePath, openDatabase } from '../../../db/open.ts';
+import { createHandlers } from '../api/handlers.ts';
+import { importReferences } from '../eval/references.ts';
+import { evaluationSummary } from '../eval/summary.ts';
+import { CaptionEngine } from '../inference/engine.ts';
+import { DEFAULT_BUNDLE } from '../inference/test-fixtures.ts';
+import { runCaptionJob } from '../jobs/caption-job.ts';
+import { scanFolder } from '../library/scan.ts';
+import { tempDir, writeGoodImages } from '../testing/fixtures.ts';
+import { type ExportRow, exportDataset, exportRows, FORMATS } from './export.ts';
+
+/** An independent RFC 4180 reader (not the writer's code). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let field = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  return rows;
+}
+
+let engine: CaptionEngine;
+let db: DB;
+let folder: string;
+let rows: ExportRow[];
+
+beforeAll(async () => {
+  engine = await CaptionEngine.load(DEFAULT_BUNDLE, { intraOpThreads: 1 });
+  folder = tempDir('cs-export-lib-');
+  const files = await writeGoodImages(folder, 6);
+  db = openDatabase(databasePath(tempDir('cs-export-data-')));
+  const root = await scanFolder(db, folder);
+  for (const d of [{}, { num_beams: 3 }])
+    await runCaptionJob(db, engine, { rootId: root.root.id, decoding: engine.decoding(d) });
+  const core = createHandlers({ db, engine: async () => engine });
+  // a human edit with a comma and a quote, to exercise CSV quoting; it joins the session as a source
+  const firstCandidate = db.prepare('SELECT id FROM caption_candidates ORDER BY id LIMIT 1').get() as {
+    id: number;
+  };
+  await core.handlers['candidate.edit']({ candidateId: firstCandidate.id, text: 'a "quoted", caption' });
+  const session = await core.handlers['sessions.create']({
+    name: 's',
+    rootId: root.root.id,
+    blind: true,
+    limit: 100,
+  });
+  for (const [rater, base] of [
+    ['ada', 5],
+    ['bob', 4],
+  ] as const) {
+    for (let pos = 0; pos < session.items; pos++) {
+      const item = await core.handlers['sessions.item']({ sessionId: session.id, rater, position: pos });
+      for (const [i, c] of item.candidates.entries()) {
+        await core.handlers['ratings.set']({
+          sessionId: session.id,
+          rater,
+          candidateId: c.id,
+          value: Math.max(1, base - i - (pos % 2)),
+        });
+      }
+      await core.handlers['ratings.set']({
+        sessionId: session.id,
+        rater,
+        candidateId: item.candidates[0].id,
+        best: true,
+      });
+    }
+  }
+  writeFileSync(
+    join(folder, 'refs.tsv'),
+    files.map((f) => `${basename(f)}\ta large red circle\n${basename(f)}\ttwo small shapes`).join('\n'),
+  );
+  importReferences(db, join(folder, 'refs.tsv'));
+  rows = exportRows(db);
+});
+afterAll(async () => {
+  db?.close();
+  await engine?.dispose();
+});
+
+describe('exports', () => {
+  it('rows carry provenance', () => {
+    expect(rows.length).toBe(13); // 6 images x 2 rated candidates, and the human edit
+    for (const r of rows) {
+      expect(r.image_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.model_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.parse(r.decoding_config)).toHaveProperty('num_beams');
+      expect(r.raters).toEqual(['ada', 'bob']);
+      expect(r.rated_at).toBeTruthy();
+    }
+    expect(exportRows(db, { minRating: 4 }).every((r) => r.mean_rating! >= 4)).toBe(true);
+    expect(exportRows(db, { raters: ['bob'] }).every((r) => r.raters.join() === 'bob')).toBe(true);
+    const splits = ['train', 'val', 'test'].map((s) => exportRows(db, { split: s as 'train' }).length);
+    expect(splits.reduce((a, b) => a + b)).toBe(rows.length);
+  });
+
+  it('every format round-trips through an independent reader, and twice gives identical bytes', () => {
+    const out = tempDir('cs-export-out-');
+    const key = (r: { caption?: string; text?: string; image_hash: string }) =>
+      `${r.image_hash}|${r.caption ?? r.text}`;
+    const expected = rows.map((r) => key(r)).sort();
+
+    exportDataset(db, { format: 'coco', out: join(out, 'coco.json') });
+    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
+    const hashOf = new Map(coco.images.map((i: { id: number; image_hash: string }) => [i.id, i.image_hash]));
+    expect(
+      coco.annotations
+        .map((a: { image_id: number; caption: string }) => `${hashOf.get(a.image_id)}|${a.caption}`)
+        .sort(),
+    ).toEqual(expected);
+
+    exportDataset(db, { format: 'coco-results', out: join(out, 'results.json') });
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results).toHaveLength(6);
+    expect(Object.keys(results[0]).sort()).toEqual(['caption', 'image_id']);
+
+    exportDataset(db, { format: 'csv', out: join(out, 'data.csv') });
+    const [header, ...body] = parseCsv(readFileSync(join(out, 'data.csv'), 'utf8'));
+    const col = (n: string) => header.indexOf(n);
+    expect(body.map((r) => `${r[col('image_hash')]}|${r[col('caption')]}`).sort()).toEqual(expected);
+    expect(body.some((r) => r[col('caption')] === 'a "quoted", caption')).toBe(true);
+
+    exportDataset(db, { format: 'imagefolder', out: join(out, 'hf') });
+    const meta = readFileSync(join(out, 'hf', 'metadata.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(meta.map((m) => key(m)).sort()).toEqual(expected);
+    for (const m of meta) expect(existsSync(join(out, 'hf', m.file_name))).toBe(true);
+
+    exportDataset(db, { format: 'preferences', out: join(out, 'prefs.jsonl') });
+    const prefs = readFileSync(join(out, 'prefs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(prefs.length).toBeGreaterThan(0);
+    for (const p of prefs) {
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(['prompt', 'chosen', 'rejected', 'images']));
+      expect(p.chosen).not.toBe(p.rejected);
+      if (p.chosen_rating !== null && p.rejected_rating !== null && !p.chosen_best)
+        expect(p.chosen_rating).toBeGreaterThan(p.rejected_rating);
+    }
+
+    // exporting again: byte-identical
+    for (const [format, file] of [
+      ['coco', 'coco.json'],
+      ['csv', 'data.csv'],
+      ['preferences', 'prefs.jsonl'],
+      ['coco-results', 'results.json'],
+    ] as const) {
+      const before = readFileSync(join(out, file));
+      exportDataset(db, { format, out: join(out, file), overwrite: true });
+      expect(readFileSync(join(out, file)).equals(before), file).toBe(true);
+    }
+    const metaBefore = readFileSync(join(out, 'hf', 'metadata.jsonl'));
+    exportDataset(db, { format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
+    expect(readFileSync(join(out, 'hf', 'metadata.jsonl')).equals(metaBefore)).toBe(true);
+    expect(FORMATS).toHaveLength(6);
+  });
+
+  it('never overwrites without --overwrite, and a failed export leaves no partial file', () => {
+    const out = tempDir('cs-export-fail-');
+    writeFileSync(join(out, 'taken.csv'), 'mine');
+    expect(() => exportDataset(db, { format: 'csv', out: join(out, 'taken.csv') })).toThrow(
+      /taken\.csv: exists/,
+    );
+    expect(readFileSync(join(out, 'taken.csv'), 'utf8')).toBe('mine');
+    // the target's folder is a file: the write fails, nothing is left behind
+    writeFileSync(join(out, 'blocker'), 'x');
+    expect(() => exportDataset(db, { format: 'coco', out: join(out, 'blocker', 'coco.json') })).toThrow();
+    expect(() => exportDataset(db, { format: 'imagefolder', out: join(out, 'blocker', 'hf') })).toThrow();
+    expect(readdirSync(out).sort()).toEqual(['blocker', 'taken.csv']);
+  });
+
+  it('.txt sidecars are written next to the images, and not over existing ones', () => {
+    const r = exportDataset(db, { format: 'sidecars' });
+    expect(r.rows).toBe(6);
+    for (const f of r.written) expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
+    writeFileSync(r.written[0], 'hand written\n');
+    expect(() => exportDataset(db, { format: 'sidecars' })).toThrow(/sidecar file\(s\) exist/);
+    expect(readFileSync(r.written[0], 'utf8')).toBe('hand written\n');
+    exportDataset(db, { format: 'sidecars', overwrite: true });
+    expect(readFileSync(r.written[0], 'utf8')).not.toBe('hand written\n');
+  });
+});
+
+describe('evaluation summary', () => {
+  it('scores each model/config against references and summarises the ratings', () => {
+    const s = evaluationSummary(db);
+    const models = s.rows.filter((r) => r.decoding !== 'human');
+    expect(models.map((r) => r.decoding).sort()).toEqual(['beam 3', 'greedy']);
+    expect(s.rows.find((r) => r.decoding === 'human')?.ratings).toBe(2);
+    for (const r of models) {
+      expect(r.withReferences).toBe(6);
+      expect(r.bleu4).not.toBeNull();
+      expect(r.ciderD).not.toBeNull();
+      expect(r.ratings).toBeGreaterThan(0);
+      expect(r.ratingLo!).toBeLessThanOrEqual(r.meanRating!);
+      expect(r.ratingHi!).toBeGreaterThanOrEqual(r.meanRating!);
+      expect(r.ratingHistogram.reduce((a, b) => a + b)).toBe(r.ratings);
+    }
+    const winRates = s.rows.map((r) => r.winRate ?? 0);
+    expect(Math.max(...winRates)).toBeGreaterThan(0);
+    expect(s.agreement.raters).toBe(2);
+    expect(s.agreement.items).toBe(13);
+    expect(s.agreement.alpha).not.toBeNull();
+    expect(s.scatter.length).toBeGreaterThan(0);
+  });
+
+  it('imports COCO references and reports what it could not match', () => {
+    const f = join(tempDir('cs-refs-'), 'refs.json');
+    writeFileSync(
+      f,
+      JSON.stringify({
+        images: [
+          { id: 1, file_name: 'img-000.png' },
+          { id: 2, file_name: 'nowhere.jpg' },
+        ],
+        annotations: [
+          { image_id: 1, caption: 'a coco reference' },
+          { image_id: 2, caption: 'lost' },
+        ],
+      }),
+    );
+    const r = importReferences(db, f);
+    expect(r).toMatchObject({ captions: 2, added: 1, matchedImages: 1, unmatched: ['nowhere.jpg'] });
+    writeFileSync(f, JSON.stringify({ images: [], annotations: [{ image_id: 9, caption: 'x' }] }));
+    expect(() => importReferences(db, f)).toThrow(`${f}: annotations[0].image_id 9 is not in images`);
+  });
+});

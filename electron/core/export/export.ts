@@ -1,0 +1,337 @@
+/**
+ * Rated-dataset exports, each row with provenance (image hash, model hash, decoding config,
+ * raters, timestamps): COCO captions JSON (+ a results file), Hugging Face imagefolder
+ * `metadata.jsonl` with the images copied or linked, CSV, `.txt` sidecars next to the images,
+ * and preference pairs JSONL. Output is deterministic (exporting twice gives identical bytes) and
+ * written atomically (a temporary name renamed into place: a failed export leaves no partial file).
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { DB } from '../../../db/open.ts';
+
+export type Format = 'coco' | 'coco-results' | 'imagefolder' | 'csv' | 'sidecars' | 'preferences';
+export const FORMATS: Format[] = ['coco', 'coco-results', 'imagefolder', 'csv', 'sidecars', 'preferences'];
+
+export interface ExportOptions {
+  format: Format;
+  /** a file (coco, coco-results, csv, preferences) or a folder (imagefolder); unused for sidecars */
+  out?: string;
+  minRating?: number;
+  raters?: string[];
+  sessions?: number[];
+  /** restrict to one split of the deterministic hash split */
+  split?: Split;
+  /** fractions of train / val (test gets the rest) */
+  splitFractions?: [number, number];
+  overwrite?: boolean;
+  images?: 'copy' | 'link';
+  rootId?: number;
+}
+
+export type Split = 'train' | 'val' | 'test';
+
+export interface ExportRow {
+  image_id: number;
+  image_hash: string;
+  file_path: string;
+  file_name: string;
+  width: number | null;
+  height: number | null;
+  candidate_id: number;
+  caption: string;
+  source: 'model' | 'human';
+  model: string;
+  model_hash: string;
+  decoding_config: string;
+  captioned_at: string;
+  raters: string[];
+  mean_rating: number | null;
+  ratings: number;
+  best_picks: number;
+  rated_at: string | null;
+  split: Split;
+}
+
+/** A stable split by image hash: the same image lands in the same split in every export. */
+export function splitOf(hash: string, [train, val]: [number, number] = [0.8, 0.1]): Split {
+  const u =
+    Number.parseInt(createHash('sha256').update(`split:${hash}`).digest('hex').slice(0, 12), 16) / 2 ** 48;
+  return u < train ? 'train' : u < train + val ? 'val' : 'test';
+}
+
+/** Candidates with their ratings under the filters, in a fixed order. */
+export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): ExportRow[] {
+  const where = ['r.superseded = 0'];
+  const args: unknown[] = [];
+  if (o.rootId) {
+    where.push('r.image_id IN (SELECT image_id FROM files WHERE root_id = ?)');
+    args.push(o.rootId);
+  }
+  const ratingWhere: string[] = ['1'];
+  const ratingArgs: unknown[] = [];
+  if (o.raters?.length) {
+    ratingWhere.push(`ra.name IN (${o.raters.map(() => '?').join(',')})`);
+    ratingArgs.push(...o.raters);
+  }
+  if (o.sessions?.length) {
+    ratingWhere.push(`rt.session_id IN (${o.sessions.map(() => '?').join(',')})`);
+    ratingArgs.push(...o.sessions);
+  }
+  const rows = db
+    .prepare(
+      `WITH rated AS (
+         SELECT rt.candidate_id, json_group_array(DISTINCT ra.name) AS raters, avg(rt.value) AS mean_rating,
+           count(rt.value) AS n, sum(rt.best) AS best_picks, max(rt.created_at) AS rated_at
+         FROM ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
+       SELECT i.id AS image_id, i.hash AS image_hash, i.width, i.height,
+         (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,
+         c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash,
+         dc.json AS decoding_config, c.created_at AS captioned_at,
+         rated.raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
+       FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id
+       JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
+       JOIN rated ON rated.candidate_id = c.id
+       WHERE ${where.join(' AND ')} ORDER BY i.hash, c.id`,
+    )
+    .all(...ratingArgs, ...args) as (Omit<ExportRow, 'raters' | 'split' | 'file_name'> & {
+    raters: string;
+  })[];
+  return rows
+    .filter((r) => r.file_path !== null)
+    .filter((r) => o.minRating === undefined || (r.mean_rating !== null && r.mean_rating >= o.minRating))
+    .map((r) => ({
+      ...r,
+      file_name: basename(r.file_path),
+      raters: (JSON.parse(r.raters) as string[]).sort(),
+      mean_rating: r.mean_rating === null ? null : Math.round(r.mean_rating * 1e6) / 1e6,
+      split: splitOf(r.image_hash, o.splitFractions),
+    }))
+    .filter((r) => !o.split || r.split === o.split);
+}
+
+const provenance = (r: ExportRow) => ({
+  image_hash: r.image_hash,
+  model: r.model,
+  model_hash: r.model_hash,
+  decoding_config: JSON.parse(r.decoding_config),
+  source: r.source,
+  raters: r.raters,
+  mean_rating: r.mean_rating,
+  ratings: r.ratings,
+  best_picks: r.best_picks,
+  captioned_at: r.captioned_at,
+  rated_at: r.rated_at,
+  split: r.split,
+});
+
+/** Writes `data` to `file` atomically: a temporary sibling, then rename. */
+function writeAtomic(file: string, data: string | Buffer, overwrite: boolean): void {
+  if (existsSync(file) && !overwrite) throw new Error(`${file}: exists (use --overwrite to replace it)`);
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.partial-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const CSV_COLUMNS = [
+  'file_name',
+  'caption',
+  'image_hash',
+  'source',
+  'model',
+  'model_hash',
+  'decoding_config',
+  'raters',
+  'mean_rating',
+  'ratings',
+  'best_picks',
+  'captioned_at',
+  'rated_at',
+  'split',
+] as const;
+
+function preferencePairs(db: DB, rows: ExportRow[]) {
+  // pairs within one rater's view of one image: a higher rating (or the best pick) is chosen
+  const byId = new Map(rows.map((r) => [r.candidate_id, r]));
+  const ids = [...byId.keys()];
+  if (!ids.length) return [];
+  const ratings = db
+    .prepare(
+      `SELECT rt.session_id, ra.name AS rater, rt.image_id, rt.candidate_id, rt.value, rt.best FROM ratings rt
+       JOIN raters ra ON ra.id = rt.rater_id WHERE rt.candidate_id IN (${ids.join(',')})
+       ORDER BY rt.session_id, ra.name, rt.image_id, rt.candidate_id`,
+    )
+    .all() as {
+    session_id: number;
+    rater: string;
+    image_id: number;
+    candidate_id: number;
+    value: number | null;
+    best: number;
+  }[];
+  const groups = new Map<string, typeof ratings>();
+  for (const r of ratings) {
+    const k = `${r.session_id}\0${r.rater}\0${r.image_id}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const out: object[] = [];
+  for (const g of groups.values()) {
+    for (const a of g) {
+      for (const b of g) {
+        if (a.candidate_id === b.candidate_id) continue;
+        const aWins =
+          (a.best && !b.best) || (a.value !== null && b.value !== null && a.value > b.value && !b.best);
+        if (!aWins) continue;
+        const ra = byId.get(a.candidate_id)!;
+        const rb = byId.get(b.candidate_id)!;
+        out.push({
+          prompt: 'Describe the image.',
+          chosen: ra.caption,
+          rejected: rb.caption,
+          images: [ra.file_name],
+          image_hash: ra.image_hash,
+          rater: a.rater,
+          session: a.session_id,
+          chosen_rating: a.value,
+          rejected_rating: b.value,
+          chosen_best: a.best === 1,
+          chosen_provenance: {
+            model_hash: ra.model_hash,
+            decoding_config: JSON.parse(ra.decoding_config),
+            source: ra.source,
+          },
+          rejected_provenance: {
+            model_hash: rb.model_hash,
+            decoding_config: JSON.parse(rb.decoding_config),
+            source: rb.source,
+          },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export interface ExportResult {
+  format: Format;
+  rows: number;
+  written: string[];
+}
+
+export function exportDataset(db: DB, o: ExportOptions): ExportResult {
+  const rows = exportRows(db, o);
+  const overwrite = o.overwrite ?? false;
+  const need = (what: string) => {
+    if (!o.out) throw new Error(`export ${o.format}: --out ${what} is required`);
+    return resolve(o.out);
+  };
+  switch (o.format) {
+    case 'coco': {
+      const out = need('FILE');
+      const images = [...new Map(rows.map((r) => [r.image_id, r])).values()].map((r) => ({
+        id: r.image_id,
+        file_name: r.file_name,
+        width: r.width,
+        height: r.height,
+        image_hash: r.image_hash,
+      }));
+      const annotations = rows.map((r) => ({
+        id: r.candidate_id,
+        image_id: r.image_id,
+        caption: r.caption,
+        ...provenance(r),
+      }));
+      writeAtomic(
+        out,
+        `${JSON.stringify({ info: { description: 'Caption Studio rated captions' }, images, annotations }, null, 1)}\n`,
+        overwrite,
+      );
+      return { format: o.format, rows: rows.length, written: [out] };
+    }
+    case 'coco-results': {
+      // the best-rated caption per image, in coco-caption's results format
+      const out = need('FILE');
+      const best = new Map<number, ExportRow>();
+      for (const r of rows) {
+        const cur = best.get(r.image_id);
+        if (!cur || (r.mean_rating ?? 0) > (cur.mean_rating ?? 0)) best.set(r.image_id, r);
+      }
+      const results = [...best.values()].map((r) => ({ image_id: r.image_id, caption: r.caption }));
+      writeAtomic(out, `${JSON.stringify(results, null, 1)}\n`, overwrite);
+      return { format: o.format, rows: results.length, written: [out] };
+    }
+    case 'csv': {
+      const out = need('FILE');
+      const lines = [CSV_COLUMNS.join(',')];
+      for (const r of rows) lines.push(CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
+      writeAtomic(out, `${lines.join('\r\n')}\r\n`, overwrite);
+      return { format: o.format, rows: rows.length, written: [out] };
+    }
+    case 'preferences': {
+      const out = need('FILE');
+      const pairs = preferencePairs(db, rows);
+      writeAtomic(out, pairs.map((p) => `${JSON.stringify(p)}\n`).join(''), overwrite);
+      return { format: o.format, rows: pairs.length, written: [out] };
+    }
+    case 'imagefolder': {
+      const out = need('FOLDER');
+      if (existsSync(out) && !overwrite) throw new Error(`${out}: exists (use --overwrite to replace it)`);
+      const tmp = `${out}.partial-${process.pid}`;
+      rmSync(tmp, { recursive: true, force: true });
+      try {
+        const names = new Map<number, string>();
+        for (const r of rows) {
+          if (names.has(r.image_id)) continue;
+          // hash-named files: unique even when two folders hold files of the same name
+          const name = join(r.split, `${r.image_hash.slice(0, 16)}${extname(r.file_path).toLowerCase()}`);
+          names.set(r.image_id, name);
+          mkdirSync(join(tmp, r.split), { recursive: true });
+          if (o.images === 'link') symlinkSync(r.file_path, join(tmp, name));
+          else copyFileSync(r.file_path, join(tmp, name));
+        }
+        const meta = rows.map((r) =>
+          JSON.stringify({ file_name: names.get(r.image_id), text: r.caption, ...provenance(r) }),
+        );
+        mkdirSync(tmp, { recursive: true });
+        writeFileSync(join(tmp, 'metadata.jsonl'), meta.map((m) => `${m}\n`).join(''));
+        rmSync(out, { recursive: true, force: true });
+        renameSync(tmp, out);
+      } catch (err) {
+        rmSync(tmp, { recursive: true, force: true });
+        throw err;
+      }
+      return { format: o.format, rows: rows.length, written: [join(out, 'metadata.jsonl')] };
+    }
+    case 'sidecars': {
+      // one .txt next to each image: its best-rated caption. Every target is checked before any is written.
+      const best = new Map<string, ExportRow>();
+      for (const r of rows) {
+        const cur = best.get(r.file_path);
+        if (!cur || (r.mean_rating ?? 0) > (cur.mean_rating ?? 0)) best.set(r.file_path, r);
+      }
+      const targets = [...best.values()].map((r) => ({
+        file: r.file_path.slice(0, -extname(r.file_path).length) + '.txt',
+        text: `${r.caption}\n`,
+      }));
+      const existing = targets.filter((t) => existsSync(t.file));
+      if (existing.length && !overwrite) {
+        throw new Error(
+          `${existing.length} sidecar file(s) exist, e.g. ${existing[0].file} (use --overwrite to replace them)`,
+        );
+      }
+      for (const t of targets) writeAtomic(t.file, t.text, true);
+      return { format: o.format, rows: targets.length, written: targets.map((t) => t.file) };
+    }
+  }
+}
