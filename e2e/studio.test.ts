@@ -194,6 +194,81 @@ describe('blind rating session by keyboard only', () => {
   });
 });
 
+describe('evaluation view', () => {
+  let studio: Studio;
+  beforeAll(async () => {
+    studio = await startStudio();
+    const folder = tempDir('cs-e2e-eval-');
+    const files = await writeGoodImages(folder, 5);
+    writeFileSync(
+      join(folder, 'refs.tsv'),
+      files.map((f) => `${f.split('/').pop()}\ta large red circle`).join('\n'),
+    );
+    const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
+    for (const decoding of [{}, { num_beams: 3 }]) {
+      await studio.call('jobs.start', { rootId: root.id, decoding });
+      while ((await studio.call<{ state: string }[]>('jobs.list', {}))[0].state === 'running')
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    const session = await studio.call<{ id: number; items: number }>('sessions.create', {
+      name: 'eval',
+      rootId: root.id,
+    });
+    for (const rater of ['ada', 'bob']) {
+      for (let position = 0; position < session.items; position++) {
+        const item = await studio.call<{ candidates: { id: number }[] }>('sessions.item', {
+          sessionId: session.id,
+          rater,
+          position,
+        });
+        for (const [i, c] of item.candidates.entries()) {
+          await studio.call('ratings.set', {
+            sessionId: session.id,
+            rater,
+            candidateId: c.id,
+            value: rater === 'ada' ? 5 - i : 4 - i,
+          });
+        }
+        await studio.call('ratings.set', {
+          sessionId: session.id,
+          rater,
+          candidateId: item.candidates[0].id,
+          best: true,
+        });
+      }
+    }
+  });
+  afterAll(() => studio?.stop());
+
+  it('imports references and shows the per-model table with both plots', async () => {
+    const page = await open(studio, '#/evaluation');
+    await page.getByTestId('eval-table').waitFor();
+    await page.getByLabel('Reference captions file').fill(join(tempDir(), 'missing.tsv'));
+    await page.getByRole('button', { name: 'Import references' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/missing\.tsv: cannot read/)
+      .waitFor();
+    const refs = (await studio.call<{ path: string }[]>('library.roots', {}))[0].path;
+    await page.getByLabel('Reference captions file').fill(join(refs, 'refs.tsv'));
+    await page.getByRole('button', { name: 'Import references' }).click();
+    const rows = page.locator('[data-testid=eval-table] tbody tr');
+    await expect
+      .poll(() => rows.allTextContents())
+      .toEqual([
+        expect.stringMatching(/^default · beam 3\s*5 \(5 with refs\)\d\.\d{3}\d\.\d{3}\d\.\d{3}\d\.\d\d \(/),
+        expect.stringMatching(/^default · greedy\s*5 \(5 with refs\)/),
+      ]);
+    await expect(page.getByTestId('agreement').textContent()).resolves.toMatch(
+      /α \(ordinal\): -?\d\.\d{3} over 10 captions .* 2 raters/,
+    );
+    await expect(page.locator('[data-testid=histogram] rect').count()).resolves.toBe(10);
+    await expect(page.locator('[data-testid=scatter] circle').count()).resolves.toBe(10);
+    await screenshot(page, 'evaluation');
+    await page.close();
+  });
+});
+
 describe('a library of 100,000 images', () => {
   let studio: Studio;
   beforeAll(async () => {

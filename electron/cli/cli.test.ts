@@ -171,6 +171,39 @@ describe('caption-studio caption', () => {
   });
 });
 
+describe('caption-studio import-refs, eval and export', () => {
+  it('prints the per-model table for a library with references, and exports what was rated', () => {
+    const data = tempDir('cs-cli-eval-');
+    expect(cli(['caption', folder, '--data-dir', data]).code).toBe(0);
+    expect(cli(['caption', folder, '--data-dir', data, '--beams', '3']).code).toBe(0);
+    const refs = join(tempDir('cs-cli-refs-'), 'refs.tsv');
+    spawnSync('sh', [
+      '-c',
+      `for i in 000 001 002 003 004; do printf 'img-%s.png\\ta large red circle\\n' $i; done > ${refs}; printf 'zzz.png\\tx\\n' >> ${refs}`,
+    ]);
+    const imp = cli(['import-refs', refs, '--data-dir', data]);
+    expect(imp.out).toMatch(/Imported 5 reference captions for 5 images/);
+    expect(imp.out).toMatch(/Not in the library \(1\): zzz\.png/);
+    const ev = cli(['eval', '--data-dir', data]);
+    expect(ev.code).toBe(0);
+    const lines = ev.out.split('\n');
+    expect(lines[0]).toMatch(/^model \/ config\s+images\s+w\/ refs\s+BLEU-4\s+CIDEr-D\s+ROUGE-L/);
+    expect(lines[1]).toMatch(/^default · beam 3\s+45\s+5\s+\d\.\d{3}\s+\d\.\d{3}\s+\d\.\d{3}/);
+    expect(lines[2]).toMatch(/^default · greedy\s+45\s+5\s+\d\.\d{3}/);
+    const json = JSON.parse(cli(['eval', '--data-dir', data, '--json']).out);
+    expect(json.rows).toHaveLength(2);
+    // nothing rated yet: exports are empty but well-formed, and refuse to overwrite
+    const out = join(tempDir('cs-cli-exp-'), 'x.csv');
+    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).out).toMatch(
+      /Exported 0 rows as csv/,
+    );
+    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).err).toMatch(
+      /x\.csv: exists/,
+    );
+    expect(cli(['export', '--data-dir', data, '--format', 'yaml']).err).toMatch(/--format: expected one of/);
+  });
+});
+
 describe('caption-studio metrics', () => {
   it('prints corpus scores of a golden-shaped file as JSON', () => {
     const r = cli(['metrics', GOLDEN]);

@@ -10,6 +10,9 @@ import { listRoots } from '../../db/queries/library.ts';
 import { stmt } from '../../db/queries/statements.ts';
 import { createHandlers } from '../core/api/handlers.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
+import { importReferences } from '../core/eval/references.ts';
+import { evaluationSummary } from '../core/eval/summary.ts';
+import { exportDataset, FORMATS, type Format, type Split } from '../core/export/export.ts';
 import { DecodingOptions } from '../core/inference/decoding.ts';
 import { CaptionEngine } from '../core/inference/engine.ts';
 import type { Provider } from '../core/inference/providers.ts';
@@ -27,6 +30,9 @@ Commands:
   caption <folder>     scan the folder and caption every image in it (resumable)
   status               what the library holds: folders, images, captions, errors
   serve                the studio in a browser: prints a localhost URL with a fresh access token
+  import-refs <file>   reference captions: COCO captions JSON or image<TAB>caption lines
+  eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate
+  export               rated captions: --format coco|coco-results|imagefolder|csv|sidecars|preferences --out PATH
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
 Common options:
@@ -49,6 +55,10 @@ serve options:
   --host H             interface to listen on (default 127.0.0.1; anything else exposes the studio)
   --port N             port (default: a free one)
   --model DIR          model bundle for captioning from the UI
+
+export options:
+  --min-rating X, --raters a,b, --sessions 1,2, --split train|val|test (stable split by image hash),
+  --overwrite, --images copy|link (imagefolder)
 
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)
@@ -87,6 +97,12 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return metricsCommand(rest, out, err);
       case 'serve':
         return await serveCommand(rest, out);
+      case 'import-refs':
+        return importRefsCommand(rest, out);
+      case 'eval':
+        return evalCommand(rest, out);
+      case 'export':
+        return exportCommand(rest, out);
       case undefined:
       case 'help':
       case '--help':
@@ -316,4 +332,125 @@ async function serveCommand(argv: string[], out: NodeJS.WritableStream): Promise
   await core.close();
   db.close();
   return 0;
+}
+
+function importRefsCommand(argv: string[], out: NodeJS.WritableStream): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'data-dir': { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('import-refs takes exactly one file');
+  const db = openDb(values['data-dir']);
+  try {
+    const s = importReferences(db, resolve(positionals[0]));
+    out.write(`Imported ${s.added} reference captions for ${s.matchedImages} images from ${s.file}\n`);
+    if (s.unmatched.length)
+      out.write(`Not in the library (${s.unmatched.length}): ${s.unmatched.slice(0, 20).join(', ')}\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+const fmt = (v: number | null, digits = 3) => (v === null ? '-' : v.toFixed(digits));
+
+function evalCommand(argv: string[], out: NodeJS.WritableStream): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const db = openDb(values['data-dir']);
+  try {
+    const s = evaluationSummary(db);
+    if (values.json) {
+      out.write(`${JSON.stringify(s)}\n`);
+      return 0;
+    }
+    const header = [
+      'model / config',
+      'images',
+      'w/ refs',
+      'BLEU-4',
+      'CIDEr-D',
+      'ROUGE-L',
+      'rating (95% CI)',
+      'n',
+      'win rate',
+      'BT',
+    ];
+    const rows = s.rows.map((r) => [
+      r.source,
+      String(r.images),
+      String(r.withReferences),
+      fmt(r.bleu4),
+      fmt(r.ciderD),
+      fmt(r.rougeL),
+      r.meanRating === null
+        ? '-'
+        : `${r.meanRating.toFixed(2)} (${fmt(r.ratingLo, 2)}-${fmt(r.ratingHi, 2)})`,
+      String(r.ratings),
+      r.winRate === null ? '-' : `${(r.winRate * 100).toFixed(0)}%`,
+      fmt(r.bradleyTerry),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const line of [header, ...rows])
+      out.write(`${line.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+    const a = s.agreement;
+    out.write(
+      `\nAgreement: Krippendorff's alpha (ordinal) ${fmt(a.alpha)} over ${a.items} captions rated by 2+ of ${a.raters} raters\n`,
+    );
+    out.write(
+      `CIDEr-D vs mean human rating: Kendall tau ${fmt(s.kendallTau)} over ${s.scatter.length} captions\n`,
+    );
+    if (s.disagreed.length) {
+      out.write('Most disagreed:\n');
+      for (const d of s.disagreed.slice(0, 5)) out.write(`  [${d.values.join(', ')}] ${d.text}\n`);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function exportCommand(argv: string[], out: NodeJS.WritableStream): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'min-rating': { type: 'string' },
+      raters: { type: 'string' },
+      sessions: { type: 'string' },
+      split: { type: 'string' },
+      overwrite: { type: 'boolean' },
+      images: { type: 'string' },
+    },
+  });
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}`);
+  if (values.split && !['train', 'val', 'test'].includes(values.split))
+    throw new UsageError('--split: expected train, val or test');
+  if (values.images && !['copy', 'link'].includes(values.images))
+    throw new UsageError('--images: expected copy or link');
+  const db = openDb(values['data-dir']);
+  try {
+    const r = exportDataset(db, {
+      format,
+      out: values.out,
+      minRating: floatArg(values['min-rating'], 'min-rating'),
+      raters: values.raters?.split(',').filter(Boolean),
+      sessions: values.sessions?.split(',').map((x) => intArg(x, 'sessions')!),
+      split: values.split as Split | undefined,
+      overwrite: values.overwrite,
+      images: values.images as 'copy' | 'link' | undefined,
+    });
+    out.write(
+      `Exported ${r.rows} rows as ${r.format}${r.written.length === 1 ? ` to ${r.written[0]}` : ` (${r.written.length} files)`}\n`,
+    );
+    return 0;
+  } finally {
+    db.close();
+  }
 }

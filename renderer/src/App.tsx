@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Evaluation } from './Evaluation.tsx';
 import { ImageView } from './ImageView.tsx';
 import { JobsPanel } from './JobsPanel.tsx';
 import { Library } from './Library.tsx';
@@ -14,7 +15,7 @@ export function App() {
     <div className="app">
       <nav className="top">
         <strong>Caption Studio</strong>
-        {(['library', 'jobs', 'rate'] as const).map((v) => (
+        {(['library', 'jobs', 'rate', 'evaluation'] as const).map((v) => (
           <button type="button" key={v} className={view === v ? 'active' : ''} onClick={() => go(v)}>
             {v === 'rate' ? 'Rating' : v[0].toUpperCase() + v.slice(1)}
           </button>
@@ -32,6 +33,7 @@ export function App() {
         {view === 'library' && <Library onError={onError} />}
         {view === 'image' && <ImageView fileId={Number(route[1])} onError={onError} />}
         {view === 'jobs' && <JobsPanel onError={onError} />}
+        {view === 'evaluation' && <Evaluation onError={onError} />}
         {view === 'rate' && (
           <Rating sessionId={route[1] ? Number(route[1]) : null} rater={route[2] ?? null} onError={onError} />
         )}

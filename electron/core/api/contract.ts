@@ -5,6 +5,8 @@
  * the core's handlers are checked against `Handlers`. Errors cross as values.
  */
 import { z } from 'zod';
+import type { ImportSummary } from '../eval/references.ts';
+import type { EvalSummary } from '../eval/summary.ts';
 import { DecodingOptions } from '../inference/decoding.ts';
 
 const id = z.number().int().positive();
@@ -62,6 +64,8 @@ export const contract = {
     })
     .strict(),
   'ratings.undo': z.object({ sessionId: id, rater: z.string().trim().min(1).max(100) }).strict(),
+  'eval.summary': z.object({ rootId: id.optional() }).strict(),
+  'eval.importReferences': z.object({ path: z.string().min(1).max(4096) }).strict(),
 } as const;
 
 export type Channel = keyof typeof contract;
@@ -164,6 +168,8 @@ export interface Responses {
   'sessions.item': SessionItem;
   'ratings.set': SessionItem;
   'ratings.undo': SessionItem;
+  'eval.summary': EvalSummary;
+  'eval.importReferences': ImportSummary;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };

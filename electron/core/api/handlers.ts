@@ -15,6 +15,8 @@ import {
 import { listRoots, removeRoot } from '../../../db/queries/library.ts';
 import { raterId, ratingsOf, setRating, undoRating } from '../../../db/queries/ratings.ts';
 import { stmt } from '../../../db/queries/statements.ts';
+import { importReferences } from '../eval/references.ts';
+import { evaluationSummary } from '../eval/summary.ts';
 import { canonicalJson } from '../inference/decoding.ts';
 import { decodingHash } from '../inference/decoding-hash.ts';
 import type { CaptionEngine } from '../inference/engine.ts';
@@ -522,6 +524,12 @@ export function createHandlers(ctx: CoreContext) {
         'SELECT position FROM session_items WHERE session_id = ? AND EXISTS (SELECT 1 FROM json_each(candidate_ids) WHERE value = CAST(? AS INTEGER))',
       ).get(sessionId, String(cand));
       return sessionItem(sessionId, rater, item?.position);
+    },
+    async 'eval.summary'({ rootId }) {
+      return evaluationSummary(db, { rootId });
+    },
+    async 'eval.importReferences'({ path }) {
+      return importReferences(db, path);
     },
   } satisfies Handlers;
 
