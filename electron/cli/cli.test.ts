@@ -3,6 +3,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -202,6 +203,27 @@ describe('caption-studio import-refs, eval and export', () => {
     );
     expect(cli(['export', '--data-dir', data, '--format', 'yaml']).err).toMatch(/--format: expected one of/);
   });
+});
+
+describe('npm start', () => {
+  const electronInstalled = (() => {
+    try {
+      return typeof createRequire(import.meta.url)('electron') === 'string';
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(electronInstalled)(
+    "without Electron's binary, says so and points to serve (skipped where Electron is installed)",
+    () => {
+      const r = spawnSync(process.execPath, [resolve(import.meta.dirname, '../shell/launch.mjs')], {
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/Electron is not installed on this machine/);
+      expect(r.stderr).toMatch(/npx caption-studio serve/);
+    },
+  );
 });
 
 describe('caption-studio metrics', () => {

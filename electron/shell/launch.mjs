@@ -1,23 +1,30 @@
-// `npm start`: the desktop app. Where Electron's binary is not installed (its download failed or
-// was skipped), say so and point to the browser mode, which needs no Electron.
+// `npm start`: bundles the shell (main + sandboxed preload) with esbuild, builds the UI and starts
+// Electron. Where Electron's binary is not installed (its download failed or was skipped), it says
+// so and points to the browser mode, which needs no Electron.
+// `--bundle-only`: just write electron/shell/dist/ (for packaging with build/electron-builder.yml).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-let electron;
-try {
-  electron = createRequire(import.meta.url)('electron');
-} catch (err) {
-  console.error(
-    `Electron is not installed on this machine (${String(err.message).split('\n')[0]}).\n` +
-      'Run the studio in your browser instead:  npx caption-studio serve\n' +
-      "or install Electron's binary:           node node_modules/electron/install.js",
-  );
-  process.exit(1);
+const bundleOnly = process.argv.includes('--bundle-only');
+
+function electronBinary() {
+  try {
+    return createRequire(import.meta.url)('electron');
+  } catch (err) {
+    console.error(
+      `Electron is not installed on this machine (${String(err.message).split('\n')[0]}).\n` +
+        'Run the studio in your browser instead:  npx caption-studio serve\n' +
+        "or install Electron's binary:           node node_modules/electron/install.js",
+    );
+    process.exit(1);
+  }
 }
-const { build } = await import('esbuild');
+
+const electron = bundleOnly ? null : electronBinary();
 const common = {
   bundle: true,
   platform: 'node',
@@ -39,6 +46,8 @@ await build({
   outfile: join(here, 'dist', 'preload.cjs'),
   format: 'cjs',
 });
-spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
-const r = spawnSync(electron, [join(here, 'dist', 'main.mjs')], { stdio: 'inherit' });
-process.exit(r.status ?? 0);
+if (!bundleOnly) {
+  spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
+  const r = spawnSync(electron, [join(here, 'dist', 'main.mjs')], { stdio: 'inherit' });
+  process.exit(r.status ?? 0);
+}
