@@ -1,21 +1,17 @@
 import { useEffect, useState } from 'react';
 import type { Responses } from '../../electron/core/api/contract.ts';
 import { call } from './api.ts';
+import { RootSelect, useRoots } from './RootSelect.tsx';
 
 const clock = (s: number | null) =>
   s === null ? '--:--' : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 
 /** Start, pause and cancel captioning jobs; they keep running while the user browses. */
 export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
-  const [roots, setRoots] = useState<Responses['library.roots']>([]);
+  const { roots, rootId, setRootId } = useRoots(onError);
   const [jobs, setJobs] = useState<Responses['jobs.list']>([]);
-  const [rootId, setRootId] = useState<number | null>(null);
   const [beams, setBeams] = useState(3);
   useEffect(() => {
-    call('library.roots', {}).then((r) => {
-      setRoots(r);
-      setRootId((id) => id ?? r[0]?.id ?? null);
-    }, onError);
     const poll = () => call('jobs.list', {}).then(setJobs, onError);
     poll();
     const t = setInterval(poll, 500);
@@ -24,17 +20,7 @@ export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
   return (
     <section className="jobs">
       <div className="toolbar">
-        <select
-          aria-label="Folder to caption"
-          value={rootId ?? ''}
-          onChange={(e) => setRootId(Number(e.target.value))}
-        >
-          {roots.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.path}
-            </option>
-          ))}
-        </select>
+        <RootSelect label="Folder to caption" roots={roots} rootId={rootId} onChange={setRootId} />
         <label>
           beams{' '}
           <input

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Responses, SessionItem } from '../../electron/core/api/contract.ts';
 import { call, mediaUrl } from './api.ts';
+import { RootSelect, useRoots } from './RootSelect.tsx';
 import { go } from './route.ts';
 
 export function Rating(props: {
@@ -15,17 +16,12 @@ export function Rating(props: {
 
 function Sessions({ onError }: { onError: (e: unknown) => void }) {
   const [sessions, setSessions] = useState<Responses['sessions.list']>([]);
-  const [roots, setRoots] = useState<Responses['library.roots']>([]);
+  const { roots, rootId, setRootId } = useRoots(onError);
   const [name, setName] = useState('');
-  const [rootId, setRootId] = useState<number | null>(null);
   const [blind, setBlind] = useState(true);
   const [rater, setRater] = useState(localStorage.getItem('cs-rater') ?? '');
   useEffect(() => {
     call('sessions.list', {}).then(setSessions, onError);
-    call('library.roots', {}).then((r) => {
-      setRoots(r);
-      setRootId(r[0]?.id ?? null);
-    }, onError);
   }, [onError]);
   const start = (id: number) => {
     localStorage.setItem('cs-rater', rater);
@@ -56,17 +52,7 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
           value={name}
           onChange={(e) => setName(e.target.value)}
         />
-        <select
-          aria-label="Session folder"
-          value={rootId ?? ''}
-          onChange={(e) => setRootId(Number(e.target.value))}
-        >
-          {roots.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.path}
-            </option>
-          ))}
-        </select>
+        <RootSelect label="Session folder" roots={roots} rootId={rootId} onChange={setRootId} />
         <label>
           <input type="checkbox" checked={blind} onChange={(e) => setBlind(e.target.checked)} /> blind (hide
           sources, shuffle)
