@@ -74,6 +74,7 @@ export class OrtDecoder implements StepModel {
     const [B, S, E] = encoderStates.dims as number[];
     this.enc = encoderStates.data as Float32Array;
     this.rows = B;
+    this.rowImage = Array.from({ length: B }, (_, i) => i);
     this.S = S;
     this.E = E;
     const layers = bundle.decoder.first.outputNames.filter((n) => /^cross_attentions\.\d+$/.test(n));
@@ -90,9 +91,17 @@ export class OrtDecoder implements StepModel {
 
   private readonly S: number;
   private readonly E: number;
+  /** which image each row's encoder states are */
+  private rowImage: number[];
 
   select(rows: readonly number[]): void {
-    this.enc = gatherRows(this.enc, this.S * this.E, rows);
+    // Encoder states belong to images, not beams: when the new rows map to the same images in the
+    // same places (a reorder among one image's beams), the buffer is already right.
+    const images = rows.map((r) => this.rowImage[r]);
+    if (images.length !== this.rowImage.length || images.some((im, i) => im !== this.rowImage[i])) {
+      this.enc = gatherRows(this.enc, this.S * this.E, rows);
+    }
+    this.rowImage = images;
     this.rows = rows.length;
     if (this.started) this.cache.select(rows);
     if (this.seqs) this.seqs = rows.map((r) => [...this.seqs![r]]);

@@ -145,34 +145,40 @@ async function beamSearch(
       (_, k): Beam => ({ seq: [sp.start], lps: [], att: [], score: k ? -1e9 : 0 }),
     ),
   }));
-  model.select(active.flatMap((a) => Array<number>(K).fill(a.image)));
   let hasAttention = false;
   let totals = new Float64Array(0);
+  // The first step runs one row per image: its K beams are identical and all but the first start
+  // at -1e9, so they could not reach the top 2K anyway. The rows are expanded to K beams after it.
+  let rowsPerImage = 1;
   while (active.length && active[0].beams[0].seq.length < d.max_length) {
     if (signal?.aborted) throw new Cancelled();
-    const out = await model.step(active.flatMap((a) => a.beams.map((b) => b.seq[b.seq.length - 1])));
+    const out = await model.step(
+      active.flatMap((a) => a.beams.slice(0, rowsPerImage).map((b) => b.seq[b.seq.length - 1])),
+    );
     hasAttention = out.attention !== null;
     const V = out.vocab;
+    if (rowsPerImage === 1 && V < 2 * K)
+      throw new Error(`beam search: num_beams ${K} needs a vocabulary of at least ${2 * K}`);
     if (totals.length !== K * V) totals = new Float64Array(K * V);
     const genLen = active[0].beams[0].seq.length; // generated tokens once this step's token is added
     const keep: number[] = [];
     const next: typeof active = [];
     active.forEach((a, ai) => {
       const rowLps: Float32Array[] = [];
-      a.beams.forEach((b, k) => {
-        const r = ai * K + k;
+      a.beams.slice(0, rowsPerImage).forEach((b, k) => {
+        const r = ai * rowsPerImage + k;
         const row = logSoftmax(out.logits.slice(r * V, (r + 1) * V));
         processRow(row, b.seq, d, sp.eos);
         rowLps.push(row);
         for (let v = 0; v < V; v++) totals[k * V + v] = row[v] + b.score;
       });
-      const top = topK(totals, 2 * K);
+      const top = topK(rowsPerImage === K ? totals : totals.subarray(0, rowsPerImage * V), 2 * K);
       const beams: Beam[] = [];
       for (let rank = 0; rank < 2 * K && beams.length < K; rank++) {
         const k = Math.floor(top.indices[rank] / V);
         const tok = top.indices[rank] % V;
         const src = a.beams[k];
-        const r = ai * K + k;
+        const r = ai * rowsPerImage + k;
         const lps = [...src.lps, rowLps[k][tok]];
         const att = sliceAttention(out, r);
         const atts = att ? [...src.att, att] : src.att;
@@ -195,6 +201,7 @@ async function beamSearch(
     });
     if (next.length) model.select(keep);
     active = next;
+    rowsPerImage = K;
   }
   for (const a of active) {
     for (const b of a.beams)
