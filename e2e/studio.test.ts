@@ -3,7 +3,7 @@
  * run a blind rating session by keyboard only, reload mid-session and resume with nothing lost.
  * Screenshots of each main view go to test-output/screenshots/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -265,6 +265,18 @@ describe('evaluation view', () => {
     await expect(page.locator('[data-testid=histogram] rect').count()).resolves.toBe(10);
     await expect(page.locator('[data-testid=scatter] circle').count()).resolves.toBe(10);
     await screenshot(page, 'evaluation');
+
+    // export from the UI: the rated captions as CSV, with provenance columns
+    const csv = join(tempDir('cs-e2e-export-'), 'rated.csv');
+    await page.getByLabel('Export format').selectOption('csv');
+    await page.getByLabel('Export to').fill(csv);
+    await page.getByRole('button', { name: 'Export' }).click();
+    await expect(page.getByTestId('export-done').textContent()).resolves.toBe(
+      'Exported 10 rows as csv (1 file)',
+    );
+    const lines = readFileSync(csv, 'utf8').trim().split('\r\n');
+    expect(lines[0]).toMatch(/^file_name,caption,image_hash,source,model,model_hash,decoding_config,raters/);
+    expect(lines).toHaveLength(11);
     await page.close();
   });
 });

@@ -78,6 +78,7 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         <Histogram rows={s.rows} />
         <Scatter points={s.scatter} />
       </div>
+      <ExportForm onError={onError} />
       {s.disagreed.length > 0 && (
         <>
           <h3>Most disagreed</h3>
@@ -189,5 +190,61 @@ function Scatter({ points }: { points: EvalSummary['scatter'] }) {
       </svg>
       <figcaption>Per caption: CIDEr-D against mean human rating</figcaption>
     </figure>
+  );
+}
+
+const FORMATS = ['coco', 'coco-results', 'imagefolder', 'csv', 'sidecars', 'preferences'] as const;
+
+function ExportForm({ onError }: { onError: (e: unknown) => void }) {
+  const [format, setFormat] = useState<(typeof FORMATS)[number]>('coco');
+  const [out, setOut] = useState('');
+  const [minRating, setMinRating] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  return (
+    <form
+      className="toolbar export"
+      onSubmit={(e) => {
+        e.preventDefault();
+        call('export.run', {
+          format,
+          out: out || undefined,
+          minRating: minRating ? Number(minRating) : undefined,
+        }).then(
+          (r) =>
+            setDone(
+              `Exported ${r.rows} rows as ${r.format} (${r.written.length} file${r.written.length === 1 ? '' : 's'})`,
+            ),
+          onError,
+        );
+      }}
+    >
+      <select
+        aria-label="Export format"
+        value={format}
+        onChange={(e) => setFormat(e.target.value as (typeof FORMATS)[number])}
+      >
+        {FORMATS.map((f) => (
+          <option key={f}>{f}</option>
+        ))}
+      </select>
+      <input
+        aria-label="Export to"
+        placeholder={format === 'sidecars' ? 'next to the images' : '/path/to/output'}
+        value={out}
+        onChange={(e) => setOut(e.target.value)}
+      />
+      <input
+        aria-label="Minimum rating"
+        placeholder="min rating"
+        type="number"
+        min={1}
+        max={5}
+        step={0.5}
+        value={minRating}
+        onChange={(e) => setMinRating(e.target.value)}
+      />
+      <button type="submit">Export</button>
+      {done && <span data-testid="export-done">{done}</span>}
+    </form>
   );
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ImportSummary } from '../eval/references.ts';
 import type { EvalSummary } from '../eval/summary.ts';
+import type { ExportResult } from '../export/export.ts';
 import { DecodingOptions } from '../inference/decoding.ts';
 
 const id = z.number().int().positive();
@@ -66,6 +67,15 @@ export const contract = {
   'ratings.undo': z.object({ sessionId: id, rater: z.string().trim().min(1).max(100) }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'export.run': z
+    .object({
+      format: z.enum(['coco', 'coco-results', 'imagefolder', 'csv', 'sidecars', 'preferences']),
+      out: z.string().min(1).max(4096).optional(),
+      minRating: z.number().min(1).max(5).optional(),
+      split: z.enum(['train', 'val', 'test']).optional(),
+      overwrite: z.boolean().default(false),
+    })
+    .strict(),
 } as const;
 
 export type Channel = keyof typeof contract;
@@ -170,6 +180,7 @@ export interface Responses {
   'ratings.undo': SessionItem;
   'eval.summary': EvalSummary;
   'eval.importReferences': ImportSummary;
+  'export.run': ExportResult;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -17,6 +17,7 @@ import { raterId, ratingsOf, setRating, undoRating } from '../../../db/queries/r
 import { stmt } from '../../../db/queries/statements.ts';
 import { importReferences } from '../eval/references.ts';
 import { evaluationSummary } from '../eval/summary.ts';
+import { exportDataset } from '../export/export.ts';
 import { canonicalJson } from '../inference/decoding.ts';
 import { decodingHash } from '../inference/decoding-hash.ts';
 import type { CaptionEngine } from '../inference/engine.ts';
@@ -530,6 +531,9 @@ export function createHandlers(ctx: CoreContext) {
     },
     async 'eval.importReferences'({ path }) {
       return importReferences(db, path);
+    },
+    async 'export.run'(o) {
+      return exportDataset(db, o);
     },
   } satisfies Handlers;
 
