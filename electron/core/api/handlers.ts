@@ -388,55 +388,41 @@ export function createHandlers(ctx: CoreContext) {
         if (j.view.rootId === rootId && j.view.state === 'running') return j.view;
       }
       const e = await engine();
+      const decodingResolved = e.decoding(decoding);
       const controller = new AbortController();
       const entry = {
         view: jobView(0, {}, 'running', rootId),
         controller,
         done: Promise.resolve<JobSummary | null>(null),
       };
-      let resolveId: (id: number) => void = () => {};
-      const idKnown = new Promise<number>((r) => {
-        resolveId = r;
+      let started: () => void = () => {};
+      const startedP = new Promise<void>((res) => {
+        started = res;
       });
       entry.done = runCaptionJob(db, e, {
         rootId,
-        decoding: e.decoding(decoding),
+        decoding: decodingResolved,
         policy,
         signal: controller.signal,
         batchSize: 8,
-        onProgress: (p) => {
-          if (!entry.view.id) {
-            entry.view.id = p.jobId;
-            jobs.set(p.jobId, entry);
-            resolveId(p.jobId);
-          }
-          Object.assign(entry.view, jobView(p.jobId, p, entry.view.state, rootId));
+        onStart: (jobId) => {
+          entry.view.id = jobId;
+          jobs.set(jobId, entry);
+          started();
         },
+        onProgress: (p) => Object.assign(entry.view, jobView(p.jobId, p, entry.view.state, rootId)),
       }).then(
         (s) => {
-          Object.assign(
-            entry.view,
-            jobView(
-              s.jobId,
-              s,
-              controller.signal.aborted ? String(controller.signal.reason ?? 'paused') : 'done',
-              rootId,
-            ),
-          );
-          if (!entry.view.id) {
-            entry.view.id = s.jobId;
-            jobs.set(s.jobId, entry);
-          }
-          resolveId(s.jobId);
+          const state = controller.signal.aborted ? String(controller.signal.reason ?? 'paused') : 'done';
+          Object.assign(entry.view, jobView(s.jobId, s, state, rootId));
           return s;
         },
         (err: unknown) => {
           entry.view.state = `failed: ${err instanceof Error ? err.message : String(err)}`;
-          resolveId(entry.view.id || -1);
           return null;
         },
       );
-      await idKnown;
+      await Promise.race([startedP, entry.done]);
       return entry.view;
     },
     async 'jobs.list'() {

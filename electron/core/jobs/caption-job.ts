@@ -50,6 +50,8 @@ export interface CaptionJobOptions {
   policy?: Policy;
   batchSize?: number;
   signal?: AbortSignal;
+  /** called once the job row exists (new or resumed) */
+  onStart?: (jobId: number, resumed: boolean) => void;
   onProgress?: (p: JobProgress) => void;
   /** called after each image's transaction commits (tests use it to kill mid-batch) */
   onCommit?: (file: string) => void;
@@ -94,6 +96,7 @@ export async function runCaptionJob(
   const modelId = upsertModel(db, { hash: info.hash, path: info.dir, name: info.name });
   const configId = upsertDecodingConfig(db, canonicalJson(opts.decoding), decodingHash(opts.decoding));
   const { job, resumed } = openCaptionJob(db, opts.rootId, modelId, configId, policy);
+  opts.onStart?.(job.id, resumed);
 
   // A run made by this very job counts as done under either policy: that is what resuming means.
   const isDone = (imageId: number) => {
