@@ -60,6 +60,11 @@ describe('library, captioning, beam comparison and heat-maps', () => {
     await page.locator('[data-testid=grid][data-total="5"]').waitFor();
     await expect(page.locator('[data-testid=tile]').first().getAttribute('title')).resolves.toMatch(/broken/);
     await page.getByLabel('Filter').selectOption('all');
+    // and the filter by model run shows the twelve captioned images
+    await page.reload();
+    await page.getByLabel('Caption run').selectOption({ label: 'default, beam 4 (12)' });
+    await page.locator('[data-testid=grid][data-total="12"]').waitFor();
+    await page.getByLabel('Caption run').selectOption('');
 
     await page.locator('[data-testid=tile]:not(.error)').first().click();
     const run = page.locator('[data-testid=run]');

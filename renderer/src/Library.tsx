@@ -13,11 +13,14 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
   const [rootId, setRootId] = useState<number | undefined>();
   const [filter, setFilter] = useState<Filter>('all');
   const [search, setSearch] = useState('');
+  const [runs, setRuns] = useState<Responses['library.runs']>([]);
+  const [run, setRun] = useState('');
   const [busy, setBusy] = useState(false);
   const refreshRoots = useCallback(() => call('library.roots', {}).then(setRoots, onError), [onError]);
   useEffect(() => {
     refreshRoots();
-  }, [refreshRoots]);
+    call('library.runs', {}).then(setRuns, onError);
+  }, [refreshRoots, onError]);
 
   const add = async () => {
     setBusy(true);
@@ -50,6 +53,15 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
             <option key={f}>{f}</option>
           ))}
         </select>
+        <select aria-label="Caption run" value={run} onChange={(e) => setRun(e.target.value)}>
+          <option value="">any model run</option>
+          {runs.map((r) => (
+            <option key={`${r.modelId}:${r.configId}`} value={`${r.modelId}:${r.configId}`}>
+              {r.model}, {Number(r.decoding.num_beams ?? 1) === 1 ? 'greedy' : `beam ${r.decoding.num_beams}`}{' '}
+              ({r.images})
+            </option>
+          ))}
+        </select>
         <input
           aria-label="Search captions"
           placeholder="search captions"
@@ -77,9 +89,10 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
         ))}
       </ul>
       <Grid
-        key={`${rootId}-${filter}-${search}-${roots.map((r) => r.captioned).join()}`}
+        key={`${rootId}-${filter}-${run}-${search}-${roots.map((r) => r.captioned).join()}`}
         rootId={rootId}
         filter={filter}
+        run={run}
         search={search}
         onError={onError}
       />
@@ -91,8 +104,15 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
  * A virtualised grid: only the rows in view (plus a small overscan) are in the DOM, and images
  * are fetched a page at a time as they scroll into view, so 100k images stay smooth.
  */
-function Grid(props: { rootId?: number; filter: Filter; search: string; onError: (e: unknown) => void }) {
-  const { rootId, filter, search, onError } = props;
+function Grid(props: {
+  rootId?: number;
+  filter: Filter;
+  /** '' or 'modelId:configId' */
+  run: string;
+  search: string;
+  onError: (e: unknown) => void;
+}) {
+  const { rootId, filter, run: runKey, search, onError } = props;
   const box = useRef<HTMLDivElement>(null);
   const [total, setTotal] = useState<number | null>(null);
   const [pages, setPages] = useState<Map<number, ImageRow[]>>(new Map());
@@ -103,12 +123,15 @@ function Grid(props: { rootId?: number; filter: Filter; search: string; onError:
     (page: number) => {
       if (loading.current.has(page)) return;
       loading.current.add(page);
-      call('library.images', { rootId, filter, search, offset: page * PAGE, limit: PAGE }).then((r) => {
+      const run = runKey
+        ? { modelId: Number(runKey.split(':')[0]), configId: Number(runKey.split(':')[1]) }
+        : undefined;
+      call('library.images', { rootId, filter, run, search, offset: page * PAGE, limit: PAGE }).then((r) => {
         setTotal(r.total);
         setPages((m) => new Map(m).set(page, r.items));
       }, onError);
     },
-    [rootId, filter, search, onError],
+    [rootId, filter, runKey, search, onError],
   );
   useEffect(() => load(0), [load]);
   useEffect(() => {

@@ -17,10 +17,13 @@ export const contract = {
   'library.roots': z.object({}).strict(),
   'library.addRoot': z.object({ path: z.string().min(1).max(4096) }).strict(),
   'library.removeRoot': z.object({ rootId: id }).strict(),
+  'library.runs': z.object({}).strict(),
   'library.images': z
     .object({
       rootId: id.optional(),
       filter: z.enum(['all', 'uncaptioned', 'errors', 'rated', 'unrated']).default('all'),
+      /** only images with a current caption run of this model and decoding config */
+      run: z.object({ modelId: id, configId: id }).strict().optional(),
       search: z.string().max(200).default(''),
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(1000).default(200),
@@ -165,6 +168,13 @@ export interface Responses {
   'library.roots': RootInfo[];
   'library.addRoot': RootInfo;
   'library.removeRoot': null;
+  'library.runs': {
+    modelId: number;
+    configId: number;
+    model: string;
+    decoding: Record<string, unknown>;
+    images: number;
+  }[];
   'library.images': { total: number; items: ImageRow[] };
   'image.get': ImageDetail;
   'image.recaption': RunView;

@@ -258,7 +258,17 @@ export function createHandlers(ctx: CoreContext) {
       removeRoot(db, rootId);
       return null;
     },
-    async 'library.images'({ rootId, filter, search, offset, limit }) {
+    async 'library.runs'() {
+      return stmt<[], { modelId: number; configId: number; model: string; json: string; images: number }>(
+        db,
+        `SELECT r.model_id AS modelId, r.config_id AS configId, m.name AS model, dc.json, count(*) AS images
+         FROM caption_runs r JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
+         WHERE r.superseded = 0 GROUP BY r.model_id, r.config_id ORDER BY m.name, r.config_id`,
+      )
+        .all()
+        .map(({ json, ...r }) => ({ ...r, decoding: JSON.parse(json) }));
+    },
+    async 'library.images'({ rootId, filter, run, search, offset, limit }) {
       const where: string[] = ["f.status != 'missing'"];
       const args: unknown[] = [];
       if (rootId) {
@@ -271,6 +281,12 @@ export function createHandlers(ctx: CoreContext) {
       if (filter === 'errors') where.push("f.status = 'error'");
       if (filter === 'rated') where.push(rated);
       if (filter === 'unrated') where.push(`${captioned} AND NOT (${rated})`);
+      if (run) {
+        where.push(
+          'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0 AND model_id = ? AND config_id = ?)',
+        );
+        args.push(run.modelId, run.configId);
+      }
       if (search) {
         where.push(
           `f.image_id IN (SELECT cr.image_id FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id WHERE c.text LIKE ? ESCAPE '\\')`,
