@@ -14,8 +14,8 @@ from captioner.tokenizer import WordTokenizer
 
 BUNDLE = Path(__file__).parents[1] / "default"
 SAMPLE = 300
-EXACT_MATCH_AT_LEAST = float("nan")  # set from the measured model below
-ATTENTION_IN_BOX_AT_LEAST = float("nan")
+EXACT_MATCH_AT_LEAST = 0.55  # regression guard: measured 0.59 on the full test split; the goal is 0.60
+ATTENTION_IN_BOX_AT_LEAST = 0.45  # regression guard: measured 0.51 on the full test split; the goal is 0.50
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,7 @@ def results(tmp_path_factory):
 def test_greedy_exact_match(results):
     exact, _ = results
     assert exact >= EXACT_MATCH_AT_LEAST, f"exact match {exact:.3f}"
+    print(f"exact match on {SAMPLE} test images: {exact:.3f}")
 
 
 def test_noun_attention_falls_on_the_object(results):

@@ -195,6 +195,7 @@ function preferencePairs(db: DB, rows: ExportRow[]) {
         if (!aWins) continue;
         const ra = byId.get(a.candidate_id)!;
         const rb = byId.get(b.candidate_id)!;
+        if (ra.caption === rb.caption) continue; // two sources said the same: no preference to learn
         out.push({
           prompt: 'Describe the image.',
           chosen: ra.caption,

@@ -107,7 +107,8 @@ describe('decoding options on the default model', () => {
     const last = (await run({ attention_layer: -1 }))[0][0];
     const first = (await run({ attention_layer: 0 }))[0][0];
     expect(last.attention).toHaveLength(last.tokens.length);
-    expect(last.attention![0]).toHaveLength(64);
+    const grid = engine.info.grid!;
+    expect(last.attention![0]).toHaveLength(grid.rows * grid.cols);
     for (const m of last.attention!) {
       const mass = m.reduce((a, b) => a + b, 0);
       expect(mass).toBeGreaterThan(0);
