@@ -62,7 +62,7 @@ export async function preprocessImage(
 ): Promise<Decoded> {
   if (input.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');
   const { height: H, width: W } = cfg.size;
-  let meta: Metadata;
+  let meta: Metadata | undefined;
   let raw: Buffer;
   try {
     const img = sharp(input, { failOn: 'error', animated: false });
@@ -79,7 +79,7 @@ export async function preprocessImage(
     }
     raw = out.data;
   } catch (err) {
-    throw new ImageDecodeError(file, describeSharpError(err));
+    throw new ImageDecodeError(file, describeSharpError(err, meta?.format));
   }
   const orientedSwap = (meta.orientation ?? 1) >= 5;
   return {
@@ -90,9 +90,11 @@ export async function preprocessImage(
   };
 }
 
-function describeSharpError(err: unknown): string {
+/** `format` is set when the header was read, so the failure came later, in the pixel data. */
+function describeSharpError(err: unknown, format?: string): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) return 'not an image, or an unsupported image format';
+  if (format) return `corrupt or truncated ${format} image (${msg.split('\n')[0]})`;
   if (/premature end|truncated|unexpected end|corrupt|read error|VipsJpeg|pngload|Invalid/i.test(msg)) {
     return `corrupt or truncated image (${msg.split('\n')[0]})`;
   }
