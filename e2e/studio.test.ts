@@ -71,6 +71,7 @@ describe('library, captioning, beam comparison and heat-maps', () => {
     await run.first().waitFor();
     await expect(run.locator('[data-testid=candidate]').count()).resolves.toBe(4);
     await expect(run.first().textContent()).resolves.toMatch(/beam 4/);
+    await expect(run.first().textContent()).resolves.not.toMatch(/<eos>/);
 
     // re-run with other settings: a second run appears beside the first
     await page.getByLabel('num beams').fill('2');

@@ -107,10 +107,12 @@ export function createHandlers(ctx: CoreContext) {
     return r;
   };
 
-  const tokenTexts = (engine: CaptionEngine | null, ids: number[]) =>
-    engine
-      ? ids.map((t) => engine.bundle.tokenizer.decode([t], { skip_special_tokens: false }))
-      : ids.map(String);
+  // per-token text for the heat-map words; special tokens (the final EOS) come out as ''
+  const tokenTexts = (engine: CaptionEngine | null, ids: number[]) => {
+    if (!engine) return ids.map(String);
+    const { start, eos, pad } = engine.bundle.special;
+    return ids.map((t) => ([start, eos, pad].includes(t) ? '' : engine.bundle.tokenizer.decode([t])));
+  };
 
   let loadedEngine: CaptionEngine | null = null;
   const engine = async () => {
