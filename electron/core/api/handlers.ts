@@ -12,7 +12,7 @@ import {
   upsertDecodingConfig,
   upsertModel,
 } from '../../../db/queries/captions.ts';
-import { listRoots, removeRoot } from '../../../db/queries/library.ts';
+import { listRoots, removeRoot, setFileImage } from '../../../db/queries/library.ts';
 import { raterId, ratingsOf, setRating, undoRating } from '../../../db/queries/ratings.ts';
 import { stmt } from '../../../db/queries/statements.ts';
 import { importReferences } from '../eval/references.ts';
@@ -21,7 +21,7 @@ import { exportDataset } from '../export/export.ts';
 import { canonicalJson } from '../inference/decoding.ts';
 import { decodingHash } from '../inference/decoding-hash.ts';
 import type { CaptionEngine } from '../inference/engine.ts';
-import { type JobSummary, quantiseAttention, runCaptionJob } from '../jobs/caption-job.ts';
+import { type JobSummary, runCaptionJob, toNewCandidates } from '../jobs/caption-job.ts';
 import { scanFolder } from '../library/scan.ts';
 import type {
   CandidateView,
@@ -333,39 +333,20 @@ export function createHandlers(ctx: CoreContext) {
       const [cands] = await e.captionPixels([pre.pixels], d);
       const hash = createHash('sha256').update(bytes).digest('hex');
       const runId = db.transaction(() => {
-        stmt(
-          db,
-          'INSERT INTO images (hash, bytes, width, height, format) VALUES (?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING',
-        ).run(hash, bytes.length, pre.width, pre.height, pre.format);
-        const imageId = stmt<[string], { id: number }>(db, 'SELECT id FROM images WHERE hash = ?').get(
+        const imageId = setFileImage(db, f.id, {
           hash,
-        )!.id;
-        stmt(db, "UPDATE files SET image_id = ?, status = 'ok', error = NULL WHERE id = ?").run(
-          imageId,
-          f.id,
-        );
+          bytes: bytes.length,
+          width: pre.width,
+          height: pre.height,
+          format: pre.format,
+        });
         const modelId = upsertModel(db, { hash: e.info.hash, path: e.info.dir, name: e.info.name });
         const configId = upsertDecodingConfig(db, canonicalJson(d), decodingHash(d));
+        const durationMs = performance.now() - started;
         return insertRun(
           db,
-          {
-            imageId,
-            modelId,
-            configId,
-            jobId: null,
-            provider: e.info.provider,
-            durationMs: performance.now() - started,
-          },
-          cands.map((c) => ({
-            rank: c.rank,
-            source: 'model' as const,
-            text: c.text,
-            tokenIds: c.tokens,
-            tokenLogprobs: c.tokenLogprobs,
-            logprobSum: c.sum,
-            score: c.score,
-            attention: quantiseAttention(c.attention, e.info.grid),
-          })),
+          { imageId, modelId, configId, jobId: null, provider: e.info.provider, durationMs },
+          toNewCandidates(cands, e.info.grid),
         );
       })();
       return runView(runId);

@@ -73,7 +73,10 @@ export function quantiseAttention(
   return { data, shape: [maps.length, grid.rows, grid.cols] };
 }
 
-function toNewCandidates(cands: Candidate[], grid: { rows: number; cols: number } | null): NewCandidate[] {
+export function toNewCandidates(
+  cands: Candidate[],
+  grid: { rows: number; cols: number } | null,
+): NewCandidate[] {
   return cands.map((c) => ({
     rank: c.rank,
     source: 'model',
