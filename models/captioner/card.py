@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     rep = json.loads(args.report.read_text())
     log = ck["log"]
     # minutes restart at each resume: add up the segments
+    resumes = sum(1 for a, b in zip(log, log[1:]) if b["minutes"] < a["minutes"])
     total_minutes = sum(e["minutes"] for e, nxt in zip(log, log[1:] + [None]) if nxt is None or nxt["minutes"] < e["minutes"])
     enc, dec = ck["enc_cfg"], ck["dec_cfg"]
     params = sum(v.numel() for k, v in ck["model"].items() if k != "decoder.lm_head.weight")
@@ -65,9 +66,10 @@ bundle (e.g. vit-gpt2-image-captioning) for photos.
 ## Training
 
 AdamW (lr 2e-3, warm-up then cosine), batch 64, teacher-forced cross-entropy ignoring padding, on
-2 CPU cores (PyTorch 1.13 from Debian, OpenBLAS): {total_minutes:.0f} minutes of training in all (5 epochs,
-then resumed for 2 more with the schedule stretched to 7; other work shared the machine, so an
-undisturbed run is faster), plus about 3 minutes to render the data.
+2 CPU cores (PyTorch 1.13 from Debian, OpenBLAS): {total_minutes:.0f} minutes of training in all ({len(log)} epochs;
+the run was resumed {resumes} time(s), each time stretching the cosine schedule to the new epoch
+count; other work shared the machine, so an undisturbed run is faster), plus about 3 minutes to
+render the data.
 `/usr/bin/python3 -m captioner.train` reproduces it (seeded, resumable).
 
 | epoch | step | val loss | val greedy exact match | minutes since (re)start |
