@@ -18,6 +18,8 @@ export interface Studio {
   token: string;
   dataDir: string;
   call<T = unknown>(channel: string, req: unknown): Promise<T>;
+  /** runs a caption job over the folder and waits for it to finish */
+  captionAll(rootId: number, decoding: object): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,11 +47,17 @@ export async function startStudio(): Promise<Studio> {
   });
   const base = url.replace(/\/\?token=.*$/, '');
   const token = new URL(url).searchParams.get('token')!;
-  return {
+  const studio: Studio = {
     url,
     base,
     token,
     dataDir,
+    async captionAll(rootId: number, decoding: object): Promise<void> {
+      await studio.call('jobs.start', { rootId, decoding });
+      while ((await studio.call<{ state: string }[]>('jobs.list', {}))[0].state === 'running') {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async call<T>(channel: string, req: unknown): Promise<T> {
       const r = await fetch(`${base}/api/${channel}`, {
         method: 'POST',
@@ -66,6 +74,7 @@ export async function startStudio(): Promise<Studio> {
         child.kill('SIGTERM');
       }),
   };
+  return studio;
 }
 
 export async function launchBrowser(): Promise<Browser> {

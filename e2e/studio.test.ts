@@ -120,12 +120,7 @@ describe('blind rating session by keyboard only', () => {
     const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
     // two decoding configs, so each image has two candidates to compare
     for (const decoding of [{}, { num_beams: 3 }]) {
-      await studio.call('jobs.start', { rootId: root.id, decoding });
-      for (;;) {
-        const jobs = await studio.call<{ state: string }[]>('jobs.list', {});
-        if (jobs[0].state !== 'running') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await studio.captionAll(root.id, decoding);
     }
   });
   afterAll(() => studio?.stop());
@@ -212,9 +207,7 @@ describe('evaluation view', () => {
     );
     const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
     for (const decoding of [{}, { num_beams: 3 }]) {
-      await studio.call('jobs.start', { rootId: root.id, decoding });
-      while ((await studio.call<{ state: string }[]>('jobs.list', {}))[0].state === 'running')
-        await new Promise((r) => setTimeout(r, 100));
+      await studio.captionAll(root.id, decoding);
     }
     const session = await studio.call<{ id: number; items: number }>('sessions.create', {
       name: 'eval',

@@ -4,7 +4,7 @@
  * Used by the HTTP server and by the Electron shell's custom protocol alike.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import type { DB } from '../../db/open.ts';
@@ -59,7 +59,7 @@ export async function thumbnail(
   size = 256,
 ): Promise<Buffer> {
   const path = await resolveMedia(db, rootId, rel);
-  const { mtimeMs, size: bytes } = await import('node:fs/promises').then((fs) => fs.stat(path));
+  const { mtimeMs, size: bytes } = await stat(path);
   const key = createHash('sha1').update(`${path}\0${mtimeMs}\0${bytes}\0${size}`).digest('hex');
   const file = join(cacheDir, key.slice(0, 2), `${key}.webp`);
   try {

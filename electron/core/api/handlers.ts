@@ -239,6 +239,13 @@ export function createHandlers(ctx: CoreContext) {
     };
   };
 
+  /** The session item showing a candidate. */
+  const itemOf = (sessionId: number, candidateId: number) =>
+    stmt<[number, string], { image_id: number; candidate_ids: string; position: number }>(
+      db,
+      'SELECT image_id, candidate_ids, position FROM session_items WHERE session_id = ? AND EXISTS (SELECT 1 FROM json_each(candidate_ids) WHERE value = CAST(? AS INTEGER))',
+    ).get(sessionId, String(candidateId));
+
   const handlers = {
     async 'engine.info'() {
       const e = await engine();
@@ -486,10 +493,7 @@ export function createHandlers(ctx: CoreContext) {
       return sessionItem(sessionId, rater, position);
     },
     async 'ratings.set'({ sessionId, rater, candidateId, value, best }) {
-      const item = stmt<[number, string], { image_id: number; candidate_ids: string; position: number }>(
-        db,
-        'SELECT image_id, candidate_ids, position FROM session_items WHERE session_id = ? AND EXISTS (SELECT 1 FROM json_each(candidate_ids) WHERE value = CAST(? AS INTEGER))',
-      ).get(sessionId, String(candidateId));
+      const item = itemOf(sessionId, candidateId);
       if (!item) throw new Error(`candidate ${candidateId} is not part of rating session ${sessionId}`);
       setRating(db, {
         sessionId,
@@ -505,11 +509,7 @@ export function createHandlers(ctx: CoreContext) {
     async 'ratings.undo'({ sessionId, rater }) {
       const cand = undoRating(db, sessionId, raterId(db, rater));
       if (cand === null) return sessionItem(sessionId, rater);
-      const item = stmt<[number, string], { position: number }>(
-        db,
-        'SELECT position FROM session_items WHERE session_id = ? AND EXISTS (SELECT 1 FROM json_each(candidate_ids) WHERE value = CAST(? AS INTEGER))',
-      ).get(sessionId, String(cand));
-      return sessionItem(sessionId, rater, item?.position);
+      return sessionItem(sessionId, rater, itemOf(sessionId, cand)?.position);
     },
     async 'eval.summary'({ rootId }) {
       return evaluationSummary(db, { rootId });
