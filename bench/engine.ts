@@ -11,8 +11,8 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { env, pipeline } from '@huggingface/transformers';
+import { tempDir, writeGoodImages } from '../e2e/support/images.ts';
 import { CaptionEngine } from '../electron/core/inference/engine.ts';
-import { tempDir, writeGoodImages } from '../electron/core/testing/fixtures.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string' }, threads: { type: 'string' } } });
 const N = Number(values.images ?? 64);

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { tempDir } from '../electron/core/testing/fixtures.ts';
+import { tempDir } from './support/images.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');

@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../electron/core/testing/fixtures.ts';
 import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from './support/images.ts';
 
 let browser: Browser;
 beforeAll(async () => {

@@ -31,11 +31,13 @@ export function currentRun(db: DB, k: RunKey): { id: number; job_id: number | nu
   ).get(k.imageId, k.modelId, k.configId);
 }
 
+/** A candidate to store: a model's hypothesis or a human's caption. */
 export interface NewCandidate {
   rank: number;
   source: 'model' | 'human';
   text: string;
   tokenIds?: number[];
+  tokenTexts?: string[];
   tokenLogprobs?: number[];
   logprobSum?: number;
   score?: number;
@@ -63,19 +65,22 @@ export function insertRun(
   return runId;
 }
 
+const json = (v: unknown[] | undefined) => (v ? JSON.stringify(v) : null);
+
 export function insertCandidate(db: DB, runId: number, c: NewCandidate): number {
   return Number(
     stmt(
       db,
-      `INSERT INTO caption_candidates (run_id, rank, source, text, token_ids, token_logprobs, logprob_sum, score,
-         attention, attention_grid, edited_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO caption_candidates (run_id, rank, source, text, token_ids, token_texts, token_logprobs, logprob_sum,
+         score, attention, attention_grid, edited_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       runId,
       c.rank,
       c.source,
       c.text,
-      c.tokenIds ? JSON.stringify(c.tokenIds) : null,
-      c.tokenLogprobs ? JSON.stringify(c.tokenLogprobs) : null,
+      json(c.tokenIds),
+      json(c.tokenTexts),
+      json(c.tokenLogprobs),
       c.logprobSum ?? null,
       c.score ?? null,
       c.attention
@@ -87,34 +92,120 @@ export function insertCandidate(db: DB, runId: number, c: NewCandidate): number 
   );
 }
 
+/** A human caption added to the run of the candidate it was edited from, after the run's others. */
+export function insertEdit(db: DB, editedFrom: number, text: string): number | null {
+  return db.transaction(() => {
+    const src = stmt<[number], { run_id: number }>(
+      db,
+      'SELECT run_id FROM caption_candidates WHERE id = ?',
+    ).get(editedFrom);
+    if (!src) return null;
+    const rank = stmt<[number], { r: number }>(
+      db,
+      'SELECT max(rank) + 1 AS r FROM caption_candidates WHERE run_id = ?',
+    ).get(src.run_id)!.r;
+    return insertCandidate(db, src.run_id, { rank, source: 'human', text, editedFrom });
+  })();
+}
+
+// ---- views ----
+
+export interface RunRow {
+  id: number;
+  model: string;
+  json: string;
+  provider: string;
+  created_at: string;
+}
+
+export function runRow(db: DB, runId: number): RunRow | undefined {
+  return stmt<[number], RunRow>(
+    db,
+    `SELECT cr.id, m.name AS model, dc.json, cr.provider, cr.created_at FROM caption_runs cr
+     JOIN models m ON m.id = cr.model_id JOIN decoding_configs dc ON dc.id = cr.config_id WHERE cr.id = ?`,
+  ).get(runId);
+}
+
+export function currentRunIds(db: DB, imageId: number): number[] {
+  return stmt<[number], { id: number }>(
+    db,
+    'SELECT id FROM caption_runs WHERE image_id = ? AND superseded = 0 ORDER BY id',
+  )
+    .all(imageId)
+    .map((r) => r.id);
+}
+
+/** The stored candidate, as the image view needs it. */
 export interface CandidateRow {
   id: number;
-  run_id: number;
   rank: number;
   source: 'model' | 'human';
   text: string;
+  token_texts: string | null;
+  token_logprobs: string | null;
   logprob_sum: number | null;
   score: number | null;
+  has_attention: number;
+  edited_from: number | null;
 }
+
+const CANDIDATE_SELECT = `SELECT id, rank, source, text, token_texts, token_logprobs, logprob_sum, score,
+  attention IS NOT NULL AS has_attention, edited_from FROM caption_candidates`;
 
 export function candidatesOfRun(db: DB, runId: number): CandidateRow[] {
-  return stmt<[number], CandidateRow>(
-    db,
-    'SELECT id, run_id, rank, source, text, logprob_sum, score FROM caption_candidates WHERE run_id = ? ORDER BY rank',
-  ).all(runId);
+  return stmt<[number], CandidateRow>(db, `${CANDIDATE_SELECT} WHERE run_id = ? ORDER BY rank`).all(runId);
 }
 
-export interface RunCount {
-  model: string;
-  config: string;
-  runs: number;
+export function candidateById(db: DB, id: number): CandidateRow | undefined {
+  return stmt<[number], CandidateRow>(db, `${CANDIDATE_SELECT} WHERE id = ?`).get(id);
 }
 
-export function runCounts(db: DB): RunCount[] {
-  return stmt<[], RunCount>(
+export function attentionOf(
+  db: DB,
+  candidateId: number,
+): { attention: Buffer | null; attention_grid: string | null } | undefined {
+  return stmt<[number], { attention: Buffer | null; attention_grid: string | null }>(
     db,
-    `SELECT m.name AS model, c.json AS config, count(*) AS runs FROM caption_runs r
-       JOIN models m ON m.id = r.model_id JOIN decoding_configs c ON c.id = r.config_id
-     WHERE r.superseded = 0 GROUP BY r.model_id, r.config_id ORDER BY m.name, c.id`,
+    'SELECT attention, attention_grid FROM caption_candidates WHERE id = ?',
+  ).get(candidateId);
+}
+
+/** Per model and decoding config: how many images have a current run. */
+export function runSummaries(
+  db: DB,
+): { modelId: number; configId: number; model: string; json: string; images: number }[] {
+  return stmt<[], { modelId: number; configId: number; model: string; json: string; images: number }>(
+    db,
+    `SELECT r.model_id AS modelId, r.config_id AS configId, m.name AS model, dc.json, count(*) AS images
+     FROM caption_runs r JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
+     WHERE r.superseded = 0 GROUP BY r.model_id, r.config_id ORDER BY m.name, r.config_id`,
   ).all();
+}
+
+/** Candidates a rating session shows for an image: the best of every current run, and human edits. */
+export function sessionCandidateIds(db: DB, imageId: number): number[] {
+  return stmt<[number], { id: number }>(
+    db,
+    `SELECT c.id FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
+     WHERE r.image_id = ? AND r.superseded = 0 AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
+  )
+    .all(imageId)
+    .map((r) => r.id);
+}
+
+/** Candidates with where they came from, for rating labels. */
+export function candidateSources(
+  db: DB,
+  ids: number[],
+): { id: number; text: string; source: 'model' | 'human'; model: string; config: string }[] {
+  if (!ids.length) return [];
+  return stmt<
+    [string],
+    { id: number; text: string; source: 'model' | 'human'; model: string; config: string }
+  >(
+    db,
+    `SELECT c.id, c.text, c.source, m.name AS model, dc.json AS config FROM caption_candidates c
+     JOIN caption_runs r ON r.id = c.run_id JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
+     WHERE c.id IN (SELECT value FROM json_each(?))`,
+  ).all(JSON.stringify(ids));
 }

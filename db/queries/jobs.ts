@@ -1,15 +1,14 @@
 /** Batch jobs: one row per (library root, model, decoding config, policy) run. */
+import type { JobState, Policy } from '../../electron/core/api/contract.ts';
 import type { DB } from '../open.ts';
 import { stmt } from './statements.ts';
-
-export type JobState = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
 
 export interface JobRow {
   id: number;
   root_id: number;
   model_id: number;
   config_id: number;
-  policy: 'skip-existing' | 'overwrite';
+  policy: Policy;
   state: JobState;
 }
 
@@ -46,4 +45,13 @@ export function setJobState(db: DB, id: number, state: JobState): void {
     state,
     id,
   );
+}
+
+/** Jobs a process stopped before they finished (paused, or killed while running): resumable. */
+export function unfinishedJobs(db: DB): (JobRow & { path: string })[] {
+  return stmt<[], JobRow & { path: string }>(
+    db,
+    `SELECT j.*, r.path FROM jobs j JOIN library_roots r ON r.id = j.root_id
+     WHERE j.state IN ('running', 'paused') ORDER BY j.id`,
+  ).all();
 }

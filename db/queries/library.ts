@@ -117,11 +117,160 @@ export function setFileImage(db: DB, fileId: number, info: ImageInfo): number {
   return id;
 }
 
-export function errorFiles(db: DB, rootId?: number): FileRow[] {
-  return rootId === undefined
-    ? stmt<[], FileRow>(db, "SELECT * FROM files WHERE status = 'error' ORDER BY path").all()
-    : stmt<[number], FileRow>(
-        db,
-        "SELECT * FROM files WHERE status = 'error' AND root_id = ? ORDER BY path",
-      ).all(rootId);
+// ---- views for the API ----
+
+/** A file joined with its root and its current best caption: the row behind `ImageRow`. */
+export interface FileJoin {
+  id: number;
+  root_id: number;
+  image_id: number | null;
+  path: string;
+  root_path: string;
+  status: FileStatus;
+  error: string | null;
+  caption: string | null;
+}
+
+const FILE_SELECT = `SELECT f.id, f.root_id, f.image_id, f.path, r.path AS root_path, f.status, f.error,
+  (SELECT c.text FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id
+    WHERE cr.image_id = f.image_id AND cr.superseded = 0 AND c.source = 'model' ORDER BY cr.id DESC, c.rank LIMIT 1) AS caption
+  FROM files f JOIN library_roots r ON r.id = f.root_id`;
+
+export function fileById(db: DB, fileId: number): FileJoin | undefined {
+  return stmt<[number], FileJoin>(db, `${FILE_SELECT} WHERE f.id = ?`).get(fileId);
+}
+
+/** A readable file showing this image (any, when it is in several places). */
+export function fileOfImage(db: DB, imageId: number): FileJoin | undefined {
+  return stmt<[number], FileJoin>(db, `${FILE_SELECT} WHERE f.image_id = ? AND f.status = 'ok' LIMIT 1`).get(
+    imageId,
+  );
+}
+
+export interface RootCounts {
+  id: number;
+  path: string;
+  images: number;
+  captioned: number;
+  errors: number;
+  unread: number;
+  missing: number;
+}
+
+export function rootCounts(db: DB, rootId: number): RootCounts | undefined {
+  return stmt<[number], RootCounts>(
+    db,
+    `SELECT r.id, r.path,
+       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status != 'missing') AS images,
+       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0)) AS captioned,
+       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status = 'error') AS errors,
+       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status = 'new') AS unread,
+       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status = 'missing') AS missing
+     FROM library_roots r WHERE r.id = ?`,
+  ).get(rootId);
+}
+
+export function rootPath(db: DB, rootId: number): string | undefined {
+  return stmt<[number], { path: string }>(db, 'SELECT path FROM library_roots WHERE id = ?').get(rootId)
+    ?.path;
+}
+
+export function imageSize(db: DB, imageId: number): { width: number; height: number } | undefined {
+  return stmt<[number], { width: number; height: number }>(
+    db,
+    'SELECT width, height FROM images WHERE id = ?',
+  ).get(imageId);
+}
+
+export function imageByHash(db: DB, hash: string): (Omit<ImageInfo, 'hash'> & { id: number }) | undefined {
+  return stmt<[string], Omit<ImageInfo, 'hash'> & { id: number }>(
+    db,
+    'SELECT id, bytes, width, height, format FROM images WHERE hash = ?',
+  ).get(hash);
+}
+
+export interface ImageQuery {
+  rootId?: number;
+  filter: 'all' | 'uncaptioned' | 'errors' | 'rated' | 'unrated';
+  run?: { modelId: number; configId: number };
+  search: string;
+  offset: number;
+  limit: number;
+}
+
+/** One page of the library grid under its filters, and how many files match in all. */
+export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJoin[] } {
+  const where: string[] = ["f.status != 'missing'"];
+  const args: unknown[] = [];
+  if (q.rootId) {
+    where.push('f.root_id = ?');
+    args.push(q.rootId);
+  }
+  const captioned = 'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0)';
+  const rated = 'f.image_id IN (SELECT image_id FROM ratings)';
+  if (q.filter === 'uncaptioned') where.push(`f.status != 'error' AND NOT (${captioned})`);
+  if (q.filter === 'errors') where.push("f.status = 'error'");
+  if (q.filter === 'rated') where.push(rated);
+  if (q.filter === 'unrated') where.push(`${captioned} AND NOT (${rated})`);
+  if (q.run) {
+    where.push(
+      'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0 AND model_id = ? AND config_id = ?)',
+    );
+    args.push(q.run.modelId, q.run.configId);
+  }
+  if (q.search) {
+    where.push(
+      `f.image_id IN (SELECT cr.image_id FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id WHERE c.text LIKE ? ESCAPE '\\')`,
+    );
+    args.push(`%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+  }
+  const w = `WHERE ${where.join(' AND ')}`;
+  const total = stmt<unknown[], { n: number }>(db, `SELECT count(*) AS n FROM files f ${w}`).get(...args)!.n;
+  const rows = stmt<unknown[], FileJoin>(db, `${FILE_SELECT} ${w} ORDER BY f.path LIMIT ? OFFSET ?`).all(
+    ...args,
+    q.limit,
+    q.offset,
+  );
+  return { total, rows };
+}
+
+/** Files of a root that could not be read, with the reason. */
+export function errorsOfRoot(db: DB, rootId: number): { path: string; error: string }[] {
+  return stmt<[number], { path: string; error: string }>(
+    db,
+    "SELECT path, error FROM files WHERE root_id = ? AND status = 'error' ORDER BY path",
+  ).all(rootId);
+}
+
+/** Files of a root a caption job works through: new ones and readable ones. */
+export function captionableFiles(db: DB, rootId: number): FileRow[] {
+  return stmt<[number], FileRow>(
+    db,
+    "SELECT * FROM files WHERE root_id = ? AND status IN ('new', 'ok') ORDER BY path",
+  ).all(rootId);
+}
+
+/** Images of a root that have a current caption run, in path order: a rating session's items. */
+export function captionedImagesOfRoot(db: DB, rootId: number, limit: number): number[] {
+  return stmt<[number, number], { image_id: number }>(
+    db,
+    `SELECT DISTINCT f.image_id FROM files f WHERE f.root_id = ? AND f.status = 'ok'
+       AND f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0) ORDER BY f.path LIMIT ?`,
+  )
+    .all(rootId, limit)
+    .map((r) => r.image_id);
+}
+
+/** Library images a reference caption's key names: by content hash, else by file name. */
+export function imageIdForKey(db: DB, key: string, name: string): number | null {
+  if (/^[0-9a-f]{64}$/.test(key)) {
+    const byHash = stmt<[string], { id: number }>(db, 'SELECT id FROM images WHERE hash = ?').get(key);
+    if (byHash) return byHash.id;
+  }
+  const rows = stmt<[string, string], { image_id: number; path: string }>(
+    db,
+    "SELECT image_id, path FROM files WHERE status = 'ok' AND image_id IS NOT NULL AND (path LIKE '%/' || ? OR path LIKE '%\\' || ?)",
+  ).all(name, name);
+  const exact = rows.filter((r) => r.path.endsWith(`/${name}`) || r.path.endsWith(`\\${name}`));
+  return exact.length ? exact[0].image_id : null;
 }

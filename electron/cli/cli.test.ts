@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../core/testing/fixtures.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../../e2e/support/images.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
-const GOLDEN = resolve(import.meta.dirname, '../../../shared/golden/coco-caption-metrics.json');
+const GOLDEN = resolve(import.meta.dirname, '../core/eval/testdata/coco-caption-metrics.json');
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });

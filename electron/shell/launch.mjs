@@ -3,6 +3,7 @@
 // so and points to the browser mode, which needs no Electron.
 // `--bundle-only`: just write electron/shell/dist/ (for packaging with build/electron-builder.yml).
 import { spawnSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,12 +41,24 @@ await build({
     js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   },
 });
+// the inference worker thread (electron/core/inference/worker.ts), loaded by main.mjs from beside it
+await build({
+  ...common,
+  entryPoints: [join(here, '../core/inference/worker.ts')],
+  outfile: join(here, 'dist', 'inference-worker.mjs'),
+  format: 'esm',
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+});
 await build({
   ...common,
   entryPoints: [join(here, 'preload.ts')],
   outfile: join(here, 'dist', 'preload.cjs'),
   format: 'cjs',
 });
+// db/migrate.ts reads its SQL files from beside the code that runs it
+cpSync(join(here, '../../db/migrations'), join(here, 'dist', 'migrations'), { recursive: true });
 if (!bundleOnly) {
   spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
   const r = spawnSync(electron, [join(here, 'dist', 'main.mjs')], { stdio: 'inherit' });

@@ -1,30 +1,28 @@
 /**
  * The Electron shell: window, preload, IPC wiring and the media protocol. Everything else is the
- * plain-Node core, the same code the CLI and `caption-studio serve` run.
+ * plain-Node core (`openStudio`), the same code the CLI and `caption-studio serve` run; the models
+ * run in its inference worker thread, off the thread that answers the window.
  * Security: contextIsolation, sandbox, no nodeIntegration, a strict CSP, no remote content, no
  * navigation or new windows, every IPC call checked for its sender and validated.
  */
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, protocol, session } from 'electron';
-import { databasePath, defaultDataDir, openDatabase } from '../../db/open.ts';
-import { CHANNELS, dispatch } from '../core/api/contract.ts';
-import { createHandlers } from '../core/api/handlers.ts';
-import { CaptionEngine } from '../core/inference/engine.ts';
-import { MediaError, MIME, readMedia, thumbnail } from '../core/media.ts';
+import { CHANNELS } from '../core/api/contract.ts';
+import { dispatch } from '../core/api/dispatch.ts';
+import { MediaError, type MediaKind, media } from '../core/library/media.ts';
+import { contentSecurityPolicy, readPage } from '../core/serve/pages.ts';
+import { openStudio } from '../core/studio.ts';
 
-// runs bundled from electron/shell/dist/ (see launch.mjs)
+// runs bundled from electron/shell/dist/ (see launch.mjs), beside the bundled inference worker
 const ROOT = resolve(import.meta.dirname, '../../..');
 const RENDERER = join(ROOT, 'renderer', 'dist');
-const MODEL = process.env.CAPTION_STUDIO_MODEL ?? join(ROOT, 'models', 'default');
+const CSP = contentSecurityPolicy('studio-media:');
 
 protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
   { scheme: 'studio-media', privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
-
-const CSP =
-  "default-src 'self'; img-src 'self' blob: data: studio-media:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
 
 function isTrusted(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
@@ -32,37 +30,29 @@ function isTrusted(event: IpcMainInvokeEvent): boolean {
 }
 
 app.whenReady().then(async () => {
-  const dataDir = process.env.CAPTION_STUDIO_DATA_DIR ?? defaultDataDir();
-  const db = openDatabase(databasePath(dataDir));
-  const core = createHandlers({ db, engine: () => CaptionEngine.load(MODEL) });
+  const studio = openStudio({
+    model: process.env.CAPTION_STUDIO_MODEL ?? join(ROOT, 'models', 'default'),
+    workerUrl: pathToFileURL(join(import.meta.dirname, 'inference-worker.mjs')),
+  });
 
   protocol.handle('app', async (req) => {
-    const url = new URL(req.url);
-    const file = normalize(url.pathname === '/' ? 'index.html' : url.pathname.slice(1));
-    if (file.startsWith('..')) return new Response('forbidden', { status: 403 });
-    try {
-      const body = await readFile(join(RENDERER, file));
-      const type =
-        { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }[extname(file)] ??
-        'application/octet-stream';
-      return new Response(body, { headers: { 'content-type': type, 'content-security-policy': CSP } });
-    } catch {
-      return new Response('not found', { status: 404 });
-    }
+    const page = await readPage(RENDERER, new URL(req.url).pathname);
+    if (!page) return new Response('not found', { status: 404 });
+    return new Response(new Uint8Array(page.bytes), {
+      headers: { 'content-type': page.type, 'content-security-policy': CSP },
+    });
   });
   protocol.handle('studio-media', async (req) => {
     const url = new URL(req.url); // studio-media://<media|thumb>/<rootId>/<rel>
     const [rootId, ...rel] = url.pathname.slice(1).split('/').map(decodeURIComponent);
     try {
-      const path = rel.join('/');
-      const bytes =
-        url.host === 'thumb'
-          ? await thumbnail(db, join(dataDir, 'thumbnails'), Number(rootId), path)
-          : await readMedia(db, Number(rootId), path);
-      const type =
-        url.host === 'thumb'
-          ? 'image/webp'
-          : (MIME[extname(path).slice(1).toLowerCase()] ?? 'application/octet-stream');
+      const { bytes, type } = await media(
+        studio.db,
+        studio.thumbsDir,
+        url.host as MediaKind,
+        Number(rootId),
+        rel.join('/'),
+      );
       return new Response(new Uint8Array(bytes), { headers: { 'content-type': type } });
     } catch (err) {
       return new Response(err instanceof Error ? err.message : 'error', {
@@ -77,7 +67,9 @@ app.whenReady().then(async () => {
 
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (event, req) =>
-      isTrusted(event) ? dispatch(core.handlers, channel, req) : { ok: false, error: 'untrusted sender' },
+      isTrusted(event)
+        ? dispatch(studio.handlers, channel, req)
+        : { ok: false, status: 403, error: 'untrusted sender' },
     );
   }
 
@@ -93,13 +85,17 @@ app.whenReady().then(async () => {
       webSecurity: true,
     },
   });
+  // job progress is pushed to the window as it happens
+  const stopEvents = studio.events.on((m) => {
+    if (!win.isDestroyed()) win.webContents.send('studio-event', m);
+  });
   win.webContents.on('will-navigate', (e) => e.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   await win.loadURL('app://studio/index.html');
 
   app.on('window-all-closed', async () => {
-    await core.close();
-    db.close();
+    stopEvents();
+    await studio.close();
     app.quit();
   });
 });

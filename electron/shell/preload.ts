@@ -1,17 +1,21 @@
 /**
  * Preload (sandboxed, context-isolated): exposes exactly one object, the typed API, to the
- * renderer. The renderer never sees ipcRenderer. Checked against the same `Api` type as the HTTP
- * client: a contract change that breaks either fails the type check.
+ * renderer. The renderer never sees ipcRenderer. Checked against the same `Bridge` type the
+ * renderer expects: a contract change that breaks either fails the type check.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { type Api, makeClient } from '../core/api/contract.ts';
-
-const api = makeClient((channel, req) => ipcRenderer.invoke(channel, req)) satisfies Api;
+import type { Bridge } from '../core/api/bridge.ts';
+import { type EventMessage, makeClient } from '../core/api/contract.ts';
 
 const exposed = {
-  ...api,
-  mediaUrl: (kind: 'media' | 'thumb', rootId: number, rel: string) =>
+  ...makeClient((channel, req) => ipcRenderer.invoke(channel, req)),
+  mediaUrl: (kind, rootId, rel) =>
     `studio-media://${kind}/${rootId}/${rel.split('/').map(encodeURIComponent).join('/')}`,
-} satisfies Api & { mediaUrl(kind: 'media' | 'thumb', rootId: number, rel: string): string };
+  onEvent: (listener) => {
+    const on = (_: unknown, m: EventMessage) => listener(m);
+    ipcRenderer.on('studio-event', on);
+    return () => ipcRenderer.off('studio-event', on);
+  },
+} satisfies Bridge;
 
 contextBridge.exposeInMainWorld('captionStudio', exposed);

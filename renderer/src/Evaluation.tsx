@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { EvalSummary } from '../../electron/core/eval/summary.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../../electron/core/api/contract.ts';
+import type { EvalSummary } from '../../electron/core/api/types.ts';
 import { call } from './api.ts';
 
 const f = (v: number | null, d = 3) => (v === null ? '–' : v.toFixed(d));
@@ -193,10 +194,8 @@ function Scatter({ points }: { points: EvalSummary['scatter'] }) {
   );
 }
 
-const FORMATS = ['coco', 'coco-results', 'imagefolder', 'csv', 'sidecars', 'preferences'] as const;
-
 function ExportForm({ onError }: { onError: (e: unknown) => void }) {
-  const [format, setFormat] = useState<(typeof FORMATS)[number]>('coco');
+  const [format, setFormat] = useState<ExportFormat>('coco');
   const [out, setOut] = useState('');
   const [minRating, setMinRating] = useState('');
   const [done, setDone] = useState<string | null>(null);
@@ -221,9 +220,9 @@ function ExportForm({ onError }: { onError: (e: unknown) => void }) {
       <select
         aria-label="Export format"
         value={format}
-        onChange={(e) => setFormat(e.target.value as (typeof FORMATS)[number])}
+        onChange={(e) => setFormat(e.target.value as ExportFormat)}
       >
-        {FORMATS.map((f) => (
+        {EXPORT_FORMATS.map((f) => (
           <option key={f}>{f}</option>
         ))}
       </select>

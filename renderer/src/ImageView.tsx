@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/contract.ts';
+import { decodingSummary } from '../../electron/core/api/decoding.ts';
+import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 
 interface Heat {
@@ -99,15 +100,6 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   );
 }
 
-function describe(d: Record<string, unknown>): string {
-  const beams = Number(d.num_beams ?? 1);
-  const parts = [beams === 1 ? 'greedy' : `beam ${beams}`];
-  if (d.length_penalty !== 1) parts.push(`length penalty ${d.length_penalty}`);
-  if (d.no_repeat_ngram_size) parts.push(`no-repeat ${d.no_repeat_ngram_size}-gram`);
-  if (d.repetition_penalty !== 1) parts.push(`repetition ${d.repetition_penalty}`);
-  return parts.join(', ');
-}
-
 function Run(props: {
   run: RunView;
   onHover: (c: CandidateView, token: number) => void;
@@ -121,7 +113,7 @@ function Run(props: {
   return (
     <article className="run" data-testid="run">
       <header>
-        <strong>{run.model}</strong> · {describe(run.decoding)} · {run.provider}
+        <strong>{run.model}</strong> · {decodingSummary(run.decoding)} · {run.provider}
       </header>
       <ol>
         {run.candidates.map((c) => (

@@ -1,21 +1,23 @@
 import { useEffect, useState } from 'react';
-import type { Responses } from '../../electron/core/api/contract.ts';
-import { call } from './api.ts';
+import { clock } from '../../electron/core/api/format.ts';
+import type { JobView } from '../../electron/core/api/types.ts';
+import { call, onEvent } from './api.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
 
-const clock = (s: number | null) =>
-  s === null ? '--:--' : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+/** Puts a job's new view in place (newest job first). */
+const merge = (jobs: JobView[], j: JobView) =>
+  jobs.some((x) => x.id === j.id) ? jobs.map((x) => (x.id === j.id ? j : x)) : [j, ...jobs];
 
 /** Start, pause and cancel captioning jobs; they keep running while the user browses. */
 export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
   const { roots, rootId, setRootId } = useRoots(onError);
-  const [jobs, setJobs] = useState<Responses['jobs.list']>([]);
+  const [jobs, setJobs] = useState<JobView[]>([]);
   const [beams, setBeams] = useState(3);
+  // the list once, then every change as it is pushed
   useEffect(() => {
-    const poll = () => call('jobs.list', {}).then(setJobs, onError);
-    poll();
-    const t = setInterval(poll, 500);
-    return () => clearInterval(t);
+    const stop = onEvent('jobs.progress', (j) => setJobs((list) => merge(list, j)));
+    call('jobs.list', {}).then((list) => setJobs((pushed) => list.reduce(merge, pushed)), onError);
+    return stop;
   }, [onError]);
   return (
     <section className="jobs">

@@ -1,9 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ImageRow, Responses } from '../../electron/core/api/contract.ts';
+import {
+  type LibraryFilter as Filter,
+  LIBRARY_FILTERS,
+  type Responses,
+} from '../../electron/core/api/contract.ts';
+import { decodingLabel } from '../../electron/core/api/decoding.ts';
+import type { ImageRow } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 import { go } from './route.ts';
 
-type Filter = 'all' | 'uncaptioned' | 'errors' | 'rated' | 'unrated';
 const TILE = 180; // px, square tiles incl. caption strip
 const PAGE = 200;
 
@@ -49,7 +54,7 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
           {busy ? 'Scanning…' : 'Add folder'}
         </button>
         <select aria-label="Filter" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
-          {(['all', 'uncaptioned', 'errors', 'rated', 'unrated'] as const).map((f) => (
+          {LIBRARY_FILTERS.map((f) => (
             <option key={f}>{f}</option>
           ))}
         </select>
@@ -57,8 +62,7 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
           <option value="">any model run</option>
           {runs.map((r) => (
             <option key={`${r.modelId}:${r.configId}`} value={`${r.modelId}:${r.configId}`}>
-              {r.model}, {Number(r.decoding.num_beams ?? 1) === 1 ? 'greedy' : `beam ${r.decoding.num_beams}`}{' '}
-              ({r.images})
+              {r.model}, {decodingLabel(r.decoding)} ({r.images})
             </option>
           ))}
         </select>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Responses, SessionItem } from '../../electron/core/api/contract.ts';
+import type { Responses } from '../../electron/core/api/contract.ts';
+import type { SessionItem } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
 import { go } from './route.ts';

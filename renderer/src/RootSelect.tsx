@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { RootInfo } from '../../electron/core/api/contract.ts';
+import type { RootInfo } from '../../electron/core/api/types.ts';
 import { call } from './api.ts';
 
 /** The library folders, loaded once; the first is chosen until the user picks another. */

@@ -1,10 +1,15 @@
 /**
  * The renderer's one way to the core: the preload's `window.captionStudio` inside Electron, else
- * the HTTP API of `caption-studio serve` with the access token from the page URL. Both are `Api`.
+ * the HTTP API of `caption-studio serve` with the access token from the page URL and server-sent
+ * events for progress. Both are the same `Bridge`.
  */
+import type { Bridge } from '../../electron/core/api/bridge.ts';
 import {
-  type Api,
   type Channel,
+  EVENT_NAMES,
+  type EventMessage,
+  type EventName,
+  type Events,
   makeClient,
   type Request,
   type Responses,
@@ -13,37 +18,63 @@ import {
 
 declare global {
   interface Window {
-    captionStudio?: Api & { mediaUrl(kind: 'media' | 'thumb', rootId: number, rel: string): string };
+    captionStudio?: Bridge;
   }
 }
 
-function httpTransport(): Api {
+function httpBridge(): Bridge {
   const params = new URLSearchParams(location.search);
   const token = params.get('token') ?? sessionStorage.getItem('cs-token') ?? '';
   sessionStorage.setItem('cs-token', token);
-  return makeClient(async (channel, req) => {
+  const api = makeClient(async (channel, req) => {
     const res = await fetch(`api/${channel}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(req),
     });
     if (res.status === 401)
-      return { ok: false, error: 'access token missing or wrong: open the URL caption-studio serve printed' };
+      return {
+        ok: false,
+        status: 401,
+        error: 'access token missing or wrong: open the URL caption-studio serve printed',
+      };
     return res.json();
   });
+  return {
+    ...api,
+    mediaUrl: (kind, rootId, rel) =>
+      `${kind}/${rootId}/${rel.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
+    onEvent(listener) {
+      const source = new EventSource(`api/events?token=${encodeURIComponent(token)}`);
+      const handlers = EVENT_NAMES.map((event) => {
+        const on = (e: MessageEvent) => listener({ event, data: JSON.parse(e.data) } as EventMessage);
+        source.addEventListener(event, on);
+        return on;
+      });
+      return () => {
+        EVENT_NAMES.forEach((event, i) => {
+          source.removeEventListener(event, handlers[i]);
+        });
+        source.close();
+      };
+    },
+  };
 }
 
-export const api: Api = window.captionStudio ?? httpTransport();
+const bridge: Bridge = window.captionStudio ?? httpBridge();
 
-export function mediaUrl(kind: 'media' | 'thumb', rootId: number, rel: string): string {
-  if (window.captionStudio) return window.captionStudio.mediaUrl(kind, rootId, rel);
-  const token = sessionStorage.getItem('cs-token') ?? '';
-  return `${kind}/${rootId}/${rel.split('/').map(encodeURIComponent).join('/')}?token=${token}`;
+export const mediaUrl = bridge.mediaUrl;
+
+/** Listens to one kind of event; returns a function that stops listening. */
+export function onEvent<E extends EventName>(event: E, listener: (data: Events[E]) => void): () => void {
+  return bridge.onEvent((m) => {
+    if (m.event === event) listener(m.data as Events[E]);
+  });
 }
 
 /** Calls the API and throws the error value, for code that shows errors in one place. */
 export async function call<C extends Channel>(channel: C, req: Request<C>): Promise<Responses[C]> {
-  const fn = api[channel] as unknown as (q: Request<C>) => Promise<Result<Responses[C]>>;
+  const fn = bridge[channel] as unknown as (q: Request<C>) => Promise<Result<Responses[C]>>;
   const r = await fn(req);
   if (!r.ok) throw new Error(r.error);
   return r.value;

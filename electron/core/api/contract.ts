@@ -1,27 +1,68 @@
 /**
- * The one API between the renderer and the core: channel -> request schema (validated at the
- * boundary, in the Electron main process and in the HTTP server alike) and response type.
- * The preload object and the HTTP client are both built by `makeClient` and checked against `Api`;
- * the core's handlers are checked against `Handlers`. Errors cross as values.
+ * The one API of the core: channel -> request schema and response type, for the desktop app (IPC),
+ * the served mode (HTTP) and the CLI alike. Requests are validated once, at the boundary, by
+ * `dispatch`; the preload object and the HTTP client are both `makeClient(...)` and checked against
+ * `Api`; the core's handlers against `Handlers`. Every option list lives here and nowhere else.
+ * No Node imports: the renderer imports this module.
  */
 import { z } from 'zod';
-import type { ImportSummary } from '../eval/references.ts';
-import type { EvalSummary } from '../eval/summary.ts';
-import type { ExportResult } from '../export/export.ts';
-import { DecodingOptions } from '../inference/decoding.ts';
+import { DecodingOptions } from './decoding.ts';
+import type {
+  CandidateView,
+  EngineInfoView,
+  EvalSummary,
+  ExportResult,
+  ImageDetail,
+  ImageRow,
+  ImportSummary,
+  JobView,
+  RootInfo,
+  RunSummary,
+  RunView,
+  ScanCounts,
+  SessionItem,
+  SessionView,
+} from './types.ts';
+
+export const LIBRARY_FILTERS = ['all', 'uncaptioned', 'errors', 'rated', 'unrated'] as const;
+export const POLICIES = ['skip-existing', 'overwrite'] as const;
+export const JOB_ACTIONS = ['pause', 'cancel'] as const;
+export const JOB_STATES = ['running', 'paused', 'done', 'cancelled', 'failed'] as const;
+export const EXPORT_FORMATS = [
+  'coco',
+  'coco-results',
+  'imagefolder',
+  'csv',
+  'sidecars',
+  'preferences',
+] as const;
+export const SPLITS = ['train', 'val', 'test'] as const;
+export const IMAGE_MODES = ['copy', 'link'] as const;
+export type LibraryFilter = (typeof LIBRARY_FILTERS)[number];
+export type Policy = (typeof POLICIES)[number];
+export type JobState = (typeof JOB_STATES)[number];
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export type Split = (typeof SPLITS)[number];
+
+/** An enum whose error lists the choices, as every transport shows them. */
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: () => `expected one of ${values.join(', ')}` });
 
 const id = z.number().int().positive();
+const rater = z.string().trim().min(1).max(100);
+const path = z.string().min(1).max(4096);
+const none = z.object({}).strict();
 
 export const contract = {
-  'engine.info': z.object({}).strict(),
-  'library.roots': z.object({}).strict(),
-  'library.addRoot': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'engine.info': none,
+  'library.roots': none,
+  'library.addRoot': z.object({ path }).strict(),
   'library.removeRoot': z.object({ rootId: id }).strict(),
-  'library.runs': z.object({}).strict(),
+  'library.runs': none,
   'library.images': z
     .object({
       rootId: id.optional(),
-      filter: z.enum(['all', 'uncaptioned', 'errors', 'rated', 'unrated']).default('all'),
+      filter: oneOf(LIBRARY_FILTERS).default('all'),
       /** only images with a current caption run of this model and decoding config */
       run: z.object({ modelId: id, configId: id }).strict().optional(),
       search: z.string().max(200).default(''),
@@ -37,11 +78,12 @@ export const contract = {
     .object({
       rootId: id,
       decoding: DecodingOptions.default({}),
-      policy: z.enum(['skip-existing', 'overwrite']).default('skip-existing'),
+      policy: oneOf(POLICIES).default('skip-existing'),
+      batchSize: z.number().int().min(1).max(256).default(8),
     })
     .strict(),
-  'jobs.list': z.object({}).strict(),
-  'jobs.stop': z.object({ jobId: id, action: z.enum(['pause', 'cancel']) }).strict(),
+  'jobs.list': none,
+  'jobs.stop': z.object({ jobId: id, action: oneOf(JOB_ACTIONS) }).strict(),
   'sessions.create': z
     .object({
       name: z.string().trim().min(1).max(200),
@@ -50,32 +92,30 @@ export const contract = {
       limit: z.number().int().min(1).max(10_000).default(100),
     })
     .strict(),
-  'sessions.list': z.object({}).strict(),
-  'sessions.item': z
-    .object({
-      sessionId: id,
-      rater: z.string().trim().min(1).max(100),
-      position: z.number().int().min(0).optional(),
-    })
-    .strict(),
+  'sessions.list': none,
+  'sessions.item': z.object({ sessionId: id, rater, position: z.number().int().min(0).optional() }).strict(),
   'ratings.set': z
     .object({
       sessionId: id,
-      rater: z.string().trim().min(1).max(100),
+      rater,
       candidateId: id,
       value: z.number().int().min(1).max(5).nullable().optional(),
       best: z.boolean().optional(),
     })
     .strict(),
-  'ratings.undo': z.object({ sessionId: id, rater: z.string().trim().min(1).max(100) }).strict(),
+  'ratings.undo': z.object({ sessionId: id, rater }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
-  'eval.importReferences': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'eval.importReferences': z.object({ path }).strict(),
   'export.run': z
     .object({
-      format: z.enum(['coco', 'coco-results', 'imagefolder', 'csv', 'sidecars', 'preferences']),
-      out: z.string().min(1).max(4096).optional(),
+      format: oneOf(EXPORT_FORMATS),
+      /** a file (coco, coco-results, csv, preferences) or a folder (imagefolder); unused for sidecars */
+      out: path.optional(),
       minRating: z.number().min(1).max(5).optional(),
-      split: z.enum(['train', 'val', 'test']).optional(),
+      raters: z.array(rater).max(1000).optional(),
+      sessions: z.array(id).max(1000).optional(),
+      split: oneOf(SPLITS).optional(),
+      images: oneOf(IMAGE_MODES).default('copy'),
       overwrite: z.boolean().default(false),
     })
     .strict(),
@@ -86,95 +126,12 @@ export const CHANNELS = Object.keys(contract) as Channel[];
 export type Request<C extends Channel> = z.input<(typeof contract)[C]>;
 export type ParsedRequest<C extends Channel> = z.output<(typeof contract)[C]>;
 
-export interface RootInfo {
-  id: number;
-  path: string;
-  images: number;
-  captioned: number;
-  errors: number;
-}
-export interface ImageRow {
-  fileId: number;
-  rootId: number;
-  imageId: number | null;
-  /** path relative to the root, '/'-separated */
-  rel: string;
-  status: 'new' | 'ok' | 'error' | 'missing';
-  error: string | null;
-  caption: string | null;
-}
-export interface CandidateView {
-  id: number;
-  rank: number;
-  source: 'model' | 'human';
-  text: string;
-  tokens: string[];
-  tokenLogprobs: number[];
-  sum: number | null;
-  score: number | null;
-  hasAttention: boolean;
-  editedFrom: number | null;
-}
-export interface RunView {
-  id: number;
-  model: string;
-  decoding: Record<string, unknown>;
-  provider: string;
-  createdAt: string;
-  candidates: CandidateView[];
-}
-export interface ImageDetail {
-  file: ImageRow;
-  width: number | null;
-  height: number | null;
-  runs: RunView[];
-}
-export interface JobView {
-  id: number;
-  rootId: number;
-  state: string;
-  total: number;
-  done: number;
-  captioned: number;
-  errors: number;
-  rate: number;
-  etaSeconds: number | null;
-  errorList: { path: string; error: string }[];
-}
-export interface SessionView {
-  id: number;
-  name: string;
-  blind: boolean;
-  items: number;
-}
-export interface SessionItem {
-  sessionId: number;
-  position: number;
-  total: number;
-  /** first position this rater has not finished; where a returning rater resumes */
-  resumeAt: number;
-  file: ImageRow;
-  candidates: { id: number; label: string; text: string; value: number | null; best: boolean }[];
-  rated: number;
-}
-
 export interface Responses {
-  'engine.info': {
-    model: string;
-    provider: string;
-    notes: string[];
-    grid: { rows: number; cols: number } | null;
-  };
+  'engine.info': EngineInfoView;
   'library.roots': RootInfo[];
-  'library.addRoot': RootInfo;
+  'library.addRoot': RootInfo & { scan: ScanCounts };
   'library.removeRoot': null;
-  'library.runs': {
-    modelId: number;
-    configId: number;
-    model: string;
-    decoding: Record<string, unknown>;
-    images: number;
-  }[];
+  'library.runs': RunSummary[];
   'library.images': { total: number; items: ImageRow[] };
   'image.get': ImageDetail;
   'image.recaption': RunView;
@@ -193,7 +150,22 @@ export interface Responses {
   'export.run': ExportResult;
 }
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+/** What the core pushes: job progress (IPC events in the desktop app, server-sent events over HTTP). */
+export interface Events {
+  'jobs.progress': JobView;
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: EventName[] = ['jobs.progress'];
+export type EventMessage = { [E in EventName]: { event: E; data: Events[E] } }[EventName];
+
+/** An error as a value: what went wrong, the HTTP status it maps to, and the field when one is at fault. */
+export interface ApiFailure {
+  ok: false;
+  error: string;
+  status: number;
+  field?: string;
+}
+export type Result<T> = { ok: true; value: T } | ApiFailure;
 
 /** What the renderer calls: one method per channel. */
 export type Api = { [C in Channel]: (req: Request<C>) => Promise<Result<Responses[C]>> };
@@ -205,21 +177,4 @@ export function makeClient(invoke: (channel: Channel, req: unknown) => Promise<u
   const api = {} as Record<Channel, (req: unknown) => Promise<unknown>>;
   for (const c of CHANNELS) api[c] = (req) => invoke(c, req);
   return api as Api;
-}
-
-/** Validate and run one call; errors (bad input included) come back as values naming the field. */
-export async function dispatch(handlers: Handlers, channel: string, req: unknown): Promise<Result<unknown>> {
-  if (!Object.hasOwn(contract, channel)) return { ok: false, error: `unknown channel '${channel}'` };
-  const c = channel as Channel;
-  const parsed = contract[c].safeParse(req ?? {});
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    return { ok: false, error: `${c}: field '${i.path.join('.') || '(request)'}': ${i.message}` };
-  }
-  try {
-    const value = await (handlers[c] as (r: unknown) => Promise<unknown>)(parsed.data);
-    return { ok: true, value };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  }
 }

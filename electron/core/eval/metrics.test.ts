@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { documentFrequencies, lcsLength, scoreCaptions } from './metrics.ts';
 import { ptbTokenize } from './tokenize.ts';
 
-const GOLDEN = join(import.meta.dirname, '../../../../shared/golden/coco-caption-metrics.json');
+const GOLDEN = join(import.meta.dirname, 'testdata/coco-caption-metrics.json');
 
 interface GoldenItem {
   references: string[];
@@ -14,7 +14,7 @@ interface GoldenItem {
   rouge_l: number;
 }
 
-describe('coco-caption parity (../shared/golden)', () => {
+describe('coco-caption parity (testdata/, golden from the original scorers)', () => {
   const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as {
     corpus: { bleu: number[]; cider_d: number; rouge_l: number };
     items: GoldenItem[];

@@ -5,29 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { DB } from '../../../db/open.ts';
-import { stmt } from '../../../db/queries/statements.ts';
-
-export interface ImportSummary {
-  file: string;
-  captions: number;
-  added: number;
-  matchedImages: number;
-  unmatched: string[];
-}
-
-function imageIdFor(db: DB, key: string): number | null {
-  if (/^[0-9a-f]{64}$/.test(key)) {
-    const byHash = stmt<[string], { id: number }>(db, 'SELECT id FROM images WHERE hash = ?').get(key);
-    if (byHash) return byHash.id;
-  }
-  const name = basename(key);
-  const rows = stmt<[string, string], { image_id: number; path: string }>(
-    db,
-    "SELECT image_id, path FROM files WHERE status = 'ok' AND image_id IS NOT NULL AND (path LIKE '%/' || ? OR path LIKE '%\\' || ?)",
-  ).all(name, name);
-  const exact = rows.filter((r) => basename(r.path) === name);
-  return exact.length ? exact[0].image_id : null;
-}
+import { insertReference } from '../../../db/queries/eval.ts';
+import { imageIdForKey } from '../../../db/queries/library.ts';
+import type { ImportSummary } from '../api/types.ts';
 
 export function parseReferenceFile(file: string): { key: string; caption: string }[] {
   let text: string;
@@ -78,17 +58,14 @@ export function importReferences(db: DB, file: string): ImportSummary {
   db.transaction(() => {
     const cache = new Map<string, number | null>();
     for (const r of rows) {
-      if (!cache.has(r.key)) cache.set(r.key, imageIdFor(db, r.key));
+      if (!cache.has(r.key)) cache.set(r.key, imageIdForKey(db, r.key, basename(r.key)));
       const imageId = cache.get(r.key)!;
       if (imageId === null) {
         if (!summary.unmatched.includes(r.key)) summary.unmatched.push(r.key);
         continue;
       }
       matched.add(imageId);
-      summary.added += stmt(
-        db,
-        'INSERT INTO reference_captions (image_id, caption, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(imageId, r.caption, file).changes;
+      if (insertReference(db, imageId, r.caption, file)) summary.added++;
     }
   })();
   summary.matchedImages = matched.size;

@@ -5,87 +5,29 @@
  * correlation between per-image CIDEr-D and mean human rating.
  */
 import type { DB } from '../../../db/open.ts';
-import { stmt } from '../../../db/queries/statements.ts';
+import {
+  allRatings,
+  type EvalCandidate,
+  evalCandidates,
+  referencesByImage,
+} from '../../../db/queries/eval.ts';
+import { decodingLabel } from '../api/decoding.ts';
+import type { EvalSummary, SourceRow } from '../api/types.ts';
 import { bootstrapMean, bradleyTerry, type Comparison, kendallTau, krippendorffAlpha } from './human.ts';
 import { documentFrequencies, scoreCaptions } from './metrics.ts';
 import { ptbTokenize } from './tokenize.ts';
 
-export interface SourceRow {
-  source: string;
-  model: string;
-  decoding: string;
-  images: number;
-  withReferences: number;
-  bleu4: number | null;
-  ciderD: number | null;
-  rougeL: number | null;
-  ratings: number;
-  meanRating: number | null;
-  ratingLo: number | null;
-  ratingHi: number | null;
-  winRate: number | null;
-  bradleyTerry: number | null;
-  ratingHistogram: number[];
-}
-
-export interface EvalSummary {
-  rows: SourceRow[];
-  agreement: { alpha: number | null; items: number; raters: number };
-  disagreed: { candidateId: number; text: string; values: number[] }[];
-  /** per rated model candidate with references: its CIDEr-D and mean human rating */
-  scatter: { candidateId: number; ciderD: number; rating: number }[];
-  kendallTau: number | null;
-}
-
-interface CandRow {
-  candidate_id: number;
-  image_id: number;
-  text: string;
-  source: string;
-  model: string;
-  config: string;
-  rank: number;
-}
-
-const describe = (config: string): string => {
-  const d = JSON.parse(config) as { num_beams?: number };
-  return (d.num_beams ?? 1) === 1 ? 'greedy' : `beam ${d.num_beams}`;
-};
+const describe = (config: string): string => decodingLabel(JSON.parse(config));
 
 export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalSummary {
-  const rootFilter = opts.rootId ? 'AND r.image_id IN (SELECT image_id FROM files WHERE root_id = ?)' : '';
-  const args = opts.rootId ? [opts.rootId] : [];
-  const cands = db
-    .prepare(
-      `SELECT c.id AS candidate_id, r.image_id, c.text, c.source, m.name AS model, dc.json AS config, c.rank
-       FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN models m ON m.id = r.model_id
-       JOIN decoding_configs dc ON dc.id = r.config_id WHERE r.superseded = 0 ${rootFilter}`,
-    )
-    .all(...args) as CandRow[];
-  const sourceOf = (c: CandRow) =>
+  const cands = evalCandidates(db, opts.rootId);
+  const sourceOf = (c: EvalCandidate) =>
     c.source === 'human' ? 'human edits' : `${c.model} · ${describe(c.config)}`;
-
-  const refs = new Map<number, string[]>();
-  for (const r of stmt<[], { image_id: number; caption: string }>(
-    db,
-    'SELECT image_id, caption FROM reference_captions ORDER BY id',
-  ).all()) {
-    refs.set(r.image_id, [...(refs.get(r.image_id) ?? []), r.caption]);
-  }
+  const refs = referencesByImage(db);
   // one idf for every source: the whole reference corpus, so their CIDEr-D are comparable
   const df = refs.size ? documentFrequencies([...refs.values()].map((rs) => rs.map(ptbTokenize))) : undefined;
 
-  const ratings = stmt<
-    [],
-    {
-      candidate_id: number;
-      rater_id: number;
-      value: number | null;
-      best: number;
-      session_id: number;
-      image_id: number;
-    }
-  >(db, 'SELECT candidate_id, rater_id, value, best, session_id, image_id FROM ratings').all();
+  const ratings = allRatings(db);
   const byCandidate = new Map<number, number[]>();
   for (const r of ratings)
     if (r.value !== null)

@@ -1,16 +1,14 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DB, databasePath, openDatabase } from '../../../db/open.ts';
-import { createHandlers } from '../api/handlers.ts';
+import type { DB } from '../../../db/open.ts';
+import { tempDir, writeGoodImages } from '../../../e2e/support/images.ts';
+import { call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { EXPORT_FORMATS as FORMATS } from '../api/contract.ts';
 import { importReferences } from '../eval/references.ts';
 import { evaluationSummary } from '../eval/summary.ts';
-import { CaptionEngine } from '../inference/engine.ts';
-import { DEFAULT_BUNDLE } from '../inference/test-fixtures.ts';
-import { runCaptionJob } from '../jobs/caption-job.ts';
-import { scanFolder } from '../library/scan.ts';
-import { tempDir, writeGoodImages } from '../testing/fixtures.ts';
-import { type ExportRow, exportDataset, exportRows, FORMATS } from './export.ts';
+import type { Studio } from '../studio.ts';
+import { type ExportRow, exportDataset, exportRows } from './export.ts';
 
 /** An independent RFC 4180 reader (not the writer's code). */
 function parseCsv(text: string): string[][] {
@@ -41,28 +39,26 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-let engine: CaptionEngine;
+let studio: Studio;
 let db: DB;
 let folder: string;
 let rows: ExportRow[];
 
 beforeAll(async () => {
-  engine = await CaptionEngine.load(DEFAULT_BUNDLE, { intraOpThreads: 1 });
+  studio = openTestStudio();
+  db = studio.db;
   folder = tempDir('cs-export-lib-');
   const files = await writeGoodImages(folder, 6);
-  db = openDatabase(databasePath(tempDir('cs-export-data-')));
-  const root = await scanFolder(db, folder);
-  for (const d of [{}, { num_beams: 3 }])
-    await runCaptionJob(db, engine, { rootId: root.root.id, decoding: engine.decoding(d) });
-  const core = createHandlers({ db, engine: async () => engine });
+  const root = await call(studio, 'library.addRoot', { path: folder });
+  for (const d of [{}, { num_beams: 3 }]) await captionRoot(studio, root.id, d);
   // a human edit with a comma and a quote, to exercise CSV quoting; it joins the session as a source
   const firstCandidate = db.prepare('SELECT id FROM caption_candidates ORDER BY id LIMIT 1').get() as {
     id: number;
   };
-  await core.handlers['candidate.edit']({ candidateId: firstCandidate.id, text: 'a "quoted", caption' });
-  const session = await core.handlers['sessions.create']({
+  await call(studio, 'candidate.edit', { candidateId: firstCandidate.id, text: 'a "quoted", caption' });
+  const session = await call(studio, 'sessions.create', {
     name: 's',
-    rootId: root.root.id,
+    rootId: root.id,
     blind: true,
     limit: 100,
   });
@@ -71,16 +67,16 @@ beforeAll(async () => {
     ['bob', 4],
   ] as const) {
     for (let pos = 0; pos < session.items; pos++) {
-      const item = await core.handlers['sessions.item']({ sessionId: session.id, rater, position: pos });
+      const item = await call(studio, 'sessions.item', { sessionId: session.id, rater, position: pos });
       for (const [i, c] of item.candidates.entries()) {
-        await core.handlers['ratings.set']({
+        await call(studio, 'ratings.set', {
           sessionId: session.id,
           rater,
           candidateId: c.id,
           value: Math.max(1, base - i - (pos % 2)),
         });
       }
-      await core.handlers['ratings.set']({
+      await call(studio, 'ratings.set', {
         sessionId: session.id,
         rater,
         candidateId: item.candidates[0].id,
@@ -95,10 +91,7 @@ beforeAll(async () => {
   importReferences(db, join(folder, 'refs.tsv'));
   rows = exportRows(db);
 });
-afterAll(async () => {
-  db?.close();
-  await engine?.dispose();
-});
+afterAll(() => studio?.close());
 
 describe('exports', () => {
   it('rows carry provenance', () => {

@@ -9,47 +9,21 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
+import { type RatedCandidate, ratedCandidates, verdicts } from '../../../db/queries/export.ts';
+import type { ExportFormat, ParsedRequest, Split } from '../api/contract.ts';
+import type { ExportResult } from '../api/types.ts';
 
-export type Format = 'coco' | 'coco-results' | 'imagefolder' | 'csv' | 'sidecars' | 'preferences';
-export const FORMATS: Format[] = ['coco', 'coco-results', 'imagefolder', 'csv', 'sidecars', 'preferences'];
-
-export interface ExportOptions {
-  format: Format;
-  /** a file (coco, coco-results, csv, preferences) or a folder (imagefolder); unused for sidecars */
-  out?: string;
-  minRating?: number;
-  raters?: string[];
-  sessions?: number[];
-  /** restrict to one split of the deterministic hash split */
-  split?: Split;
+export type ExportOptions = Partial<ParsedRequest<'export.run'>> & {
+  format: ExportFormat;
   /** fractions of train / val (test gets the rest) */
   splitFractions?: [number, number];
-  overwrite?: boolean;
-  images?: 'copy' | 'link';
   rootId?: number;
-}
+};
 
-export type Split = 'train' | 'val' | 'test';
-
-export interface ExportRow {
-  image_id: number;
-  image_hash: string;
+export interface ExportRow extends Omit<RatedCandidate, 'raters' | 'file_path'> {
   file_path: string;
   file_name: string;
-  width: number | null;
-  height: number | null;
-  candidate_id: number;
-  caption: string;
-  source: 'model' | 'human';
-  model: string;
-  model_hash: string;
-  decoding_config: string;
-  captioned_at: string;
   raters: string[];
-  mean_rating: number | null;
-  ratings: number;
-  best_picks: number;
-  rated_at: string | null;
   split: Split;
 }
 
@@ -62,43 +36,8 @@ export function splitOf(hash: string, [train, val]: [number, number] = [0.8, 0.1
 
 /** Candidates with their ratings under the filters, in a fixed order. */
 export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): ExportRow[] {
-  const where = ['r.superseded = 0'];
-  const args: unknown[] = [];
-  if (o.rootId) {
-    where.push('r.image_id IN (SELECT image_id FROM files WHERE root_id = ?)');
-    args.push(o.rootId);
-  }
-  const ratingWhere: string[] = ['1'];
-  const ratingArgs: unknown[] = [];
-  if (o.raters?.length) {
-    ratingWhere.push(`ra.name IN (${o.raters.map(() => '?').join(',')})`);
-    ratingArgs.push(...o.raters);
-  }
-  if (o.sessions?.length) {
-    ratingWhere.push(`rt.session_id IN (${o.sessions.map(() => '?').join(',')})`);
-    ratingArgs.push(...o.sessions);
-  }
-  const rows = db
-    .prepare(
-      `WITH rated AS (
-         SELECT rt.candidate_id, json_group_array(DISTINCT ra.name) AS raters, avg(rt.value) AS mean_rating,
-           count(rt.value) AS n, sum(rt.best) AS best_picks, max(rt.created_at) AS rated_at
-         FROM ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
-       SELECT i.id AS image_id, i.hash AS image_hash, i.width, i.height,
-         (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,
-         c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash,
-         dc.json AS decoding_config, c.created_at AS captioned_at,
-         rated.raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
-       FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id
-       JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
-       JOIN rated ON rated.candidate_id = c.id
-       WHERE ${where.join(' AND ')} ORDER BY i.hash, c.id`,
-    )
-    .all(...ratingArgs, ...args) as (Omit<ExportRow, 'raters' | 'split' | 'file_name'> & {
-    raters: string;
-  })[];
-  return rows
-    .filter((r) => r.file_path !== null)
+  return ratedCandidates(db, o)
+    .filter((r): r is RatedCandidate & { file_path: string } => r.file_path !== null)
     .filter((r) => o.minRating === undefined || (r.mean_rating !== null && r.mean_rating >= o.minRating))
     .map((r) => ({
       ...r,
@@ -164,22 +103,7 @@ const CSV_COLUMNS = [
 function preferencePairs(db: DB, rows: ExportRow[]) {
   // pairs within one rater's view of one image: a higher rating (or the best pick) is chosen
   const byId = new Map(rows.map((r) => [r.candidate_id, r]));
-  const ids = [...byId.keys()];
-  if (!ids.length) return [];
-  const ratings = db
-    .prepare(
-      `SELECT rt.session_id, ra.name AS rater, rt.image_id, rt.candidate_id, rt.value, rt.best FROM ratings rt
-       JOIN raters ra ON ra.id = rt.rater_id WHERE rt.candidate_id IN (${ids.join(',')})
-       ORDER BY rt.session_id, ra.name, rt.image_id, rt.candidate_id`,
-    )
-    .all() as {
-    session_id: number;
-    rater: string;
-    image_id: number;
-    candidate_id: number;
-    value: number | null;
-    best: number;
-  }[];
+  const ratings = verdicts(db, [...byId.keys()]);
   const groups = new Map<string, typeof ratings>();
   for (const r of ratings) {
     const k = `${r.session_id}\0${r.rater}\0${r.image_id}`;
@@ -222,12 +146,6 @@ function preferencePairs(db: DB, rows: ExportRow[]) {
     }
   }
   return out;
-}
-
-export interface ExportResult {
-  format: Format;
-  rows: number;
-  written: string[];
 }
 
 export function exportDataset(db: DB, o: ExportOptions): ExportResult {

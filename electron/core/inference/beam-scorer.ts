@@ -1,8 +1,9 @@
 /**
- * Finished-hypothesis bookkeeping for beam search, with Hugging Face `generate` semantics
- * (see models/captioner/captioner.py, the reference this is tested against):
- * a hypothesis scores sum_logprobs / generated_len ** length_penalty, generated_len counting every
- * generated token including EOS; each image keeps its num_beams best in a sorted list.
+ * Beam search bookkeeping with Hugging Face `generate` semantics (the reference it is tested against
+ * is models/captioner/model/generation.py): a finished hypothesis scores
+ * sum_logprobs / generated_len ** length_penalty, generated_len counting every generated token
+ * including EOS; each image keeps its num_beams best in a sorted list. The scorer is its own unit,
+ * as in onnxruntime-genai: `process` one step's candidates, ask `isDone`, `finalize` at the end.
  */
 import type { Decoding } from './decoding.ts';
 
@@ -13,8 +14,8 @@ export interface Hypothesis<T> {
   payload: T;
 }
 
+/** The finished hypotheses of one image: at most `size`, best first. */
 export class BeamHypotheses<T> {
-  /** best first */
   readonly items: Hypothesis<T>[] = [];
 
   constructor(
@@ -22,12 +23,8 @@ export class BeamHypotheses<T> {
     private readonly lengthPenalty: number,
   ) {}
 
-  score(sum: number, generatedLen: number): number {
-    return sum / generatedLen ** this.lengthPenalty;
-  }
-
   add(tokens: number[], sum: number, generatedLen: number, payload: T): void {
-    const score = this.score(sum, generatedLen);
+    const score = sum / generatedLen ** this.lengthPenalty;
     if (this.items.length >= this.size && score <= this.worst()) return;
     let i = this.items.length;
     while (i > 0 && this.items[i - 1].score < score) i--;
@@ -48,12 +45,65 @@ export class BeamHypotheses<T> {
   }
 }
 
-export interface Candidate {
-  /** running score after this token */
+/** A possible next beam: running score after `token`, extending beam `beam` of the image. */
+export interface BeamCandidate {
   score: number;
   token: number;
-  /** index of the source beam within the image's beams */
   beam: number;
+}
+
+export class BeamScorer<T> {
+  private readonly hyps: BeamHypotheses<T>[];
+  private readonly done: boolean[];
+
+  constructor(
+    images: number,
+    private readonly d: Decoding,
+    private readonly eos: number,
+  ) {
+    this.hyps = Array.from({ length: images }, () => new BeamHypotheses<T>(d.num_beams, d.length_penalty));
+    this.done = new Array(images).fill(false);
+  }
+
+  /**
+   * One step of one image. `candidates` are its top 2 x num_beams, best first. An EOS among the
+   * first num_beams finishes a hypothesis (`finished` gives its tokens and payload); an EOS below
+   * them is skipped; the first num_beams others go on, and are returned.
+   */
+  process(
+    image: number,
+    candidates: BeamCandidate[],
+    generatedLen: number,
+    finished: (c: BeamCandidate) => { tokens: number[]; payload: T },
+  ): BeamCandidate[] {
+    const K = this.d.num_beams;
+    const next: BeamCandidate[] = [];
+    for (let rank = 0; rank < candidates.length && next.length < K; rank++) {
+      const c = candidates[rank];
+      if (c.token !== this.eos) next.push(c);
+      else if (rank < K) {
+        const h = finished(c);
+        this.hyps[image].add(h.tokens, c.score, generatedLen, h.payload);
+      }
+    }
+    this.done[image] = this.hyps[image].isDone(candidates[0].score, generatedLen, this.d);
+    if (next.length < K && !this.done[image])
+      throw new Error(`beam search: fewer than ${K} live beams for image ${image}; raise num_beams`);
+    return next;
+  }
+
+  isDone(image: number): boolean {
+    return this.done[image];
+  }
+
+  /** The image's n-best, after offering it the beams still running at the length limit. */
+  finalize(
+    image: number,
+    running: { tokens: number[]; sum: number; generatedLen: number; payload: T }[],
+  ): Hypothesis<T>[] {
+    for (const r of running) this.hyps[image].add(r.tokens, r.sum, r.generatedLen, r.payload);
+    return this.hyps[image].items.slice(0, this.d.num_return_sequences);
+  }
 }
 
 /**

@@ -3,10 +3,10 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/fixtures.ts';
+import { DEFAULT_BUNDLE } from '../../../e2e/support/bundles.ts';
+import { tempDir } from '../../../e2e/support/images.ts';
 import { BundleError, loadBundle } from './bundle.ts';
 import { preprocessImage } from './preprocess.ts';
-import { DEFAULT_BUNDLE } from './test-fixtures.ts';
 
 function copyBundle(): string {
   const dir = join(tempDir('cs-bundle-'), 'model');

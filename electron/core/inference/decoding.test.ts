@@ -1,11 +1,11 @@
 /** Each decoding option changes what the real model generates, in the way the option promises. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../e2e/support/bundles.ts';
+import { DecodingOptions } from '../api/decoding.ts';
 import { OrtDecoder } from './decoder.ts';
-import { type DecodingOptions, resolveDecoding } from './decoding.ts';
-import { decodingHash } from './decoding-hash.ts';
-import { type Candidate, CaptionEngine } from './engine.ts';
+import { resolveDecoding } from './decoding.ts';
+import { CaptionEngine, type GeneratedCaption } from './engine.ts';
 import { Cancelled, generate, type StepModel } from './generate.ts';
-import { DEFAULT_BUNDLE, loadGolden, parityImages } from './test-fixtures.ts';
 
 let engine: CaptionEngine;
 let pixels: Float32Array[];
@@ -20,7 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.dispose());
 
-const run = (o: DecodingOptions) => engine.captionPixels(pixels, engine.decoding(o));
+const run = (o: DecodingOptions, attentionLayer?: number) =>
+  engine.captionPixels(pixels, engine.decoding(o), undefined, attentionLayer);
 const repeats = (tokens: number[]) => tokens.length - new Set(tokens).size;
 
 /** Counts decoder steps by wrapping the real ONNX decoder. */
@@ -35,7 +36,7 @@ async function countSteps(o: DecodingOptions): Promise<number> {
     },
     select: (r) => inner.select(r),
   };
-  await generate(counting, pixels.length, engine.decoding(o), engine.bundle.special);
+  await generate(counting, pixels.length, engine.decoding(o).config, engine.bundle.special);
   return steps;
 }
 
@@ -70,7 +71,7 @@ describe('decoding options on the default model', () => {
   });
 
   it('repetition_penalty reduces repeated tokens', async () => {
-    const count = (res: Candidate[][]) => res.reduce((n, l) => n + repeats(l[0].tokens), 0);
+    const count = (res: GeneratedCaption[][]) => res.reduce((n, l) => n + repeats(l[0].tokens), 0);
     const plain = count(await run({}));
     const penalised = count(await run({ repetition_penalty: 3 }));
     expect(plain).toBeGreaterThan(0);
@@ -103,9 +104,9 @@ describe('decoding options on the default model', () => {
     expect(t).toBeLessThan(n);
   });
 
-  it('attention_layer selects a cross-attention layer; maps are distributions over the patches', async () => {
-    const last = (await run({ attention_layer: -1 }))[0][0];
-    const first = (await run({ attention_layer: 0 }))[0][0];
+  it('the attention layer option selects a cross-attention layer; maps are distributions over the patches', async () => {
+    const last = (await run({}, -1))[0][0];
+    const first = (await run({}, 0))[0][0];
     expect(last.attention).toHaveLength(last.tokens.length);
     const grid = engine.info.grid!;
     expect(last.attention![0]).toHaveLength(grid.rows * grid.cols);
@@ -115,7 +116,7 @@ describe('decoding options on the default model', () => {
       expect(mass).toBeLessThanOrEqual(1 + 1e-5);
     }
     expect(Array.from(first.attention![0])).not.toEqual(Array.from(last.attention![0]));
-    await expect(run({ attention_layer: 7 })).rejects.toThrow(/attention_layer 7/);
+    await expect(run({}, 7)).rejects.toThrow(/attention_layer 7/);
   });
 
   it('a cancelled batch stops with Cancelled', async () => {
@@ -128,16 +129,35 @@ describe('decoding options on the default model', () => {
 });
 
 describe('decoding settings', () => {
-  it('fill from the model defaults, validate, and hash canonically', () => {
+  it('fill from the model defaults, carry their canonical JSON and hash', () => {
     const d = resolveDecoding({ max_length: 24, num_beams: 1, unrelated: 'x' }, { num_beams: 3 });
-    expect(d.max_length).toBe(24);
-    expect(d.num_beams).toBe(3);
-    expect(decodingHash(d)).toBe(decodingHash({ ...d }));
-    expect(decodingHash(d)).not.toBe(decodingHash({ ...d, num_beams: 4 }));
-    expect(() => resolveDecoding({}, { num_beams: 2, num_return_sequences: 3 })).toThrow(
-      /num_return_sequences/,
+    expect(d.config.max_length).toBe(24);
+    expect(d.config.num_beams).toBe(3);
+    expect(d.json).toBe(JSON.stringify(Object.fromEntries(Object.entries(d.config).sort())));
+    expect(d.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(resolveDecoding({}, { ...d.config }).hash).toBe(d.hash);
+    expect(resolveDecoding({}, { ...d.config, num_beams: 4 }).hash).not.toBe(d.hash);
+  });
+
+  it('check the cross-field rules after the model defaults are filled in, naming the field', () => {
+    // the request alone is fine; with the model's single beam it asks for more candidates than beams
+    expect(DecodingOptions.safeParse({ num_return_sequences: 3 }).success).toBe(true);
+    expect(() => resolveDecoding({ num_beams: 1 }, { num_return_sequences: 3 })).toThrow(
+      expect.objectContaining({ status: 400, field: 'decoding.num_return_sequences' }),
     );
-    expect(() => resolveDecoding({}, { num_beams: 0 })).toThrow(/num_beams/);
-    expect(() => resolveDecoding({}, { bogus: 1 } as DecodingOptions)).toThrow(/bogus/);
+    expect(() => resolveDecoding({ max_length: 10 }, { min_length: 10 })).toThrow(
+      expect.objectContaining({ field: 'decoding.min_length' }),
+    );
+    expect(() => resolveDecoding({ num_beams: 0 })).toThrow(/generation_config\.json: field 'num_beams'/);
+  });
+
+  it('are validated at the boundary: ranges, unknown keys and the rules, as field errors', () => {
+    const issue = (o: unknown) => DecodingOptions.safeParse(o).error?.issues[0].path.join('.');
+    expect(issue({ num_beams: 0 })).toBe('num_beams');
+    expect(issue({ bogus: 1 })).toBe('');
+    expect(DecodingOptions.safeParse({ bogus: 1 }).error?.issues[0].message).toMatch(/bogus/);
+    expect(issue({ num_beams: 2, num_return_sequences: 3 })).toBe('num_return_sequences');
+    expect(issue({ min_length: 5, max_length: 5 })).toBe('min_length');
+    expect(issue({ attention_layer: -1 })).toBe(''); // a display choice, not a decoding setting
   });
 });

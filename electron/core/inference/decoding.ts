@@ -1,64 +1,27 @@
 /**
- * Decoding settings: validated, filled from the model's generation_config.json, canonicalised.
- * No Node imports: the renderer validates with the same schema.
+ * Decoding settings resolved for one model: its generation_config.json fills what the request
+ * leaves out, the cross-field rules are checked on the result, and the value carries its canonical
+ * JSON and hash: the identity of a decoding configuration in the database. Display choices (which
+ * attention layer becomes the heat-map) are not part of it.
  */
-import { z } from 'zod';
+import { createHash } from 'node:crypto';
+import {
+  DECODING_KEYS,
+  DEFAULT_DECODING,
+  type Decoding,
+  DecodingOptions,
+  decodingProblems,
+} from '../api/decoding.ts';
+import { ApiError } from '../api/dispatch.ts';
 
-export const DecodingOptions = z
-  .object({
-    num_beams: z.number().int().min(1).max(32),
-    num_return_sequences: z.number().int().min(1).max(32),
-    max_length: z.number().int().min(2).max(512),
-    min_length: z.number().int().min(0).max(512),
-    length_penalty: z.number().min(-10).max(10),
-    early_stopping: z.union([z.boolean(), z.literal('never')]),
-    no_repeat_ngram_size: z.number().int().min(0).max(16),
-    repetition_penalty: z.number().positive().max(10),
-    /** decoder layer whose cross-attention becomes the heat-map; negative counts from the end */
-    attention_layer: z.number().int().min(-64).max(63),
-  })
-  .partial()
-  .strict();
-export type DecodingOptions = z.infer<typeof DecodingOptions>;
-export type Decoding = Required<DecodingOptions>;
+export type { Decoding, DecodingOptions };
 
-export const DEFAULT_DECODING: Decoding = {
-  num_beams: 1,
-  num_return_sequences: 1,
-  max_length: 20, // HF's default
-  min_length: 0,
-  length_penalty: 1.0,
-  early_stopping: false,
-  no_repeat_ngram_size: 0,
-  repetition_penalty: 1.0,
-  attention_layer: -1,
-};
-
-/** Model defaults (generation_config.json) < explicit options; invalid combinations rejected. */
-export function resolveDecoding(
-  modelDefaults: Record<string, unknown>,
-  options: DecodingOptions = {},
-): Decoding {
-  const fromModel: DecodingOptions = {};
-  for (const key of Object.keys(DEFAULT_DECODING) as (keyof Decoding)[]) {
-    if (modelDefaults[key] !== undefined && modelDefaults[key] !== null) {
-      (fromModel as Record<string, unknown>)[key] = modelDefaults[key];
-    }
-  }
-  const merged = {
-    ...DEFAULT_DECODING,
-    ...DecodingOptions.parse(fromModel),
-    ...DecodingOptions.parse(options),
-  };
-  if (merged.num_return_sequences > merged.num_beams) {
-    throw new Error(
-      `num_return_sequences (${merged.num_return_sequences}) must not exceed num_beams (${merged.num_beams})`,
-    );
-  }
-  if (merged.min_length >= merged.max_length) {
-    throw new Error(`min_length (${merged.min_length}) must be below max_length (${merged.max_length})`);
-  }
-  return merged;
+export interface ResolvedDecoding {
+  config: Decoding;
+  /** canonical JSON: keys sorted, every setting present */
+  json: string;
+  /** sha256 of `json` */
+  hash: string;
 }
 
 export function canonicalJson(value: unknown): string {
@@ -70,4 +33,33 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The settings a model's generation_config.json gives, checked like a request's. */
+function modelDefaults(generation: Record<string, unknown>): Partial<Decoding> {
+  const picked: Record<string, unknown> = {};
+  for (const key of DECODING_KEYS) {
+    if (generation[key] !== undefined && generation[key] !== null) picked[key] = generation[key];
+  }
+  const parsed = DecodingOptions.safeParse(picked);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`generation_config.json: field '${i.path.join('.')}': ${i.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Model defaults < explicit options (already validated by the contract); the rules are checked on
+ * the merged settings and reported against the request's `decoding` field at fault.
+ */
+export function resolveDecoding(
+  generation: Record<string, unknown>,
+  options: Partial<Decoding> = {},
+): ResolvedDecoding {
+  const config: Decoding = { ...DEFAULT_DECODING, ...modelDefaults(generation), ...options };
+  const problem = decodingProblems(config)[0];
+  if (problem) throw new ApiError(400, problem.message, `decoding.${problem.field}`);
+  const json = canonicalJson(config);
+  return { config, json, hash: createHash('sha256').update(json).digest('hex') };
 }

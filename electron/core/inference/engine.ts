@@ -1,20 +1,23 @@
 /**
  * The captioning engine: a loaded bundle, preprocessing, batched decoding with attention maps.
- * Plain Node; the Electron main process, the CLI, the served mode and the tests all use it.
+ * It runs where its ONNX Runtime sessions live: inside the inference worker thread for the studio
+ * (`remote.ts` is its stand-in on the thread that answers the UI), in-thread for tests and benchmarks.
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
+import type { DecodingOptions } from '../api/decoding.ts';
 import { type Bundle, type LoadOptions, loadBundle } from './bundle.ts';
 import { OrtDecoder } from './decoder.ts';
-import { type Decoding, type DecodingOptions, resolveDecoding } from './decoding.ts';
+import { type ResolvedDecoding, resolveDecoding } from './decoding.ts';
 import { generate, type Sequence } from './generate.ts';
 import { type Decoded, ImageDecodeError, preprocessImage } from './preprocess.ts';
 
-export interface Candidate {
+/** One hypothesis of the model for an image, ready to show and store. */
+export interface GeneratedCaption {
   rank: number;
   text: string;
   tokens: number[];
-  /** the text of each generated token, for per-word heat-maps */
+  /** the text of each generated token ('' for special tokens), for per-word heat-maps */
   tokenTexts: string[];
   tokenLogprobs: number[];
   sum: number;
@@ -24,33 +27,79 @@ export interface Candidate {
 }
 
 export interface ImageCaptions {
-  file: string;
   width: number;
   height: number;
   format: string;
-  candidates: Candidate[];
+  candidates: GeneratedCaption[];
 }
 
 export interface FileInput {
   file: string;
   /** the file's bytes when the caller has read them already */
-  bytes?: Buffer;
+  bytes?: Uint8Array;
   /** caller's own reference, passed through */
   id?: number;
 }
 
-export type FileOutcome =
-  | { input: FileInput; ok: true; bytes: Buffer; result: ImageCaptions; durationMs: number }
-  | { input: FileInput; ok: false; error: string };
+export type Outcome = { ok: true; result: ImageCaptions; durationMs: number } | { ok: false; error: string };
+export type FileOutcome = Outcome & { input: FileInput };
 
-export class CaptionEngine {
+export interface EngineInfo {
+  name: string;
+  dir: string;
+  hash: string;
+  provider: string;
+  providerNotes: string[];
+  grid: { rows: number; cols: number } | null;
+  hasAttention: boolean;
+  /** the model's generation_config.json: its decoding defaults */
+  generation: Record<string, unknown>;
+}
+
+export interface CaptionOptions {
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** decoder layer whose cross-attention becomes the heat-map; negative counts from the end */
+  attentionLayer?: number;
+}
+
+/** What jobs and the image view need of an engine, wherever its sessions run. */
+export interface Captioner {
+  readonly info: EngineInfo;
+  decoding(options?: DecodingOptions): ResolvedDecoding;
+  captionFiles(
+    items: AsyncIterable<FileInput> | Iterable<FileInput>,
+    d: ResolvedDecoding,
+    opts?: CaptionOptions,
+  ): AsyncGenerator<FileOutcome>;
+  dispose(): Promise<void>;
+}
+
+type Prepared = { ok: true; p: Decoded } | { ok: false; error: string };
+
+/** Pulls up to `size` items from a sync or async source; [] when it is exhausted. */
+export function batches<T>(items: AsyncIterable<T> | Iterable<T>, size: number): () => Promise<T[]> {
+  const source =
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
+  return async () => {
+    const out: T[] = [];
+    while (out.length < size) {
+      const r = await source.next();
+      if (r.done) break;
+      out.push(r.value);
+    }
+    return out;
+  };
+}
+
+export class CaptionEngine implements Captioner {
   private constructor(readonly bundle: Bundle) {}
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<CaptionEngine> {
     return new CaptionEngine(await loadBundle(dir, opts));
   }
 
-  get info() {
+  get info(): EngineInfo {
     const b = this.bundle;
     return {
       name: b.name,
@@ -60,10 +109,11 @@ export class CaptionEngine {
       providerNotes: b.provider.notes,
       grid: b.grid,
       hasAttention: b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
+      generation: b.generation,
     };
   }
 
-  decoding(options: DecodingOptions = {}): Decoding {
+  decoding(options: DecodingOptions = {}): ResolvedDecoding {
     return resolveDecoding(this.bundle.generation, options);
   }
 
@@ -83,24 +133,32 @@ export class CaptionEngine {
   }
 
   /** n-best lists for preprocessed images (CHW floats), one decoder call per step for all beams. */
-  async captionPixels(pixels: Float32Array[], d: Decoding, signal?: AbortSignal): Promise<Candidate[][]> {
+  async captionPixels(
+    pixels: Float32Array[],
+    d: ResolvedDecoding,
+    signal?: AbortSignal,
+    attentionLayer = -1,
+  ): Promise<GeneratedCaption[][]> {
     if (!pixels.length) return [];
     const enc = await this.encode(pixels);
-    const decoder = new OrtDecoder(this.bundle, enc, d.attention_layer);
-    const seqs = await generate(decoder, pixels.length, d, this.bundle.special, signal);
+    const decoder = new OrtDecoder(this.bundle, enc, attentionLayer);
+    const seqs = await generate(decoder, pixels.length, d.config, this.bundle.special, signal);
     const S = Number(enc.dims[1]);
-    return seqs.map((list) => list.map((s, rank) => this.toCandidate(s, rank, S)));
+    return seqs.map((list) => list.map((s, rank) => this.toCaption(s, rank, S)));
   }
 
-  private toCandidate(s: Sequence, rank: number, S: number): Candidate {
+  private toCaption(s: Sequence, rank: number, S: number): GeneratedCaption {
     const tok = this.bundle.tokenizer;
     const grid = this.bundle.grid;
+    const { start, eos, pad } = this.bundle.special;
     const patches = grid && grid.rows * grid.cols <= S ? grid.rows * grid.cols : 0;
     return {
       rank,
       text: tok.decode(s.tokens, { skip_special_tokens: true }).trim(),
       tokens: s.tokens,
-      tokenTexts: s.tokens.map((t) => tok.decode([t], { skip_special_tokens: false })),
+      tokenTexts: s.tokens.map((t) =>
+        [start, eos, pad].includes(t) ? '' : tok.decode([t], { skip_special_tokens: true }),
+      ),
       tokenLogprobs: s.tokenLogprobs,
       sum: s.sum,
       score: s.score,
@@ -108,7 +166,7 @@ export class CaptionEngine {
     };
   }
 
-  async preprocess(file: string, bytes?: Buffer): Promise<Decoded & { bytes: Buffer }> {
+  async preprocess(file: string, bytes?: Uint8Array): Promise<Decoded> {
     let data = bytes;
     if (!data) {
       try {
@@ -117,7 +175,45 @@ export class CaptionEngine {
         throw new ImageDecodeError(file, `cannot read file (${(err as NodeJS.ErrnoException).code ?? err})`);
       }
     }
-    return { ...(await preprocessImage(file, data, this.bundle.preprocessor)), bytes: data };
+    return preprocessImage(file, data, this.bundle.preprocessor);
+  }
+
+  /** Reads and decodes a batch's images (in parallel, off this thread in libuv's pool). */
+  prepare(inputs: FileInput[]): Promise<Prepared[]> {
+    return Promise.all(
+      inputs.map((input) =>
+        this.preprocess(input.file, input.bytes).then(
+          (p): Prepared => ({ ok: true, p }),
+          (err: unknown): Prepared => ({
+            ok: false,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Captions the decodable images of a prepared batch; outcomes in input order. */
+  async captionPrepared(
+    batch: Prepared[],
+    d: ResolvedDecoding,
+    opts: CaptionOptions = {},
+  ): Promise<Outcome[]> {
+    const good = batch.flatMap((b) => (b.ok ? [b.p] : []));
+    const started = performance.now();
+    const lists = await this.captionPixels(
+      good.map((g) => g.pixels),
+      d,
+      opts.signal,
+      opts.attentionLayer,
+    );
+    const durationMs = (performance.now() - started) / Math.max(1, good.length);
+    let i = 0;
+    return batch.map((b): Outcome => {
+      if (!b.ok) return b;
+      const { width, height, format } = b.p;
+      return { ok: true, result: { width, height, format, candidates: lists[i++] }, durationMs };
+    });
   }
 
   /**
@@ -126,53 +222,19 @@ export class CaptionEngine {
    */
   async *captionFiles(
     items: AsyncIterable<FileInput> | Iterable<FileInput>,
-    d: Decoding,
-    opts: { batchSize?: number; signal?: AbortSignal } = {},
+    d: ResolvedDecoding,
+    opts: CaptionOptions = {},
   ): AsyncGenerator<FileOutcome> {
-    const size = opts.batchSize ?? 8;
-    const source =
-      Symbol.asyncIterator in items
-        ? items[Symbol.asyncIterator]()
-        : (items as Iterable<FileInput>)[Symbol.iterator]();
-    const nextBatch = async () => {
-      const inputs: FileInput[] = [];
-      while (inputs.length < size) {
-        const r = await source.next();
-        if (r.done) break;
-        inputs.push(r.value);
-      }
-      return Promise.all(
-        inputs.map((input) =>
-          this.preprocess(input.file, input.bytes).then(
-            (p) => ({ input, p }),
-            (err: unknown) => ({ input, error: err instanceof Error ? err.message : String(err) }),
-          ),
-        ),
-      );
-    };
-    let next = nextBatch();
-    for (;;) {
-      const batch = await next;
-      if (!batch.length) return;
-      next = nextBatch(); // overlaps decoding of the next batch with inference of this one
-      const good = batch.filter((b) => 'p' in b);
-      const started = performance.now();
-      const lists = await this.captionPixels(
-        good.map((g) => g.p.pixels),
-        d,
-        opts.signal,
-      );
-      const perImageMs = (performance.now() - started) / Math.max(1, good.length);
-      let i = 0;
-      for (const b of batch) {
-        if ('error' in b) {
-          yield { input: b.input, ok: false, error: b.error };
-        } else {
-          const { width, height, format, bytes } = b.p;
-          const result = { file: b.input.file, width, height, format, candidates: lists[i++] };
-          yield { input: b.input, bytes, ok: true, result, durationMs: perImageMs };
-        }
-      }
+    const nextBatch = batches(items, opts.batchSize ?? 8);
+    let inputs = await nextBatch();
+    let prepared = this.prepare(inputs);
+    while (inputs.length) {
+      const batch = await prepared;
+      const current = inputs;
+      inputs = await nextBatch();
+      prepared = this.prepare(inputs); // overlaps decoding of the next batch with inference of this one
+      const outcomes = await this.captionPrepared(batch, d, opts);
+      for (const [i, o] of outcomes.entries()) yield { ...o, input: current[i] };
     }
   }
 

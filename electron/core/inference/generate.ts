@@ -3,9 +3,9 @@
  * call per step. The model behind `StepModel` owns the KV cache and encoder states; the loop tells
  * it which rows survive each step (`select`), so finished images drop out and beams are reordered.
  */
-import { BeamHypotheses, topK } from './beam-scorer.ts';
+import { type BeamCandidate, BeamScorer, topK } from './beam-scorer.ts';
 import type { Decoding } from './decoding.ts';
-import { logSoftmax, processRow } from './logits-process.ts';
+import { applyProcessors, type LogitsProcessor, logitsProcessors, logSoftmax } from './logits-process.ts';
 
 export interface StepOutput {
   /** (rows, vocab) logits of the last position */
@@ -28,6 +28,7 @@ export interface SpecialTokens {
   pad: number;
 }
 
+/** One generated sequence of an image. */
 export interface Sequence {
   /** generated tokens; EOS last when the sequence finished before max_length */
   tokens: number[];
@@ -42,11 +43,13 @@ export interface Sequence {
 export class Cancelled extends Error {
   constructor() {
     super('cancelled');
+    this.name = 'Cancelled';
   }
 }
 
+/** A sequence being extended: the start token first, then one log-prob and attention map per token. */
 interface Beam {
-  seq: number[]; // start token first
+  seq: number[];
   lps: number[];
   att: Float32Array[];
   score: number;
@@ -56,14 +59,9 @@ function sliceAttention(out: StepOutput, row: number): Float32Array | null {
   return out.attention ? out.attention.slice(row * out.attentionSize, (row + 1) * out.attentionSize) : null;
 }
 
-function toSequence(b: Beam, score: number, hasAttention: boolean): Sequence {
-  return {
-    tokens: b.seq.slice(1),
-    tokenLogprobs: b.lps,
-    sum: b.score,
-    score,
-    attention: hasAttention ? b.att : null,
-  };
+/** `b` extended by `token`: its log-prob and, when the model gives one, this step's attention. */
+function extend(b: Beam, token: number, lp: number, att: Float32Array | null, score: number): Beam {
+  return { seq: [...b.seq, token], lps: [...b.lps, lp], att: att ? [...b.att, att] : b.att, score };
 }
 
 export async function generate(
@@ -73,7 +71,10 @@ export async function generate(
   sp: SpecialTokens,
   signal?: AbortSignal,
 ): Promise<Sequence[][]> {
-  return d.num_beams === 1 ? greedy(model, images, d, sp, signal) : beamSearch(model, images, d, sp, signal);
+  const processors = logitsProcessors(d, sp.eos);
+  return d.num_beams === 1
+    ? greedy(model, images, d, sp, processors, signal)
+    : beamSearch(model, images, d, sp, processors, signal);
 }
 
 /** Hugging Face greedy search: processors on the raw logits, then arg-max. */
@@ -82,6 +83,7 @@ async function greedy(
   images: number,
   d: Decoding,
   sp: SpecialTokens,
+  processors: LogitsProcessor[],
   signal?: AbortSignal,
 ): Promise<Sequence[][]> {
   const results: Sequence[][] = Array.from({ length: images }, () => []);
@@ -90,9 +92,17 @@ async function greedy(
     beam: { seq: [sp.start], lps: [], att: [], score: 0 } as Beam,
   }));
   let hasAttention = false;
-  const finish = (a: (typeof active)[number]) => {
-    const len = Math.max(1, a.beam.seq.length - 1);
-    results[a.image] = [toSequence(a.beam, a.beam.score / len ** d.length_penalty, hasAttention)];
+  const finish = ({ image, beam }: (typeof active)[number]) => {
+    const len = Math.max(1, beam.seq.length - 1);
+    results[image] = [
+      {
+        tokens: beam.seq.slice(1),
+        tokenLogprobs: beam.lps,
+        sum: beam.score,
+        score: beam.score / len ** d.length_penalty,
+        attention: hasAttention ? beam.att : null,
+      },
+    ];
   };
   while (active.length && active[0].beam.seq.length < d.max_length) {
     if (signal?.aborted) throw new Cancelled();
@@ -103,20 +113,18 @@ async function greedy(
     const next: typeof active = [];
     active.forEach((a, r) => {
       const row = out.logits.slice(r * V, (r + 1) * V);
-      processRow(row, a.beam.seq, d, sp.eos);
+      applyProcessors(processors, row, a.beam.seq);
       let tok = 0;
       for (let v = 1; v < V; v++) if (row[v] > row[tok]) tok = v;
       const lp = logSoftmax(row)[tok];
-      const b = a.beam;
-      b.seq.push(tok);
-      b.lps.push(lp);
-      b.score += lp;
-      const att = sliceAttention(out, r);
-      if (att) b.att.push(att);
-      if (tok === sp.eos) finish(a);
+      const extended = {
+        image: a.image,
+        beam: extend(a.beam, tok, lp, sliceAttention(out, r), a.beam.score + lp),
+      };
+      if (tok === sp.eos) finish(extended);
       else {
         keep.push(r);
-        next.push(a);
+        next.push(extended);
       }
     });
     if (next.length && next.length !== active.length) model.select(keep);
@@ -132,11 +140,12 @@ async function beamSearch(
   images: number,
   d: Decoding,
   sp: SpecialTokens,
+  processors: LogitsProcessor[],
   signal?: AbortSignal,
 ): Promise<Sequence[][]> {
   const K = d.num_beams;
   type Payload = { lps: number[]; att: Float32Array[] };
-  const hyps = Array.from({ length: images }, () => new BeamHypotheses<Payload>(K, d.length_penalty));
+  const scorer = new BeamScorer<Payload>(images, d, sp.eos);
   let active = Array.from({ length: images }, (_, image) => ({
     image,
     // initial scores [0, -1e9, ...]: the beams of one image must not start identical
@@ -164,56 +173,58 @@ async function beamSearch(
     const keep: number[] = [];
     const next: typeof active = [];
     active.forEach((a, ai) => {
-      const rowLps: Float32Array[] = [];
-      a.beams.slice(0, rowsPerImage).forEach((b, k) => {
+      // per step: log-softmax, processors, plus the running beam score; the top 2K go to the scorer
+      const rowLps = a.beams.slice(0, rowsPerImage).map((b, k) => {
         const r = ai * rowsPerImage + k;
         const row = logSoftmax(out.logits.slice(r * V, (r + 1) * V));
-        processRow(row, b.seq, d, sp.eos);
-        rowLps.push(row);
+        applyProcessors(processors, row, b.seq);
         for (let v = 0; v < V; v++) totals[k * V + v] = row[v] + b.score;
+        return row;
       });
-      const top = topK(rowsPerImage === K ? totals : totals.subarray(0, rowsPerImage * V), 2 * K);
-      const beams: Beam[] = [];
-      for (let rank = 0; rank < 2 * K && beams.length < K; rank++) {
-        const k = Math.floor(top.indices[rank] / V);
-        const tok = top.indices[rank] % V;
-        const src = a.beams[k];
-        const r = ai * rowsPerImage + k;
-        const lps = [...src.lps, rowLps[k][tok]];
-        const att = sliceAttention(out, r);
-        const atts = att ? [...src.att, att] : src.att;
-        if (tok === sp.eos) {
-          if (rank >= K) continue; // an EOS below the top num_beams does not finish a hypothesis
-          hyps[a.image].add([...src.seq.slice(1), tok], top.scores[rank], genLen, { lps, att: atts });
-        } else {
-          beams.push({ seq: [...src.seq, tok], lps, att: atts, score: top.scores[rank] });
-          keep.push(r);
-        }
-      }
-      if (beams.length < K && !hyps[a.image].isDone(top.scores[0], genLen, d)) {
-        throw new Error(`beam search: fewer than ${K} live beams for image ${a.image}; raise num_beams`);
-      }
-      if (hyps[a.image].isDone(top.scores[0], genLen, d)) {
-        keep.length -= beams.length;
-      } else {
-        next.push({ image: a.image, beams });
-      }
+      const top = topK(totals.subarray(0, rowsPerImage * V), 2 * K);
+      const candidates = top.indices.map((idx, rank) => ({
+        score: top.scores[rank],
+        token: idx % V,
+        beam: Math.floor(idx / V),
+      }));
+      const grow = (c: BeamCandidate) =>
+        extend(
+          a.beams[c.beam],
+          c.token,
+          rowLps[c.beam][c.token],
+          sliceAttention(out, ai * rowsPerImage + c.beam),
+          c.score,
+        );
+      const continuing = scorer.process(a.image, candidates, genLen, (c) => {
+        const b = grow(c);
+        return { tokens: b.seq.slice(1), payload: { lps: b.lps, att: b.att } };
+      });
+      if (scorer.isDone(a.image)) return;
+      next.push({ image: a.image, beams: continuing.map(grow) });
+      for (const c of continuing) keep.push(ai * rowsPerImage + c.beam);
     });
     if (next.length) model.select(keep);
     active = next;
     rowsPerImage = K;
   }
-  for (const a of active) {
-    for (const b of a.beams)
-      hyps[a.image].add(b.seq.slice(1), b.score, b.seq.length - 1, { lps: b.lps, att: b.att });
-  }
-  return hyps.map((h) =>
-    h.items.slice(0, d.num_return_sequences).map((x) => ({
-      tokens: x.tokens,
-      tokenLogprobs: x.payload.lps,
-      sum: x.sum,
-      score: x.score,
-      attention: hasAttention ? x.payload.att : null,
-    })),
+  const running = new Map(active.map((a) => [a.image, a.beams]));
+  return Array.from({ length: images }, (_, image) =>
+    scorer
+      .finalize(
+        image,
+        (running.get(image) ?? []).map((b) => ({
+          tokens: b.seq.slice(1),
+          sum: b.score,
+          generatedLen: b.seq.length - 1,
+          payload: { lps: b.lps, att: b.att },
+        })),
+      )
+      .map((h) => ({
+        tokens: h.tokens,
+        tokenLogprobs: h.payload.lps,
+        sum: h.sum,
+        score: h.score,
+        attention: hasAttention ? h.payload.att : null,
+      })),
   );
 }

@@ -1,45 +1,63 @@
 /**
- * Logits processors, applied in a fixed order to one row of scores (log-probs in beam search,
- * raw logits in greedy search, as Hugging Face `generate` does):
- * min length -> repetition penalty -> no-repeat n-gram. Each takes the row and the sequence so far
- * (decoder start token included) and edits the row in place.
+ * Logits processors: small functions that edit one row of next-token scores in place, given the
+ * sequence so far (decoder start token included). They act on log-probs in beam search and on raw
+ * logits in greedy search, as Hugging Face `generate` does. `logitsProcessors` builds the list for a
+ * decoding config once; the order is fixed: min length -> repetition penalty -> no-repeat n-gram.
  */
 import type { Decoding } from './decoding.ts';
 
-export function minLength(row: Float32Array, seq: readonly number[], min: number, eos: number): void {
-  if (seq.length < min) row[eos] = Number.NEGATIVE_INFINITY;
-}
+export type LogitsProcessor = (row: Float32Array, seq: readonly number[]) => void;
+
+/** No EOS while the sequence (start token included) is shorter than `min`. */
+export const minLength =
+  (min: number, eos: number): LogitsProcessor =>
+  (row, seq) => {
+    if (seq.length < min) row[eos] = Number.NEGATIVE_INFINITY;
+  };
 
 /** CTRL's penalty (Keskar et al. 2019): previously seen tokens become less likely. */
-export function repetitionPenalty(row: Float32Array, seq: readonly number[], penalty: number): void {
-  if (penalty === 1) return;
-  const seen = new Set(seq);
-  for (const t of seen) {
-    const s = row[t];
-    row[t] = s < 0 ? s * penalty : s / penalty;
-  }
-}
+export const repetitionPenalty =
+  (penalty: number): LogitsProcessor =>
+  (row, seq) => {
+    for (const t of new Set(seq)) {
+      const s = row[t];
+      row[t] = s < 0 ? s * penalty : s / penalty;
+    }
+  };
 
 /** Bans every token that would complete an n-gram already present in the sequence. */
-export function noRepeatNgram(row: Float32Array, seq: readonly number[], n: number): void {
-  if (n <= 0 || seq.length + 1 < n) return;
-  const start = seq.length - n + 1; // the (n-1)-token prefix the next token would extend
-  for (let i = 0; i + n <= seq.length; i++) {
-    let same = true;
-    for (let j = 0; j < n - 1; j++) {
-      if (seq[i + j] !== seq[start + j]) {
-        same = false;
-        break;
+export const noRepeatNgram =
+  (n: number): LogitsProcessor =>
+  (row, seq) => {
+    if (seq.length + 1 < n) return;
+    const start = seq.length - n + 1; // the (n-1)-token prefix the next token would extend
+    for (let i = 0; i + n <= seq.length; i++) {
+      let same = true;
+      for (let j = 0; j < n - 1; j++) {
+        if (seq[i + j] !== seq[start + j]) {
+          same = false;
+          break;
+        }
       }
+      if (same) row[seq[i + n - 1]] = Number.NEGATIVE_INFINITY;
     }
-    if (same) row[seq[i + n - 1]] = Number.NEGATIVE_INFINITY;
-  }
+  };
+
+/** The processors a decoding config asks for, in their fixed order; settings that do nothing are left out. */
+export function logitsProcessors(d: Decoding, eos: number): LogitsProcessor[] {
+  const list: LogitsProcessor[] = [];
+  if (d.min_length > 0) list.push(minLength(d.min_length, eos));
+  if (d.repetition_penalty !== 1) list.push(repetitionPenalty(d.repetition_penalty));
+  if (d.no_repeat_ngram_size > 0) list.push(noRepeatNgram(d.no_repeat_ngram_size));
+  return list;
 }
 
-export function processRow(row: Float32Array, seq: readonly number[], d: Decoding, eos: number): void {
-  minLength(row, seq, d.min_length, eos);
-  repetitionPenalty(row, seq, d.repetition_penalty);
-  noRepeatNgram(row, seq, d.no_repeat_ngram_size);
+export function applyProcessors(
+  list: readonly LogitsProcessor[],
+  row: Float32Array,
+  seq: readonly number[],
+): void {
+  for (const p of list) p(row, seq);
 }
 
 /** In-place log-softmax of a row; returns it. */

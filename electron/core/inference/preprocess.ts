@@ -57,7 +57,7 @@ export interface Decoded {
 /** Reads and preprocesses one image; bad input throws ImageDecodeError naming the file. */
 export async function preprocessImage(
   file: string,
-  input: Buffer,
+  input: Uint8Array,
   cfg: PreprocessorConfig,
 ): Promise<Decoded> {
   if (input.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');

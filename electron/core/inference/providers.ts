@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
-export type Provider = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+export const PROVIDERS = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export type Provider = (typeof PROVIDERS)[number];
 
 export interface ProviderChoice {
   provider: Provider;

@@ -13,18 +13,13 @@ export interface RatingRow {
   best: number;
 }
 
-export function ratingsOf(
-  db: DB,
-  sessionId: number,
-  raterId: number,
-  candidateIds: number[],
-): Map<number, RatingRow> {
+/** Everything one rater has rated in a session, by candidate. */
+export function ratingsOf(db: DB, sessionId: number, raterId: number): Map<number, RatingRow> {
   const rows = stmt<[number, number], RatingRow>(
     db,
     'SELECT candidate_id, value, best FROM ratings WHERE session_id = ? AND rater_id = ?',
   ).all(sessionId, raterId);
-  const wanted = new Set(candidateIds);
-  return new Map(rows.filter((r) => wanted.has(r.candidate_id)).map((r) => [r.candidate_id, r]));
+  return new Map(rows.map((r) => [r.candidate_id, r]));
 }
 
 /**
@@ -125,4 +120,63 @@ export function undoRating(db: DB, sessionId: number, raterId: number): number |
     }
     return last.candidate_id;
   })();
+}
+
+// ---- sessions and their items ----
+
+export function insertSession(
+  db: DB,
+  s: { name: string; blind: boolean; config: object; items: { imageId: number; candidateIds: number[] }[] },
+): number {
+  return db.transaction(() => {
+    const sid = Number(
+      stmt(db, 'INSERT INTO rating_sessions (name, blind, config) VALUES (?, ?, ?)').run(
+        s.name,
+        s.blind ? 1 : 0,
+        JSON.stringify(s.config),
+      ).lastInsertRowid,
+    );
+    s.items.forEach((it, position) => {
+      stmt(
+        db,
+        'INSERT INTO session_items (session_id, position, image_id, candidate_ids) VALUES (?, ?, ?, ?)',
+      ).run(sid, position, it.imageId, JSON.stringify(it.candidateIds));
+    });
+    return sid;
+  })();
+}
+
+export function sessionRow(db: DB, id: number): { id: number; blind: number } | undefined {
+  return stmt<[number], { id: number; blind: number }>(
+    db,
+    'SELECT id, blind FROM rating_sessions WHERE id = ?',
+  ).get(id);
+}
+
+export function listSessions(db: DB): { id: number; name: string; blind: number; items: number }[] {
+  return stmt<[], { id: number; name: string; blind: number; items: number }>(
+    db,
+    'SELECT s.id, s.name, s.blind, (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items FROM rating_sessions s ORDER BY s.id DESC',
+  ).all();
+}
+
+export interface ItemRow {
+  position: number;
+  image_id: number;
+  candidate_ids: string;
+}
+
+export function sessionItems(db: DB, sessionId: number): ItemRow[] {
+  return stmt<[number], ItemRow>(
+    db,
+    'SELECT position, image_id, candidate_ids FROM session_items WHERE session_id = ? ORDER BY position',
+  ).all(sessionId);
+}
+
+/** The session item showing a candidate. */
+export function itemOfCandidate(db: DB, sessionId: number, candidateId: number): ItemRow | undefined {
+  return stmt<[number, string], ItemRow>(
+    db,
+    'SELECT position, image_id, candidate_ids FROM session_items WHERE session_id = ? AND EXISTS (SELECT 1 FROM json_each(candidate_ids) WHERE value = CAST(? AS INTEGER))',
+  ).get(sessionId, String(candidateId));
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { PARITY_DIR } from '../inference/test-fixtures.ts';
+import { PARITY_DIR } from './bundles.ts';
 
 export const sceneFiles = () =>
   readdirSync(join(PARITY_DIR, 'images'))

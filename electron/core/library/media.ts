@@ -5,10 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
-import type { DB } from '../../db/open.ts';
-import { stmt } from '../../db/queries/statements.ts';
+import type { DB } from '../../../db/open.ts';
+import { rootPath } from '../../../db/queries/library.ts';
+import type { MediaKind } from '../api/bridge.ts';
+
+export type { MediaKind };
 
 export class MediaError extends Error {
   constructor(
@@ -26,28 +29,21 @@ const inside = (root: string, p: string) => {
 
 /** The real path of `rel` under library root `rootId`, or a MediaError saying why not. */
 export async function resolveMedia(db: DB, rootId: number, rel: string): Promise<string> {
-  const root = stmt<[number], { path: string }>(db, 'SELECT path FROM library_roots WHERE id = ?').get(
-    rootId,
-  );
+  const root = rootPath(db, rootId);
   if (!root) throw new MediaError(404, `no library folder ${rootId}`);
   if (!rel || rel.includes('\0') || isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) {
     throw new MediaError(400, 'path must be relative to the library folder');
   }
-  const joined = resolve(root.path, rel);
-  if (!inside(root.path, joined)) throw new MediaError(403, 'path outside the library folder');
+  const joined = resolve(root, rel);
+  if (!inside(root, joined)) throw new MediaError(403, 'path outside the library folder');
   let real: string;
   try {
     real = await realpath(joined);
   } catch {
     throw new MediaError(404, 'no such file');
   }
-  if (!inside(await realpath(root.path), real))
-    throw new MediaError(403, 'path leads outside the library folder');
+  if (!inside(await realpath(root), real)) throw new MediaError(403, 'path leads outside the library folder');
   return real;
-}
-
-export async function readMedia(db: DB, rootId: number, rel: string): Promise<Buffer> {
-  return readFile(await resolveMedia(db, rootId, rel));
 }
 
 /** A WebP thumbnail (longest side `size`), generated lazily and cached on disk. */
@@ -76,7 +72,7 @@ export async function thumbnail(
   }
 }
 
-export const MIME: Record<string, string> = {
+const MIME: Record<string, string> = {
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
   png: 'image/png',
@@ -87,3 +83,21 @@ export const MIME: Record<string, string> = {
   tiff: 'image/tiff',
   avif: 'image/avif',
 };
+
+/**
+ * One media request, for the HTTP server and the desktop app's `studio-media:` protocol alike:
+ * the image's bytes, or its WebP thumbnail (longest side `size`).
+ */
+export async function media(
+  db: DB,
+  thumbsDir: string,
+  kind: MediaKind,
+  rootId: number,
+  rel: string,
+  size = 256,
+): Promise<{ bytes: Buffer; type: string }> {
+  if (kind === 'thumb')
+    return { bytes: await thumbnail(db, thumbsDir, rootId, rel, size), type: 'image/webp' };
+  const bytes = await readFile(await resolveMedia(db, rootId, rel));
+  return { bytes, type: MIME[extname(rel).slice(1).toLowerCase()] ?? 'application/octet-stream' };
+}

@@ -2,12 +2,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databasePath, openDatabase } from '../../db/open.ts';
-import { createHandlers } from './api/handlers.ts';
-import { CaptionEngine } from './inference/engine.ts';
-import { DEFAULT_BUNDLE } from './inference/test-fixtures.ts';
-import { serve } from './server.ts';
-import { sceneFiles, tempDir } from './testing/fixtures.ts';
+import { sceneFiles, tempDir } from '../../../e2e/support/images.ts';
+import { call, openTestStudio } from '../../../e2e/support/studio.ts';
+import { serve } from './http.ts';
 
 let base: string;
 let token: string;
@@ -27,26 +24,14 @@ beforeAll(async () => {
   symlinkSync(outside, join(lib, 'escape-dir'));
   const renderer = tempDir('cs-srv-ui-');
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>ui</title>');
-  const dataDir = tempDir('cs-srv-data-');
-  const db = openDatabase(databasePath(dataDir));
-  const core = createHandlers({
-    db,
-    engine: () => CaptionEngine.load(DEFAULT_BUNDLE, { intraOpThreads: 1 }),
-  });
-  const server = await serve({
-    db,
-    handlers: core.handlers,
-    rendererDir: renderer,
-    thumbsDir: join(dataDir, 'thumbs'),
-  });
+  const studio = openTestStudio();
+  const server = await serve({ ...studio, rendererDir: renderer });
   token = server.token;
   base = server.url.replace(/\/\?token=.*$/, '');
-  const added = await core.handlers['library.addRoot']({ path: lib });
-  rootId = added.id;
+  rootId = (await call(studio, 'library.addRoot', { path: lib })).id;
   close = async () => {
     await server.close();
-    await core.close();
-    db.close();
+    await studio.close();
   };
 });
 afterAll(() => close?.());
@@ -96,15 +81,57 @@ describe('caption-studio serve', () => {
     expect((await fetch(`${base}/thumb/${rootId}/escape.png?token=${token}`)).status).toBe(403);
   });
 
-  it('validates every call at the boundary and reports errors as values naming the field', async () => {
-    const r = await (await api('library.images', { limit: 'lots' }, auth())).json();
-    expect(r).toEqual({ ok: false, error: expect.stringMatching(/library\.images: field 'limit'/) });
-    const extra = (await (await api('library.roots', { sneaky: 1 }, auth())).json()) as { ok: boolean };
-    expect(extra.ok).toBe(false);
-    const unknown = await (await api('fs.readFile', {}, auth())).json();
-    expect(unknown).toEqual({ ok: false, error: "unknown channel 'fs.readFile'" });
-    const missing = await (await api('image.get', { fileId: 12345 }, auth())).json();
-    expect(missing).toEqual({ ok: false, error: 'no image file with id 12345' });
+  it('validates every call at the boundary and reports errors as values naming the field, with a 4xx status', async () => {
+    const bad = await api('library.images', { limit: 'lots' }, auth());
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({
+      ok: false,
+      status: 400,
+      field: 'limit',
+      error: expect.stringMatching(/library\.images: field 'limit'/),
+    });
+    const extra = await api('library.roots', { sneaky: 1 }, auth());
+    expect(extra.status).toBe(400);
+    expect(((await extra.json()) as { ok: boolean }).ok).toBe(false);
+    const unknown = await api('fs.readFile', {}, auth());
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ ok: false, status: 404, error: "unknown channel 'fs.readFile'" });
+    const missing = await api('image.get', { fileId: 12345 }, auth());
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ ok: false, status: 404, error: 'no image file with id 12345' });
+    // the cross-field decoding rules are field errors too
+    const rule = await api(
+      'image.recaption',
+      { fileId: 1, decoding: { num_beams: 2, num_return_sequences: 3 } },
+      auth(),
+    );
+    expect(rule.status).toBe(400);
+    expect(((await rule.json()) as { field: string }).field).toBe('decoding.num_return_sequences');
+    // a file it names that cannot be read is the request's fault: 4xx, never 5xx
+    const refs = await api('eval.importReferences', { path: join(outside, 'none.tsv') }, auth());
+    expect(refs.status).toBe(422);
+    expect(((await refs.json()) as { error: string }).error).toMatch(/none\.tsv: cannot read/);
+  });
+
+  it('pushes job progress as server-sent events to token holders only', async () => {
+    expect((await fetch(`${base}/api/events`)).status).toBe(401);
+    const res = await fetch(`${base}/api/events?token=${token}`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const job = await (await api('jobs.start', { rootId, decoding: {} }, auth())).json();
+    expect(job).toMatchObject({ ok: true, value: { rootId, state: 'running' } });
+    let text = '';
+    while (!/"state":"done"/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toMatch(/^event: jobs\.progress$/m);
+    const last = text.trim().split('\n\n').at(-1)!;
+    expect(JSON.parse(last.split('\ndata: ')[1])).toMatchObject({
+      rootId,
+      total: 3,
+      done: 3,
+      captioned: 1,
+      errors: 2,
+    });
+    await reader.cancel();
   });
 
   it('sends a strict content security policy', async () => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const DEFAULT_BUNDLE = resolve(import.meta.dirname, '../../../models/default');
+export const DEFAULT_BUNDLE = resolve(import.meta.dirname, '../../models/default');
 export const PARITY_DIR = join(DEFAULT_BUNDLE, 'parity');
 
 export interface GoldenHyp {

@@ -2,11 +2,11 @@ import { copyFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DB, databasePath, openDatabase } from '../../../db/open.ts';
+import { DEFAULT_BUNDLE } from '../../../e2e/support/bundles.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../../../e2e/support/images.ts';
 import { CaptionEngine } from '../inference/engine.ts';
-import { DEFAULT_BUNDLE } from '../inference/test-fixtures.ts';
 import { scanFolder } from '../library/scan.ts';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../testing/fixtures.ts';
-import { runCaptionJob } from './caption-job.ts';
+import { runCaptionJob } from './runner.ts';
 
 let engine: CaptionEngine;
 beforeAll(async () => {

@@ -1,0 +1,83 @@
+/** What exports read: rated candidates with provenance, and the ratings behind preference pairs. */
+import type { DB } from '../open.ts';
+import { stmt } from './statements.ts';
+
+export interface RatedCandidate {
+  image_id: number;
+  image_hash: string;
+  file_path: string | null;
+  width: number | null;
+  height: number | null;
+  candidate_id: number;
+  caption: string;
+  source: 'model' | 'human';
+  model: string;
+  model_hash: string;
+  decoding_config: string;
+  captioned_at: string;
+  /** JSON array of rater names */
+  raters: string;
+  mean_rating: number | null;
+  ratings: number;
+  best_picks: number;
+  rated_at: string | null;
+}
+
+/** Current candidates that have ratings under the filters, in a fixed order (image hash, candidate). */
+export function ratedCandidates(
+  db: DB,
+  f: { rootId?: number; raters?: string[]; sessions?: number[] },
+): RatedCandidate[] {
+  const where = ['r.superseded = 0'];
+  const args: unknown[] = [];
+  const ratingWhere: string[] = ['1'];
+  const ratingArgs: unknown[] = [];
+  if (f.raters?.length) {
+    ratingWhere.push('ra.name IN (SELECT value FROM json_each(?))');
+    ratingArgs.push(JSON.stringify(f.raters));
+  }
+  if (f.sessions?.length) {
+    ratingWhere.push('rt.session_id IN (SELECT value FROM json_each(?))');
+    ratingArgs.push(JSON.stringify(f.sessions));
+  }
+  if (f.rootId) {
+    where.push('r.image_id IN (SELECT image_id FROM files WHERE root_id = ?)');
+    args.push(f.rootId);
+  }
+  return stmt<unknown[], RatedCandidate>(
+    db,
+    `WITH rated AS (
+       SELECT rt.candidate_id, json_group_array(DISTINCT ra.name) AS raters, avg(rt.value) AS mean_rating,
+         count(rt.value) AS n, sum(rt.best) AS best_picks, max(rt.created_at) AS rated_at
+       FROM ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
+     SELECT i.id AS image_id, i.hash AS image_hash, i.width, i.height,
+       (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,
+       c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash,
+       dc.json AS decoding_config, c.created_at AS captioned_at,
+       rated.raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
+     FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id
+     JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
+     JOIN rated ON rated.candidate_id = c.id
+     WHERE ${where.join(' AND ')} ORDER BY i.hash, c.id`,
+  ).all(...ratingArgs, ...args);
+}
+
+export interface RaterVerdict {
+  session_id: number;
+  rater: string;
+  image_id: number;
+  candidate_id: number;
+  value: number | null;
+  best: number;
+}
+
+/** Every rating of these candidates, grouped by who saw them together (session, rater, image). */
+export function verdicts(db: DB, candidateIds: number[]): RaterVerdict[] {
+  if (!candidateIds.length) return [];
+  return stmt<[string], RaterVerdict>(
+    db,
+    `SELECT rt.session_id, ra.name AS rater, rt.image_id, rt.candidate_id, rt.value, rt.best FROM ratings rt
+     JOIN raters ra ON ra.id = rt.rater_id WHERE rt.candidate_id IN (SELECT value FROM json_each(?))
+     ORDER BY rt.session_id, ra.name, rt.image_id, rt.candidate_id`,
+  ).all(JSON.stringify(candidateIds));
+}

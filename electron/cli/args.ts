@@ -1,0 +1,49 @@
+/**
+ * Command-line arguments into contract requests: flags are parsed to numbers and lists here, then
+ * validated by the contract like any other transport's requests; a field error comes back as the
+ * flag it came from.
+ */
+import type { Channel, Request, Responses } from '../core/api/contract.ts';
+import { dispatch } from '../core/api/dispatch.ts';
+import type { Studio } from '../core/studio.ts';
+
+/** Bad usage: exit code 2 and the usage text. */
+export class UsageError extends Error {}
+
+export function intArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name}: expected a whole number, got '${v}'`);
+  return n;
+}
+
+export function floatArg(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name}: expected a number, got '${v}'`);
+  return n;
+}
+
+export const listArg = (v: string | undefined) => v?.split(',').filter(Boolean);
+
+/** Drops the keys whose value is undefined (flags not given). */
+export function given<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Calls the core through the same dispatch as IPC and HTTP. `flags` maps request fields to the
+ * flags that set them, so a rejected field is reported as its flag.
+ */
+export async function call<C extends Channel>(
+  studio: Studio,
+  channel: C,
+  req: Request<C>,
+  flags: Record<string, string> = {},
+): Promise<Responses[C]> {
+  const r = await dispatch(studio.handlers, channel, req);
+  if (r.ok) return r.value as Responses[C];
+  const flag = r.field && flags[r.field];
+  if (flag) throw new UsageError(`--${flag}: ${r.error.replace(/^[^:]+: field '[^']*': /, '')}`);
+  throw new Error(r.error);
+}

@@ -1,0 +1,133 @@
+/** `caption-studio caption <folder>`: scan, then caption as a job, with a progress bar; resumable. */
+import { parseArgs } from 'node:util';
+import type { DecodingKey } from '../core/api/decoding.ts';
+import type { JobView } from '../core/api/types.ts';
+import { PROVIDERS, type Provider } from '../core/inference/providers.ts';
+import { openStudio } from '../core/studio.ts';
+import { call, floatArg, given, intArg, UsageError } from './args.ts';
+import { progressLine } from './progress.ts';
+
+/** Each decoding setting's flag, and how its text is read. */
+const DECODING_FLAGS: Record<DecodingKey, [flag: string, read: 'int' | 'float' | 'stopping']> = {
+  num_beams: ['beams', 'int'],
+  num_return_sequences: ['num-return', 'int'],
+  max_length: ['max-length', 'int'],
+  min_length: ['min-length', 'int'],
+  length_penalty: ['length-penalty', 'float'],
+  no_repeat_ngram_size: ['no-repeat-ngram', 'int'],
+  repetition_penalty: ['repetition-penalty', 'float'],
+  early_stopping: ['early-stopping', 'stopping'],
+};
+
+const stopping = (v: string | undefined) => (v === 'true' ? true : v === 'false' ? false : v);
+
+export async function captionCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      model: { type: 'string' },
+      ...Object.fromEntries(Object.values(DECODING_FLAGS).map(([f]) => [f, { type: 'string' as const }])),
+      overwrite: { type: 'boolean' },
+      'skip-existing': { type: 'boolean' },
+      'batch-size': { type: 'string' },
+      threads: { type: 'string' },
+      provider: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('caption takes exactly one folder');
+  if (values.overwrite && values['skip-existing'])
+    throw new UsageError('--overwrite and --skip-existing exclude each other');
+  const provider = values.provider as Provider | undefined;
+  if (provider !== undefined && !PROVIDERS.includes(provider))
+    throw new UsageError(`--provider: expected one of ${PROVIDERS.join(', ')}`);
+  const text = (f: string) => values[f as keyof typeof values] as string | undefined;
+  const decoding = given(
+    Object.fromEntries(
+      Object.entries(DECODING_FLAGS).map(([key, [f, read]]) => [
+        key,
+        read === 'int' ? intArg(text(f), f) : read === 'float' ? floatArg(text(f), f) : stopping(text(f)),
+      ]),
+    ),
+  );
+  const flags = {
+    ...Object.fromEntries(Object.entries(DECODING_FLAGS).map(([key, [f]]) => [`decoding.${key}`, f])),
+    batchSize: 'batch-size',
+  };
+  const studio = openStudio({
+    dataDir: values['data-dir'],
+    model: values.model,
+    load: { provider, intraOpThreads: intArg(values.threads, 'threads') },
+  });
+  const tty = 'isTTY' in out && (out as NodeJS.WriteStream).isTTY && !values.quiet;
+  let lastLine = 0;
+  const show = (p: JobView) => {
+    if (values.quiet) return;
+    const now = Date.now();
+    if (tty) out.write(`\r${progressLine(p)}`);
+    else if (now - lastLine > 2000 || p.done === p.total) {
+      out.write(`${progressLine(p)}\n`);
+      lastLine = now;
+    }
+  };
+  // progress arrives as events; those that come before the job's id is known are kept
+  let jobId = 0;
+  const seen = new Map<number, JobView>();
+  let settle: (v: JobView) => void = () => {};
+  const settled = new Promise<JobView>((r) => {
+    settle = r;
+  });
+  const onJob = (v: JobView) => {
+    seen.set(v.id, v);
+    if (v.id !== jobId) return;
+    if (v.state === 'running') show(v);
+    else settle(v);
+  };
+  const stopListening = studio.events.on((m) => m.event === 'jobs.progress' && onJob(m.data));
+  const onSignal = () => {
+    if (jobId) call(studio, 'jobs.stop', { jobId, action: 'pause' }).catch(() => {});
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const root = await call(studio, 'library.addRoot', { path: positionals[0] });
+    const { scan } = root;
+    out.write(
+      `Scanned ${root.path}: ${scan.found} images (${scan.added} new, ${scan.changed} changed, ${scan.missing} gone)\n`,
+    );
+    const info = await call(studio, 'engine.info', {});
+    out.write(
+      `Model ${info.model} on ${info.provider}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}\n`,
+    );
+    const job = await call(
+      studio,
+      'jobs.start',
+      {
+        rootId: root.id,
+        decoding,
+        policy: values.overwrite ? 'overwrite' : 'skip-existing',
+        batchSize: intArg(values['batch-size'], 'batch-size') ?? 16,
+      },
+      flags,
+    );
+    jobId = job.id;
+    onJob(seen.get(job.id) ?? job);
+    const s = await settled;
+    if (tty) out.write('\n');
+    if (s.state === 'failed') throw new Error(s.failure ?? 'the job failed');
+    out.write(
+      `${s.state === 'paused' ? 'Paused' : 'Done'}${s.resumed ? ' (resumed job)' : ''}: ${s.captioned} captioned, ` +
+        `${s.skipped} already captioned, ${s.errors} new errors; ${s.errorList.length} files cannot be read:\n`,
+    );
+    for (const e of s.errorList)
+      out.write(`  ${e.error.startsWith(e.path) ? e.error : `${e.path}: ${e.error}`}\n`);
+    return s.state === 'paused' ? 130 : 0;
+  } finally {
+    stopListening();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await studio.close();
+  }
+}

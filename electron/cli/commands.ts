@@ -1,0 +1,244 @@
+/** The CLI commands besides `caption`: each builds contract requests and prints the answers. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { databasePath, defaultDataDir } from '../../db/open.ts';
+import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
+import { serve } from '../core/serve/http.ts';
+import { openStudio, type Studio } from '../core/studio.ts';
+import { call, floatArg, intArg, listArg, UsageError } from './args.ts';
+
+export const RENDERER_DIR = resolve(import.meta.dirname, '../../renderer/dist');
+
+async function withStudio(dataDir: string | undefined, run: (s: Studio) => Promise<void>): Promise<number> {
+  const studio = openStudio({ dataDir });
+  try {
+    await run(studio);
+    return 0;
+  } finally {
+    await studio.close();
+  }
+}
+
+export async function statusCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' } } });
+  const dir = resolve(values['data-dir'] ?? defaultDataDir());
+  if (!existsSync(databasePath(dir))) {
+    out.write(`No library yet at ${dir}. Start with: caption-studio caption <folder>\n`);
+    return 0;
+  }
+  return withStudio(dir, async (studio) => {
+    out.write(`Data: ${databasePath(dir)}\n`);
+    const roots = await call(studio, 'library.roots', {});
+    for (const r of roots) {
+      const readable = r.images - r.unread - r.errors;
+      out.write(
+        `Folder ${r.path}: ${readable} images, ${r.unread} not yet read, ${r.errors} errors, ${r.missing} missing\n`,
+      );
+    }
+    for (const run of await call(studio, 'library.runs', {}))
+      out.write(`Captions: ${run.images} images by ${run.model} with ${JSON.stringify(run.decoding)}\n`);
+    const paths = new Map(roots.map((r) => [r.id, r.path]));
+    for (const j of await call(studio, 'jobs.list', {}))
+      out.write(
+        `Unfinished job ${j.id} on ${paths.get(j.rootId)} (${j.state}): run caption again to resume\n`,
+      );
+  });
+}
+
+export async function serveCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+    },
+  });
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    throw new Error(`${RENDERER_DIR}: the UI is not built; run: npm run build`);
+  }
+  const port = intArg(values.port, 'port') ?? 0;
+  const studio = openStudio({ dataDir: values['data-dir'], model: values.model });
+  const server = await serve({
+    ...studio,
+    rendererDir: RENDERER_DIR,
+    host: values.host ?? '127.0.0.1',
+    port,
+  });
+  out.write(`Caption Studio is at ${server.url}\n(data: ${studio.dataDir}; Ctrl+C stops)\n`);
+  await new Promise<void>((res) => {
+    process.once('SIGINT', res);
+    process.once('SIGTERM', res);
+  });
+  await server.close();
+  await studio.close();
+  return 0;
+}
+
+export async function importRefsCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'data-dir': { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('import-refs takes exactly one file');
+  return withStudio(values['data-dir'], async (studio) => {
+    const s = await call(studio, 'eval.importReferences', { path: resolve(positionals[0]) });
+    out.write(`Imported ${s.added} reference captions for ${s.matchedImages} images from ${s.file}\n`);
+    if (s.unmatched.length)
+      out.write(`Not in the library (${s.unmatched.length}): ${s.unmatched.slice(0, 20).join(', ')}\n`);
+  });
+}
+
+const fmt = (v: number | null, digits = 3) => (v === null ? '-' : v.toFixed(digits));
+
+export async function evalCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+  });
+  return withStudio(values['data-dir'], async (studio) => {
+    const s = await call(studio, 'eval.summary', {});
+    if (values.json) {
+      out.write(`${JSON.stringify(s)}\n`);
+      return;
+    }
+    const header = [
+      'model / config',
+      'images',
+      'w/ refs',
+      'BLEU-4',
+      'CIDEr-D',
+      'ROUGE-L',
+      'rating (95% CI)',
+      'n',
+    ];
+    header.push('win rate', 'BT');
+    const rows = s.rows.map((r) => [
+      r.source,
+      String(r.images),
+      String(r.withReferences),
+      fmt(r.bleu4),
+      fmt(r.ciderD),
+      fmt(r.rougeL),
+      r.meanRating === null
+        ? '-'
+        : `${r.meanRating.toFixed(2)} (${fmt(r.ratingLo, 2)}-${fmt(r.ratingHi, 2)})`,
+      String(r.ratings),
+      r.winRate === null ? '-' : `${(r.winRate * 100).toFixed(0)}%`,
+      fmt(r.bradleyTerry),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const line of [header, ...rows])
+      out.write(`${line.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+    const a = s.agreement;
+    out.write(
+      `\nAgreement: Krippendorff's alpha (ordinal) ${fmt(a.alpha)} over ${a.items} captions rated by 2+ of ${a.raters} raters\n`,
+    );
+    out.write(
+      `CIDEr-D vs mean human rating: Kendall tau ${fmt(s.kendallTau)} over ${s.scatter.length} captions\n`,
+    );
+    if (s.disagreed.length) {
+      out.write('Most disagreed:\n');
+      for (const d of s.disagreed.slice(0, 5)) out.write(`  [${d.values.join(', ')}] ${d.text}\n`);
+    }
+  });
+}
+
+/** Request fields and the flags that set them, for error messages. */
+const EXPORT_FLAGS = {
+  format: 'format',
+  out: 'out',
+  minRating: 'min-rating',
+  raters: 'raters',
+  sessions: 'sessions',
+  split: 'split',
+  images: 'images',
+};
+
+export async function exportCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'min-rating': { type: 'string' },
+      raters: { type: 'string' },
+      sessions: { type: 'string' },
+      split: { type: 'string' },
+      images: { type: 'string' },
+      overwrite: { type: 'boolean' },
+    },
+  });
+  const request = {
+    format: values.format,
+    out: values.out && resolve(values.out),
+    minRating: floatArg(values['min-rating'], 'min-rating'),
+    raters: listArg(values.raters),
+    sessions: listArg(values.sessions)?.map((x) => intArg(x, 'sessions')!),
+    split: values.split,
+    images: values.images,
+    overwrite: values.overwrite,
+  };
+  return withStudio(values['data-dir'], async (studio) => {
+    // the contract checks the values: a bad one comes back as its flag
+    const r = await call(
+      studio,
+      'export.run',
+      request as Parameters<Studio['handlers']['export.run']>[0],
+      EXPORT_FLAGS,
+    );
+    const where = r.written.length === 1 ? ` to ${r.written[0]}` : ` (${r.written.length} files)`;
+    out.write(`Exported ${r.rows} rows as ${r.format}${where}\n`);
+  });
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A calculator on a file, not a studio API: scores hypotheses against references. */
+export function metricsCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { df: { type: 'string' }, 'per-image': { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('metrics takes exactly one JSON file');
+  const file = positionals[0];
+  const data = readJsonFile(file) as { items?: unknown };
+  if (!Array.isArray(data?.items)) throw new Error(`${file}: field 'items' must be an array`);
+  const items = data.items.map((it: unknown, i: number) => {
+    const o = it as { references?: unknown; hypothesis?: unknown };
+    if (!Array.isArray(o?.references) || !o.references.every((r) => typeof r === 'string')) {
+      throw new Error(`${file}: items[${i}].references must be an array of strings`);
+    }
+    if (typeof o.hypothesis !== 'string') throw new Error(`${file}: items[${i}].hypothesis must be a string`);
+    return { references: o.references as string[], hypothesis: o.hypothesis };
+  });
+  const df = values.df ? parseDocumentFrequencies(readJsonFile(values.df), values.df) : undefined;
+  const { corpus, perImage } = scoreCaptions(items, {
+    documentFrequencies: df,
+    warn: (m) => err.write(`warning: ${m}\n`),
+  });
+  const result = { bleu: corpus.bleu, cider_d: corpus.cider_d, rouge_l: corpus.rouge_l };
+  out.write(`${JSON.stringify(values['per-image'] ? { ...result, per_image: perImage } : result)}\n`);
+  return 0;
+}

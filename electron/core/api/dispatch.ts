@@ -1,0 +1,64 @@
+/**
+ * The boundary every transport goes through: validate the request against the contract, run the
+ * handler, and turn every error into a value with an HTTP status (4xx for bad input, never 5xx)
+ * and, where one field is at fault, its name.
+ */
+import { type ApiFailure, type Channel, contract, type Handlers, type Result } from './contract.ts';
+
+/** An error the caller can act on: the status says what kind, `field` which part of the request. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 422,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (message: string) => new ApiError(404, message);
+export const conflict = (message: string) => new ApiError(409, message);
+export const invalid = (message: string, field?: string) => new ApiError(400, message, field);
+
+/** Errors that mean a bug in the studio, not a bad request: the only ones reported as 500. */
+const INTERNAL = ['TypeError', 'ReferenceError', 'SqliteError', 'SyntaxError'];
+
+export function failure(channel: string, err: unknown): ApiFailure {
+  if (err instanceof ApiError) {
+    return err.field
+      ? {
+          ok: false,
+          status: err.status,
+          field: err.field,
+          error: `${channel}: field '${err.field}': ${err.message}`,
+        }
+      : { ok: false, status: err.status, error: err.message };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  // anything else a handler throws is about the request's data (a file it names cannot be read, a
+  // model bundle is broken...): 422, unless it is a programming error
+  return {
+    ok: false,
+    status: INTERNAL.includes(e.name) || INTERNAL.includes(e.constructor.name) ? 500 : 422,
+    error: e.message,
+  };
+}
+
+/** Validate and run one call. */
+export async function dispatch(handlers: Handlers, channel: string, req: unknown): Promise<Result<unknown>> {
+  if (!Object.hasOwn(contract, channel))
+    return { ok: false, status: 404, error: `unknown channel '${channel}'` };
+  const c = channel as Channel;
+  const parsed = contract[c].safeParse(req ?? {});
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    const field = i.path.join('.') || '(request)';
+    return { ok: false, status: 400, field, error: `${c}: field '${field}': ${i.message}` };
+  }
+  try {
+    const value = await (handlers[c] as (r: unknown) => Promise<unknown>)(parsed.data);
+    return { ok: true, value };
+  } catch (err) {
+    return failure(c, err);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * What the API answers with: one type per view, shared by the core (which builds them), the
+ * renderer and the CLI (which show them). No Node imports: the renderer's type check includes it.
+ */
+import type { ExportFormat, JobState, Split } from './contract.ts';
+
+export interface RootInfo {
+  id: number;
+  path: string;
+  /** files that are there (not missing), readable or not */
+  images: number;
+  captioned: number;
+  errors: number;
+  /** found but not yet read (no caption job has opened them) */
+  unread: number;
+  missing: number;
+}
+
+export interface ScanCounts {
+  found: number;
+  added: number;
+  changed: number;
+  missing: number;
+}
+
+export interface ImageRow {
+  fileId: number;
+  rootId: number;
+  imageId: number | null;
+  /** path relative to the root, '/'-separated */
+  rel: string;
+  status: 'new' | 'ok' | 'error' | 'missing';
+  error: string | null;
+  caption: string | null;
+}
+
+/** A caption as the image view shows it. */
+export interface CandidateView {
+  id: number;
+  rank: number;
+  source: 'model' | 'human';
+  text: string;
+  /** the text of each generated token ('' for special tokens), for per-word heat-maps */
+  tokens: string[];
+  tokenLogprobs: number[];
+  sum: number | null;
+  score: number | null;
+  hasAttention: boolean;
+  editedFrom: number | null;
+}
+
+export interface RunView {
+  id: number;
+  model: string;
+  decoding: Record<string, unknown>;
+  provider: string;
+  createdAt: string;
+  candidates: CandidateView[];
+}
+
+export interface ImageDetail {
+  file: ImageRow;
+  width: number | null;
+  height: number | null;
+  runs: RunView[];
+}
+
+export interface RunSummary {
+  modelId: number;
+  configId: number;
+  model: string;
+  decoding: Record<string, unknown>;
+  images: number;
+}
+
+export interface JobView {
+  id: number;
+  rootId: number;
+  state: JobState;
+  /** why the job failed, when it did */
+  failure: string | null;
+  resumed: boolean;
+  total: number;
+  done: number;
+  captioned: number;
+  skipped: number;
+  errors: number;
+  /** images per second over this process's captioned images */
+  rate: number;
+  etaSeconds: number | null;
+  errorList: { path: string; error: string }[];
+}
+
+export interface SessionView {
+  id: number;
+  name: string;
+  blind: boolean;
+  items: number;
+}
+
+/** A caption as a rater sees it: blind sessions label it by letter only. */
+export interface RatingCandidate {
+  id: number;
+  label: string;
+  text: string;
+  value: number | null;
+  best: boolean;
+}
+
+export interface SessionItem {
+  sessionId: number;
+  position: number;
+  total: number;
+  /** first position this rater has not finished; where a returning rater resumes */
+  resumeAt: number;
+  file: ImageRow;
+  candidates: RatingCandidate[];
+  rated: number;
+}
+
+export interface EngineInfoView {
+  model: string;
+  provider: string;
+  notes: string[];
+  grid: { rows: number; cols: number } | null;
+}
+
+export interface SourceRow {
+  source: string;
+  model: string;
+  decoding: string;
+  images: number;
+  withReferences: number;
+  bleu4: number | null;
+  ciderD: number | null;
+  rougeL: number | null;
+  ratings: number;
+  meanRating: number | null;
+  ratingLo: number | null;
+  ratingHi: number | null;
+  winRate: number | null;
+  bradleyTerry: number | null;
+  ratingHistogram: number[];
+}
+
+export interface EvalSummary {
+  rows: SourceRow[];
+  agreement: { alpha: number | null; items: number; raters: number };
+  disagreed: { candidateId: number; text: string; values: number[] }[];
+  /** per rated model candidate with references: its CIDEr-D and mean human rating */
+  scatter: { candidateId: number; ciderD: number; rating: number }[];
+  kendallTau: number | null;
+}
+
+export interface ImportSummary {
+  file: string;
+  captions: number;
+  added: number;
+  matchedImages: number;
+  unmatched: string[];
+}
+
+export interface ExportResult {
+  format: ExportFormat;
+  rows: number;
+  written: string[];
+}
+
+export type { Split };

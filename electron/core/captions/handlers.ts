@@ -1,0 +1,101 @@
+/** The image view: every caption run of an image, re-captioning, heat-maps and human edits. */
+import {
+  attentionOf,
+  type CandidateRow,
+  candidateById,
+  candidatesOfRun,
+  currentRunIds,
+  insertEdit,
+  runRow,
+} from '../../../db/queries/captions.ts';
+import { fileById, imageSize } from '../../../db/queries/library.ts';
+import type { Handlers } from '../api/contract.ts';
+import { notFound } from '../api/dispatch.ts';
+import type { CandidateView, RunView } from '../api/types.ts';
+import type { Core } from '../core.ts';
+import { readAndHash } from '../library/read.ts';
+import { toImageRow } from '../library/views.ts';
+import { commitRun, runSource } from './commit.ts';
+
+const parse = <T>(json: string | null, fallback: T): T => (json ? JSON.parse(json) : fallback);
+
+function candidateView(c: CandidateRow): CandidateView {
+  return {
+    id: c.id,
+    rank: c.rank,
+    source: c.source,
+    text: c.text,
+    tokens: parse(c.token_texts, []),
+    tokenLogprobs: parse(c.token_logprobs, []),
+    sum: c.logprob_sum,
+    score: c.score,
+    hasAttention: c.has_attention === 1,
+    editedFrom: c.edited_from,
+  };
+}
+
+type CaptionChannels = 'image.get' | 'image.recaption' | 'candidate.attention' | 'candidate.edit';
+
+export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionChannels> {
+  const file = (fileId: number) => {
+    const f = fileById(db, fileId);
+    if (!f) throw notFound(`no image file with id ${fileId}`);
+    return f;
+  };
+  const runView = (runId: number): RunView => {
+    const r = runRow(db, runId)!;
+    return {
+      id: r.id,
+      model: r.model,
+      decoding: JSON.parse(r.json),
+      provider: r.provider,
+      createdAt: r.created_at,
+      candidates: candidatesOfRun(db, runId).map(candidateView),
+    };
+  };
+
+  return {
+    async 'image.get'({ fileId }) {
+      const f = file(fileId);
+      const size = f.image_id ? imageSize(db, f.image_id) : undefined;
+      return {
+        file: toImageRow(f),
+        width: size?.width ?? null,
+        height: size?.height ?? null,
+        runs: f.image_id ? currentRunIds(db, f.image_id).map(runView) : [],
+      };
+    },
+    async 'image.recaption'({ fileId, decoding }) {
+      const f = file(fileId);
+      const engine = await models.engine();
+      const d = engine.decoding(decoding);
+      const { bytes, hash } = await readAndHash(f.path);
+      const size = bytes.length;
+      for await (const out of engine.captionFiles([{ file: f.path, bytes }], d)) {
+        if (!out.ok) throw new Error(out.error);
+        const { width, height, format, candidates } = out.result;
+        const runId = commitRun(db, runSource(db, engine.info, d), {
+          fileId: f.id,
+          image: { hash, bytes: size, width, height, format },
+          candidates,
+          durationMs: out.durationMs,
+          jobId: null,
+        })!;
+        return runView(runId);
+      }
+      throw new Error(`${f.path}: the model returned nothing`);
+    },
+    async 'candidate.attention'({ candidateId }) {
+      const c = attentionOf(db, candidateId);
+      if (!c) throw notFound(`no caption candidate with id ${candidateId}`);
+      if (!c.attention || !c.attention_grid)
+        throw notFound(`caption candidate ${candidateId} has no attention maps`);
+      return { shape: JSON.parse(c.attention_grid), data: Array.from(c.attention) };
+    },
+    async 'candidate.edit'({ candidateId, text }) {
+      const id = insertEdit(db, candidateId, text);
+      if (id === null) throw notFound(`no caption candidate with id ${candidateId}`);
+      return candidateView(candidateById(db, id)!);
+    },
+  };
+}

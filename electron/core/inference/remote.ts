@@ -1,0 +1,144 @@
+/**
+ * An engine whose ONNX Runtime sessions run in a worker thread (`worker.ts`): the same `Captioner`
+ * interface as the in-thread engine, so jobs and the image view do not know the difference. Batches
+ * are sent one ahead, so the worker decodes the next batch's images while the model runs this one.
+ * Image bytes are transferred, not copied.
+ */
+import { Worker } from 'node:worker_threads';
+import type { DecodingOptions } from '../api/decoding.ts';
+import type { LoadOptions } from './bundle.ts';
+import { type ResolvedDecoding, resolveDecoding } from './decoding.ts';
+import {
+  batches,
+  type Captioner,
+  type CaptionOptions,
+  type EngineInfo,
+  type FileInput,
+  type FileOutcome,
+  type Outcome,
+} from './engine.ts';
+import { Cancelled } from './generate.ts';
+
+export type Request =
+  | { kind: 'load'; id: number; dir: string; options: LoadOptions }
+  | { kind: 'caption'; id: number; items: FileInput[]; decoding: ResolvedDecoding; attentionLayer?: number }
+  | { kind: 'abort'; id: number }
+  | { kind: 'dispose'; id: number };
+export type Reply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string; name?: string };
+
+const DEFAULT_WORKER = new URL('./worker-boot.mjs', import.meta.url);
+
+/** Errors keep their kind across the thread boundary where callers tell kinds apart. */
+function revive(r: Extract<Reply, { ok: false }>): Error {
+  if (r.name === 'Cancelled') return new Cancelled();
+  const e = new Error(r.error);
+  if (r.name) e.name = r.name;
+  return e;
+}
+
+/** The bytes' own ArrayBuffer, to transfer; a copy when they share a pooled buffer. */
+function transferable(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+export class RemoteEngine implements Captioner {
+  private seq = 0;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly worker: Worker,
+    public info: EngineInfo,
+  ) {}
+
+  static async load(
+    dir: string,
+    options: LoadOptions = {},
+    workerUrl: URL = DEFAULT_WORKER,
+  ): Promise<RemoteEngine> {
+    const worker = new Worker(workerUrl);
+    const engine = new RemoteEngine(worker, null as unknown as EngineInfo);
+    worker.on('message', (r: Reply) => {
+      const p = engine.pending.get(r.id);
+      engine.pending.delete(r.id);
+      if (r.ok) p?.resolve(r.value);
+      else p?.reject(revive(r));
+    });
+    const down = (err: Error) => {
+      for (const p of engine.pending.values()) p.reject(err);
+      engine.pending.clear();
+    };
+    worker.on('error', down);
+    worker.on('exit', (code) => down(new Error(`the inference worker stopped (exit code ${code})`)));
+    try {
+      engine.info = (await engine.request({ kind: 'load', id: 0, dir, options })) as EngineInfo;
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    return engine;
+  }
+
+  private request(m: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(m.id, { resolve, reject });
+      this.worker.postMessage(m, transfer);
+    });
+  }
+
+  private nextId(): number {
+    return ++this.seq;
+  }
+
+  decoding(options: DecodingOptions = {}): ResolvedDecoding {
+    return resolveDecoding(this.info.generation, options);
+  }
+
+  private send(inputs: FileInput[], d: ResolvedDecoding, opts: CaptionOptions) {
+    const id = this.nextId();
+    const items = inputs.map((i) => ({ file: i.file, bytes: i.bytes && transferable(i.bytes) }));
+    const transfer = items.flatMap((i) => (i.bytes ? [i.bytes.buffer as ArrayBuffer] : []));
+    const result = this.request(
+      { kind: 'caption', id, items, decoding: d, attentionLayer: opts.attentionLayer },
+      transfer,
+    ) as Promise<Outcome[]>;
+    return { id, inputs, result };
+  }
+
+  async *captionFiles(
+    items: AsyncIterable<FileInput> | Iterable<FileInput>,
+    d: ResolvedDecoding,
+    opts: CaptionOptions = {},
+  ): AsyncGenerator<FileOutcome> {
+    const nextBatch = batches(items, opts.batchSize ?? 8);
+    const inFlight: ReturnType<RemoteEngine['send']>[] = [];
+    const abort = () => {
+      for (const b of inFlight) this.worker.postMessage({ kind: 'abort', id: b.id } satisfies Request);
+    };
+    opts.signal?.addEventListener('abort', abort);
+    try {
+      let inputs = await nextBatch();
+      if (inputs.length) inFlight.push(this.send(inputs, d, opts));
+      while (inFlight.length) {
+        if (opts.signal?.aborted) throw new Cancelled();
+        inputs = await nextBatch();
+        if (inputs.length) inFlight.push(this.send(inputs, d, opts));
+        const current = inFlight.shift()!;
+        const outcomes = await current.result;
+        for (const [i, o] of outcomes.entries()) yield { ...o, input: current.inputs[i] };
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', abort);
+      if (inFlight.length) {
+        abort();
+        await Promise.allSettled(inFlight.map((b) => b.result));
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.request({ kind: 'dispose', id: this.nextId() }).catch(() => {});
+    await this.worker.terminate();
+  }
+}

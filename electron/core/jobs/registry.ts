@@ -1,0 +1,143 @@
+/**
+ * The caption jobs of this process: started from the UI or the CLI, running in the background,
+ * paused or cancelled on request, their progress pushed as `jobs.progress` events (at most a few a
+ * second per job, and on every change of state). Jobs a previous process left unfinished are listed
+ * from the database as paused: starting the same work again resumes them.
+ */
+import type { DB } from '../../../db/open.ts';
+import { setJobState, unfinishedJobs } from '../../../db/queries/jobs.ts';
+import type { Policy } from '../api/contract.ts';
+import { conflict, notFound } from '../api/dispatch.ts';
+import type { JobView } from '../api/types.ts';
+import type { EventBus } from '../events.ts';
+import type { ResolvedDecoding } from '../inference/decoding.ts';
+import type { Captioner } from '../inference/engine.ts';
+import { type JobProgress, type JobSummary, runCaptionJob } from './runner.ts';
+
+const PROGRESS_EVERY_MS = 200;
+
+interface Entry {
+  view: JobView;
+  controller: AbortController;
+  done: Promise<JobSummary | null>;
+}
+
+export interface StartJob {
+  rootId: number;
+  engine: Captioner;
+  decoding: ResolvedDecoding;
+  policy: Policy;
+  batchSize: number;
+}
+
+export class JobRegistry {
+  private jobs = new Map<number, Entry>();
+
+  constructor(
+    private readonly db: DB,
+    private readonly events: EventBus,
+  ) {}
+
+  private publish(e: Entry) {
+    this.events.emit('jobs.progress', { ...e.view, errorList: [...e.view.errorList] });
+  }
+
+  /** Starts the work (or returns the job already running it) once its job row exists. */
+  async start(s: StartJob): Promise<JobView> {
+    for (const j of this.jobs.values()) {
+      if (j.view.rootId === s.rootId && j.view.state === 'running') return j.view;
+    }
+    const controller = new AbortController();
+    const entry: Entry = { view: blank(0, s.rootId), controller, done: Promise.resolve(null) };
+    let lastPublished = 0;
+    const update = ({ jobId, ...p }: JobProgress) => {
+      Object.assign(entry.view, p, { id: jobId });
+      const now = performance.now();
+      if (now - lastPublished >= PROGRESS_EVERY_MS || p.done === p.total) {
+        lastPublished = now;
+        this.publish(entry);
+      }
+    };
+    const started = new Promise<void>((onStart) => {
+      entry.done = runCaptionJob(this.db, s.engine, {
+        rootId: s.rootId,
+        decoding: s.decoding,
+        policy: s.policy,
+        batchSize: s.batchSize,
+        signal: controller.signal,
+        onStart: (jobId, resumed) => {
+          Object.assign(entry.view, { id: jobId, resumed });
+          this.jobs.set(jobId, entry);
+          this.publish(entry);
+          onStart();
+        },
+        onProgress: update,
+      }).then(
+        (summary) => {
+          const reason = controller.signal.reason as 'paused' | 'cancelled' | undefined;
+          const { state: _, jobId: __, ...rest } = summary;
+          Object.assign(entry.view, rest, {
+            state: controller.signal.aborted ? (reason ?? 'paused') : 'done',
+          });
+          this.publish(entry);
+          return summary;
+        },
+        (err: unknown) => {
+          Object.assign(entry.view, {
+            state: 'failed',
+            failure: err instanceof Error ? err.message : String(err),
+          });
+          this.publish(entry);
+          return null;
+        },
+      );
+    });
+    await Promise.race([started, entry.done]);
+    if (entry.view.state === 'failed') throw new Error(entry.view.failure ?? 'the job failed');
+    return entry.view;
+  }
+
+  list(): JobView[] {
+    const here = [...this.jobs.values()].map((j) => j.view).reverse();
+    const elsewhere = unfinishedJobs(this.db)
+      .filter((j) => !this.jobs.has(j.id))
+      .map((j) => ({ ...blank(j.id, j.root_id), state: 'paused' as const }));
+    return [...here, ...elsewhere];
+  }
+
+  async stop(jobId: number, action: 'pause' | 'cancel'): Promise<JobView> {
+    const j = this.jobs.get(jobId);
+    if (!j) throw notFound(`no running job with id ${jobId}`);
+    if (j.view.state !== 'running') throw conflict(`job ${jobId} is ${j.view.state}, not running`);
+    j.controller.abort(action === 'pause' ? 'paused' : 'cancelled');
+    await j.done;
+    if (action === 'cancel') setJobState(this.db, jobId, 'cancelled');
+    j.view.state = action === 'pause' ? 'paused' : 'cancelled';
+    this.publish(j);
+    return j.view;
+  }
+
+  /** Pauses running jobs (resumable) and waits for them to stop. */
+  async close(): Promise<void> {
+    for (const j of this.jobs.values()) if (j.view.state === 'running') j.controller.abort('paused');
+    await Promise.all([...this.jobs.values()].map((j) => j.done));
+  }
+}
+
+function blank(id: number, rootId: number): JobView {
+  return {
+    id,
+    rootId,
+    state: 'running',
+    failure: null,
+    resumed: false,
+    total: 0,
+    done: 0,
+    captioned: 0,
+    skipped: 0,
+    errors: 0,
+    rate: 0,
+    etaSeconds: null,
+    errorList: [],
+  };
+}

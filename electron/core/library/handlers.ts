@@ -1,0 +1,39 @@
+/** Library folders and the image grid. */
+import { runSummaries } from '../../../db/queries/captions.ts';
+import { imagesPage, listRoots, removeRoot } from '../../../db/queries/library.ts';
+import type { Handlers } from '../api/contract.ts';
+import type { Core } from '../core.ts';
+import { scanFolder } from './scan.ts';
+import { rootInfo, toImageRow } from './views.ts';
+
+type LibraryChannels =
+  | 'library.roots'
+  | 'library.addRoot'
+  | 'library.removeRoot'
+  | 'library.runs'
+  | 'library.images';
+
+export function libraryHandlers(core: Core): Pick<Handlers, LibraryChannels> {
+  const { db } = core;
+  return {
+    async 'library.roots'() {
+      return listRoots(db).map((r) => rootInfo(db, r.id));
+    },
+    async 'library.addRoot'({ path }) {
+      const { root, found, added, changed, missing } = await scanFolder(db, path);
+      return { ...rootInfo(db, root.id), scan: { found, added, changed, missing } };
+    },
+    async 'library.removeRoot'({ rootId }) {
+      rootInfo(db, rootId);
+      removeRoot(db, rootId);
+      return null;
+    },
+    async 'library.runs'() {
+      return runSummaries(db).map(({ json, ...r }) => ({ ...r, decoding: JSON.parse(json) }));
+    },
+    async 'library.images'(q) {
+      const { total, rows } = imagesPage(db, q);
+      return { total, items: rows.map(toImageRow) };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** Library rows as the API shows them. */
+import { relative, sep } from 'node:path';
+import type { DB } from '../../../db/open.ts';
+import { type FileJoin, rootCounts } from '../../../db/queries/library.ts';
+import { notFound } from '../api/dispatch.ts';
+import type { ImageRow, RootInfo } from '../api/types.ts';
+
+export function toImageRow(f: FileJoin): ImageRow {
+  return {
+    fileId: f.id,
+    rootId: f.root_id,
+    imageId: f.image_id,
+    rel: relative(f.root_path, f.path).split(sep).join('/'),
+    status: f.status,
+    error: f.error,
+    caption: f.caption,
+  };
+}
+
+export function rootInfo(db: DB, id: number): RootInfo {
+  const r = rootCounts(db, id);
+  if (!r) throw notFound(`no library folder with id ${id}`);
+  return r;
+}

@@ -1,0 +1,30 @@
+/** Rating sessions over the API. */
+import { listSessions } from '../../../db/queries/rating.ts';
+import type { Handlers } from '../api/contract.ts';
+import type { Core } from '../core.ts';
+import { rootInfo } from '../library/views.ts';
+import { createSession, rate, sessionItem, undo } from './sessions.ts';
+
+type RatingChannels = 'sessions.create' | 'sessions.list' | 'sessions.item' | 'ratings.set' | 'ratings.undo';
+
+export function ratingHandlers(core: Core): Pick<Handlers, RatingChannels> {
+  const { db } = core;
+  return {
+    async 'sessions.create'(s) {
+      rootInfo(db, s.rootId);
+      return createSession(db, s);
+    },
+    async 'sessions.list'() {
+      return listSessions(db).map((s) => ({ ...s, blind: s.blind === 1 }));
+    },
+    async 'sessions.item'({ sessionId, rater, position }) {
+      return sessionItem(db, sessionId, rater, position);
+    },
+    async 'ratings.set'(r) {
+      return rate(db, r);
+    },
+    async 'ratings.undo'({ sessionId, rater }) {
+      return undo(db, sessionId, rater);
+    },
+  };
+}
