@@ -2,11 +2,12 @@
  * A real studio for tests: its own data directory and database file, the shipped model in a real
  * inference worker thread, and calls through the same `dispatch` every transport uses.
  */
+import { join } from 'node:path';
 import type { Channel, Request, Responses } from '../../electron/core/api/contract.ts';
 import { dispatch } from '../../electron/core/api/dispatch.ts';
 import { openStudio, type Studio } from '../../electron/core/studio.ts';
 import { DEFAULT_BUNDLE } from './bundles.ts';
-import { tempDir } from './images.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from './images.ts';
 
 export function openTestStudio(model = DEFAULT_BUNDLE): Studio {
   return openStudio({ dataDir: tempDir('cs-studio-'), model, load: { intraOpThreads: 1 } });
@@ -39,4 +40,16 @@ export async function captionRoot(
   });
   const job = await call(studio, 'jobs.start', { rootId, decoding });
   return job.state === 'running' ? stopped : job;
+}
+
+/** A folder of `good` distinct images (plus broken files when asked) added to the studio's library. */
+export async function addLibrary(
+  studio: Studio,
+  good: number,
+  opts: { broken?: boolean } = {},
+): Promise<Responses['library.addRoot'] & { folder: string }> {
+  const folder = tempDir('cs-lib-');
+  await writeGoodImages(folder, good);
+  if (opts.broken) writeBrokenImages(join(folder, 'broken'));
+  return { ...(await call(studio, 'library.addRoot', { path: folder })), folder };
 }

@@ -109,7 +109,7 @@ describe('exports', () => {
     expect(splits.reduce((a, b) => a + b)).toBe(rows.length);
   });
 
-  it('every format round-trips through an independent reader, and twice gives identical bytes', () => {
+  it('every format round-trips through an independent reader, and twice gives identical bytes', async () => {
     const out = tempDir('cs-export-out-');
     const key = (r: { caption?: string; text?: string; image_hash: string }) =>
       `${r.image_hash}|${r.caption ?? r.text}`;
@@ -171,6 +171,17 @@ describe('exports', () => {
     exportDataset(db, { format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
     expect(readFileSync(join(out, 'hf', 'metadata.jsonl')).equals(metaBefore)).toBe(true);
     expect(FORMATS).toHaveLength(6);
+    // through the API as well: values checked at the boundary, the file written by the handler
+    await expect(call(studio, 'export.run', { format: 'yaml' as 'csv' })).rejects.toMatchObject({
+      status: 400,
+      field: 'format',
+    });
+    const csv = join(tempDir('cs-export-api-'), 'rated.csv');
+    expect(await call(studio, 'export.run', { format: 'csv', out: csv, minRating: 4 })).toEqual({
+      format: 'csv',
+      rows: exportRows(db, { minRating: 4 }).length,
+      written: [csv],
+    });
   });
 
   it('never overwrites without --overwrite, and a failed export leaves no partial file', () => {

@@ -1,0 +1,73 @@
+/** Library handlers on a real database file: folders, counts, the grid's filters and paging. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import type { Studio } from '../studio.ts';
+
+let studio: Studio;
+let lib: Awaited<ReturnType<typeof addLibrary>>;
+beforeAll(async () => {
+  studio = openTestStudio();
+  lib = await addLibrary(studio, 6, { broken: true });
+});
+afterAll(() => studio?.close());
+
+describe('library handlers', () => {
+  it('adding a folder scans it and reports what it found', () => {
+    expect(lib.scan).toEqual({ found: 11, added: 11, changed: 0, missing: 0 });
+    expect(lib).toMatchObject({ images: 11, captioned: 0, errors: 0, unread: 11, missing: 0 });
+  });
+
+  it('adding the same folder again rescans it without duplicating anything', async () => {
+    const again = await call(studio, 'library.addRoot', { path: lib.folder });
+    expect(again.id).toBe(lib.id);
+    expect(again.scan).toEqual({ found: 11, added: 0, changed: 0, missing: 0 });
+    expect(await call(studio, 'library.roots', {})).toHaveLength(1);
+  });
+
+  it('filters the grid by state, caption text and model run, a page at a time', async () => {
+    await captionRoot(studio, lib.id, { num_beams: 2, num_return_sequences: 2 });
+    const [root] = await call(studio, 'library.roots', {});
+    expect(root).toMatchObject({ images: 11, captioned: 6, errors: 5, unread: 0 });
+    const page = (q: object) => call(studio, 'library.images', { rootId: lib.id, ...q });
+    expect((await page({})).total).toBe(11);
+    const errors = await page({ filter: 'errors' });
+    expect(errors.items.map((i) => i.rel).every((r) => r.startsWith('broken/'))).toBe(true);
+    expect(errors.items.every((i) => i.error)).toBe(true);
+    expect((await page({ filter: 'uncaptioned' })).total).toBe(0);
+    expect((await page({ filter: 'unrated' })).total).toBe(6);
+    expect((await page({ filter: 'rated' })).total).toBe(0);
+    const first = (await page({ filter: 'all', limit: 2, offset: 0 })).items;
+    const second = (await page({ filter: 'all', limit: 2, offset: 2 })).items;
+    expect(first).toHaveLength(2);
+    expect(second[0].rel > first[1].rel).toBe(true);
+    // search matches caption text, with LIKE's wildcards taken literally
+    const captioned = (await page({ filter: 'unrated', limit: 1 })).items[0];
+    const word = captioned.caption!.split(' ')[1];
+    expect((await page({ search: word })).items.map((i) => i.rel)).toContain(captioned.rel);
+    expect((await page({ search: '%' })).total).toBe(0);
+    // by model run
+    const [run] = await call(studio, 'library.runs', {});
+    expect(run).toMatchObject({ model: 'default', images: 6, decoding: { num_beams: 2 } });
+    expect((await page({ run: { modelId: run.modelId, configId: run.configId } })).total).toBe(6);
+  });
+
+  it('bad requests are field errors; unknown folders are 404', async () => {
+    await expect(call(studio, 'library.images', { filter: 'nope' as 'all' })).rejects.toMatchObject({
+      status: 400,
+      field: 'filter',
+      message: expect.stringMatching(/expected one of all, uncaptioned/),
+    });
+    await expect(call(studio, 'library.removeRoot', { rootId: 999 })).rejects.toMatchObject({ status: 404 });
+    await expect(call(studio, 'library.addRoot', { path: '/no/such/folder' })).rejects.toMatchObject({
+      status: 422,
+      message: '/no/such/folder: not a folder',
+    });
+  });
+
+  it('removing a folder forgets its files but keeps what was captioned of their content', async () => {
+    const extra = await addLibrary(studio, 1);
+    await call(studio, 'library.removeRoot', { rootId: extra.id });
+    expect((await call(studio, 'library.roots', {})).map((r) => r.id)).toEqual([lib.id]);
+    expect((await call(studio, 'library.runs', {}))[0].images).toBe(6);
+  });
+});
