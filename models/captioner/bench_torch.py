@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .captioner import load_captioner
+from .model.captioner import load_captioner
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 import torch
 from torch.nn import functional as F
 
-from captioner.captioner import Captioner, GenerationConfig
-from captioner.gpt import GPTConfig, GPTDecoder
-from captioner.vit import PatchEmbedding, ViT, ViTConfig
+from captioner.model import Captioner, GenerationConfig
+from captioner.model.gpt import GPTConfig, GPTDecoder
+from captioner.model.vit import PatchEmbedding, ViT, ViTConfig
 
 torch.manual_seed(0)
 ENC = ViTConfig(hidden_size=32, num_layers=2, num_heads=2)

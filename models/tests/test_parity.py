@@ -8,9 +8,9 @@ import numpy as np
 import onnx
 import pytest
 
-from captioner.captioner import load_captioner
-from captioner.parity import compute, fixture_images
-from captioner.tokenizer import WordTokenizer
+from captioner.model import load_captioner
+from captioner.export.parity import compute, fixture_images
+from captioner.data.tokenizer import WordTokenizer
 
 BUNDLE = Path(__file__).parents[1] / "default"
 

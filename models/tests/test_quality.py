@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from captioner.captioner import load_captioner
-from captioner.coco import CocoCaptions
-from captioner.evaluate import attention_mass
-from captioner.scenes import KIND_BY_NAME, write_split
-from captioner.tokenizer import WordTokenizer
+from captioner.model import load_captioner
+from captioner.data.coco import CocoCaptions
+from captioner.train.evaluate import attention_mass
+from captioner.data.scenes import KIND_BY_NAME, write_split
+from captioner.data.tokenizer import WordTokenizer
 
 BUNDLE = Path(__file__).parents[1] / "default"
 SAMPLE = 300

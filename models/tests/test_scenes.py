@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from captioner.coco import CocoCaptions
-from captioner.scenes import COLOURS, KINDS, SPLIT_SEED_BASE, _glyph_mask, make_scene, split_seed, write_split
-from captioner.tokenizer import normalise
+from captioner.data.coco import CocoCaptions
+from captioner.data.scenes import COLOURS, KINDS, SPLIT_SEED_BASE, _glyph_mask, make_scene, split_seed, write_split
+from captioner.data.tokenizer import normalise
 
 
 def test_scene_is_a_pure_function_of_its_seed():

@@ -1,6 +1,6 @@
 import json
 
-from captioner.tokenizer import SPECIALS, WordTokenizer, normalise
+from captioner.data.tokenizer import SPECIALS, WordTokenizer, normalise
 
 
 def test_round_trip_and_unknown_words(tmp_path):

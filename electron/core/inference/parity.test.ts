@@ -1,6 +1,6 @@
 /**
  * Parity of ONNX Runtime + the TypeScript decoding loop with the PyTorch reference
- * (models/captioner; golden file written by `python -m captioner.parity`, kept current by
+ * (models/captioner; golden file written by `python -m captioner.export.parity`, kept current by
  * models/tests/test_parity.py).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 """Write the default bundle's model card (README.md) from the training log and the evaluation.
 
-    /usr/bin/python3 -m captioner.card runs/default/ckpt.pt default report.json
+    /usr/bin/python3 -m captioner.train.card runs/default/ckpt.pt default report.json
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .scenes import COLOURS, KINDS, SIZES
+from ..data.scenes import COLOURS, KINDS, SIZES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,7 +43,7 @@ exported in the Hugging Face ONNX layout for VisionEncoderDecoder models.
 
 ## Data
 
-Procedurally generated scenes (`models/captioner/scenes.py`), {enc['image_size']} x {enc['image_size']} px: one or two
+Procedurally generated scenes (`models/captioner/data/scenes.py`), {enc['image_size']} x {enc['image_size']} px: one or two
 groups of 1-3 glyphs of one kind, colour and size; two groups stand in a spatial relation (above /
 to the left of). {len(KINDS)} object kinds (glyphs of Debian's Symbola font), {len(COLOURS)} colours, 2 sizes
 ({SIZES['small']} / {SIZES['large']} px), tinted flat/gradient/striped/blotchy backgrounds with pixel noise; objects sit
@@ -87,7 +87,7 @@ render the data.
 | cross-attention on the object's box (single-object images, noun step, last layer) | {rep['attention_mass_in_box_mean'] * 100:.1f} % of patch attention on average; {rep['attention_share_images_at_least_half'] * 100:.0f} % of {rep['single_object_images_with_noun']} images at 50 % or more |
 
 Metrics by the project's own coco-caption-compatible code (`caption-studio metrics`);
-`/usr/bin/python3 -m captioner.evaluate default` reproduces this table.
+`/usr/bin/python3 -m captioner.train.evaluate default` reproduces this table.
 """
     (args.bundle / "README.md").write_text(card)
     print(card)

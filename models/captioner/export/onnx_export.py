@@ -20,10 +20,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..model.captioner import Captioner
+from ..model.generation import GenerationConfig
+from ..model.gpt import GPTConfig
+from ..model.vit import ViTConfig
+from .hf_config import hf_config, preprocessor_config
 from .merge import merge_decoders
-from .captioner import Captioner, GenerationConfig, hf_config, preprocessor_config
-from .gpt import GPTConfig
-from .vit import ViTConfig
 
 OPSET = 14
 TOKENIZER_CONFIG = {

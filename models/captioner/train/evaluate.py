@@ -1,6 +1,6 @@
 """Evaluate a bundle on the held-out test split: exact match, BLEU/CIDEr-D/ROUGE-L, attention.
 
-    /usr/bin/python3 -m captioner.evaluate default --count 1000 [--data data]
+    /usr/bin/python3 -m captioner.train.evaluate default --count 1000 [--data data]
 
 * exact match: the greedy caption equals one of the image's five references (normalised);
 * BLEU-1..4, CIDEr-D, ROUGE-L: computed by the project's own metric code (`caption-studio
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
-from .captioner import load_captioner
-from .coco import CocoCaptions
-from .scenes import KIND_BY_NAME
-from .tokenizer import WordTokenizer
+from ..model.captioner import load_captioner
+from ..data.coco import CocoCaptions
+from ..data.scenes import KIND_BY_NAME
+from ..data.tokenizer import WordTokenizer
 from .train import ensure_split
 
 REPO = Path(__file__).resolve().parents[2]

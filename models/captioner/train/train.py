@@ -18,12 +18,13 @@ from pathlib import Path
 
 import torch
 
-from .captioner import Captioner, GenerationConfig
-from .coco import CocoCaptions
-from .gpt import GPTConfig
-from .scenes import write_split
-from .tokenizer import WordTokenizer
-from .vit import ViTConfig
+from ..model.captioner import Captioner
+from ..model.generation import GenerationConfig
+from ..data.coco import CocoCaptions
+from ..model.gpt import GPTConfig
+from ..data.scenes import write_split
+from ..data.tokenizer import WordTokenizer
+from ..model.vit import ViTConfig
 
 
 def ensure_split(data: Path, split: str, count: int) -> Path:

@@ -1,7 +1,7 @@
 """Golden outputs of the PyTorch reference for the parity tests of the ONNX export and the
 TypeScript engine.
 
-    /usr/bin/python3 -m captioner.parity ../models/default
+    /usr/bin/python3 -m captioner.export.parity ../models/default
 
 Writes `<bundle>/parity/`: test-split scene PNGs and `golden.json` with the encoder output of two
 images, 10 cached decoder steps of logits, greedy tokens, and beam-search n-best lists under several
@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .captioner import Captioner, GenerationConfig, load_captioner
-from .scenes import make_scene, split_seed
-from .tokenizer import WordTokenizer
+from ..data.scenes import make_scene, split_seed
+from ..data.tokenizer import WordTokenizer
+from ..model.captioner import Captioner, load_captioner
+from ..model.generation import GenerationConfig
 
 N_IMAGES = 8
 DECODER_STEPS = 10

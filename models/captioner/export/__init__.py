@@ -1,0 +1,1 @@
+"""From a trained model to a Hugging Face-layout ONNX bundle, and the files the parity tests check."""

@@ -1,0 +1,3 @@
+from .onnx_export import main
+
+main()

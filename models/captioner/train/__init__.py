@@ -1,0 +1,1 @@
+"""Training, evaluation and the model card of the default bundle."""
