@@ -1,4 +1,5 @@
 /** Library roots, files and images. */
+import type { RootInfo } from '../../electron/core/api/types.ts';
 import type { DB } from '../open.ts';
 import { stmt } from './statements.ts';
 
@@ -147,18 +148,8 @@ export function fileOfImage(db: DB, imageId: number): FileJoin | undefined {
   );
 }
 
-export interface RootCounts {
-  id: number;
-  path: string;
-  images: number;
-  captioned: number;
-  errors: number;
-  unread: number;
-  missing: number;
-}
-
-export function rootCounts(db: DB, rootId: number): RootCounts | undefined {
-  return stmt<[number], RootCounts>(
+export function rootCounts(db: DB, rootId: number): RootInfo | undefined {
+  return stmt<[number], RootInfo>(
     db,
     `SELECT r.id, r.path,
        (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status != 'missing') AS images,

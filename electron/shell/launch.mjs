@@ -32,24 +32,20 @@ const common = {
   target: 'node20',
   external: ['electron', 'better-sqlite3', 'onnxruntime-node', 'sharp', '@huggingface/tokenizers'],
 };
-await build({
+// ES modules that may still require() the native packages
+const esm = {
   ...common,
-  entryPoints: [join(here, 'main.ts')],
-  outfile: join(here, 'dist', 'main.mjs'),
   format: 'esm',
   banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
   },
-});
+};
+await build({ ...esm, entryPoints: [join(here, 'main.ts')], outfile: join(here, 'dist', 'main.mjs') });
 // the inference worker thread (electron/core/inference/worker.ts), loaded by main.mjs from beside it
 await build({
-  ...common,
+  ...esm,
   entryPoints: [join(here, '../core/inference/worker.ts')],
   outfile: join(here, 'dist', 'inference-worker.mjs'),
-  format: 'esm',
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
 });
 await build({
   ...common,

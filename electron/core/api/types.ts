@@ -73,13 +73,8 @@ export interface RunSummary {
   images: number;
 }
 
-export interface JobView {
-  id: number;
-  rootId: number;
-  state: JobState;
-  /** why the job failed, when it did */
-  failure: string | null;
-  resumed: boolean;
+/** How far a caption job has got. */
+export interface JobCounts {
   total: number;
   done: number;
   captioned: number;
@@ -88,6 +83,15 @@ export interface JobView {
   /** images per second over this process's captioned images */
   rate: number;
   etaSeconds: number | null;
+}
+
+export interface JobView extends JobCounts {
+  id: number;
+  rootId: number;
+  state: JobState;
+  /** why the job failed, when it did */
+  failure: string | null;
+  resumed: boolean;
   errorList: { path: string; error: string }[];
 }
 

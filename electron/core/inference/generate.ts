@@ -71,21 +71,22 @@ export async function generate(
   sp: SpecialTokens,
   signal?: AbortSignal,
 ): Promise<Sequence[][]> {
-  const processors = logitsProcessors(d, sp.eos);
-  return d.num_beams === 1
-    ? greedy(model, images, d, sp, processors, signal)
-    : beamSearch(model, images, d, sp, processors, signal);
+  const search: Search = { model, images, d, sp, processors: logitsProcessors(d, sp.eos), signal };
+  return d.num_beams === 1 ? greedy(search) : beamSearch(search);
+}
+
+/** What one decoding run works with. */
+interface Search {
+  model: StepModel;
+  images: number;
+  d: Decoding;
+  sp: SpecialTokens;
+  processors: LogitsProcessor[];
+  signal?: AbortSignal;
 }
 
 /** Hugging Face greedy search: processors on the raw logits, then arg-max. */
-async function greedy(
-  model: StepModel,
-  images: number,
-  d: Decoding,
-  sp: SpecialTokens,
-  processors: LogitsProcessor[],
-  signal?: AbortSignal,
-): Promise<Sequence[][]> {
+async function greedy({ model, images, d, sp, processors, signal }: Search): Promise<Sequence[][]> {
   const results: Sequence[][] = Array.from({ length: images }, () => []);
   let active = Array.from({ length: images }, (_, image) => ({
     image,
@@ -135,14 +136,7 @@ async function greedy(
 }
 
 /** Beam search with Hugging Face `generate` semantics (see beam-scorer.ts). */
-async function beamSearch(
-  model: StepModel,
-  images: number,
-  d: Decoding,
-  sp: SpecialTokens,
-  processors: LogitsProcessor[],
-  signal?: AbortSignal,
-): Promise<Sequence[][]> {
+async function beamSearch({ model, images, d, sp, processors, signal }: Search): Promise<Sequence[][]> {
   const K = d.num_beams;
   type Payload = { lps: number[]; att: Float32Array[] };
   const scorer = new BeamScorer<Payload>(images, d, sp.eos);

@@ -12,7 +12,7 @@ import type { JobView } from '../api/types.ts';
 import type { EventBus } from '../events.ts';
 import type { ResolvedDecoding } from '../inference/decoding.ts';
 import type { Captioner } from '../inference/engine.ts';
-import { type JobProgress, type JobSummary, runCaptionJob } from './runner.ts';
+import { type JobProgress, type JobSummary, noProgress, runCaptionJob } from './runner.ts';
 
 const PROGRESS_EVERY_MS = 200;
 
@@ -125,19 +125,5 @@ export class JobRegistry {
 }
 
 function blank(id: number, rootId: number): JobView {
-  return {
-    id,
-    rootId,
-    state: 'running',
-    failure: null,
-    resumed: false,
-    total: 0,
-    done: 0,
-    captioned: 0,
-    skipped: 0,
-    errors: 0,
-    rate: 0,
-    etaSeconds: null,
-    errorList: [],
-  };
+  return { ...noProgress(), id, rootId, state: 'running', failure: null, resumed: false, errorList: [] };
 }

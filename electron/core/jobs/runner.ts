@@ -18,23 +18,26 @@ import {
   setFileImage,
 } from '../../../db/queries/library.ts';
 import type { Policy } from '../api/contract.ts';
+import type { JobCounts } from '../api/types.ts';
 import { commitRun, runSource } from '../captions/commit.ts';
 import type { ResolvedDecoding } from '../inference/decoding.ts';
 import type { Captioner, FileInput } from '../inference/engine.ts';
 import { Cancelled } from '../inference/generate.ts';
 import { readAndHash } from '../library/read.ts';
 
-export interface JobProgress {
+export interface JobProgress extends JobCounts {
   jobId: number;
-  total: number;
-  done: number;
-  captioned: number;
-  skipped: number;
-  errors: number;
-  /** images per second over this process's captioned images */
-  rate: number;
-  etaSeconds: number | null;
 }
+
+export const noProgress = (): JobCounts => ({
+  total: 0,
+  done: 0,
+  captioned: 0,
+  skipped: 0,
+  errors: 0,
+  rate: 0,
+  etaSeconds: null,
+});
 
 export interface JobSummary extends JobProgress {
   resumed: boolean;
@@ -69,16 +72,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
   };
 
   const files = captionableFiles(db, opts.rootId);
-  const progress: JobProgress = {
-    jobId: job.id,
-    total: files.length,
-    done: 0,
-    captioned: 0,
-    skipped: 0,
-    errors: 0,
-    rate: 0,
-    etaSeconds: null,
-  };
+  const progress: JobProgress = { ...noProgress(), jobId: job.id, total: files.length };
   const started = performance.now();
   const report = () => {
     const secs = (performance.now() - started) / 1000;
