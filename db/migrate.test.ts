@@ -99,6 +99,12 @@ describe('migrations', () => {
       /USING (COVERING )?INDEX sqlite_autoindex_images/,
     );
     expect(plan('SELECT * FROM ratings WHERE candidate_id = 3')).toMatch(/USING INDEX ratings_candidate/);
+    // a page of a folder's grid, in path order: read from an index, never a sort of the whole folder
+    const page = plan(
+      "SELECT f.id FROM files f WHERE f.status != 'missing' AND f.root_id = 1 ORDER BY f.path LIMIT 200 OFFSET 5000",
+    );
+    expect(page).toMatch(/USING COVERING INDEX files_root_path/);
+    expect(page).not.toMatch(/TEMP B-TREE/);
     db.close();
   });
 });
