@@ -38,11 +38,24 @@ export const EXPORT_FORMATS = [
 ] as const;
 export const SPLITS = ['train', 'val', 'test'] as const;
 export const IMAGE_MODES = ['copy', 'link'] as const;
+/** ONNX export variants, as transformers.js names them; each is a file-name suffix (`DTYPE_SUFFIX`). */
+export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
 export type LibraryFilter = (typeof LIBRARY_FILTERS)[number];
 export type Policy = (typeof POLICIES)[number];
 export type JobState = (typeof JOB_STATES)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type Split = (typeof SPLITS)[number];
+export type Dtype = (typeof DTYPES)[number];
+export const DTYPE_SUFFIX: Record<Dtype, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+};
 
 /** An enum whose error lists the choices, as every transport shows them. */
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>

@@ -1,19 +1,23 @@
 /**
  * Model bundles in the Hugging Face ONNX layout for VisionEncoderDecoder models:
  * `encoder_model.onnx` plus `decoder_model_merged.onnx` (with `use_cache_branch`), or
- * `decoder_model.onnx` + `decoder_with_past_model.onnx`, or a lone `decoder_model.onnx`; beside
- * them (or one folder up, for exports that keep the ONNX files in `onnx/`) `config.json`,
- * `generation_config.json`, `preprocessor_config.json`, `tokenizer.json`. Tensor names come from
- * the sessions' metadata, never from per-model-family string tables.
+ * `decoder_model.onnx` + `decoder_with_past_model.onnx`, or a lone `decoder_model.onnx`; in any of
+ * the export variants (`_fp16`, `_quantized`, `_int8`, ... see `variants.ts`), at the top of the
+ * folder or in `onnx/`; beside them `config.json`, `generation_config.json`,
+ * `preprocessor_config.json`, `tokenizer.json`. Tensor names, types and cache shapes come from the
+ * sessions' metadata, never from per-model-family string tables.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
+import { DTYPE_SUFFIX, type Dtype } from '../api/contract.ts';
 import type { SpecialTokens } from './generate.ts';
 import { PreprocessorConfig } from './preprocess.ts';
 import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './providers.ts';
+import { inputMeta, outputMeta } from './tensors.ts';
+import { chooseDtype, onnxVariants } from './variants.ts';
 
 export class BundleError extends Error {}
 
@@ -31,6 +35,9 @@ export interface Bundle {
   dir: string;
   name: string;
   hash: string;
+  /** the export variant loaded, and every variant the folder holds */
+  dtype: Dtype;
+  dtypes: Dtype[];
   config: Record<string, unknown>;
   generation: Record<string, unknown>;
   preprocessor: PreprocessorConfig;
@@ -40,6 +47,7 @@ export interface Bundle {
   decoder: DecoderSessions;
   /** patch grid of the encoder (rows, cols), for heat-maps; null when unknown */
   grid: { rows: number; cols: number } | null;
+  /** from config.json; only for a cache input whose metadata gives no shape */
   heads: number;
   headDim: number;
   provider: ProviderChoice;
@@ -53,6 +61,8 @@ export interface LoadOptions {
    * the default: no branch in the graph) or 'merged' (decoder_model_merged with use_cache_branch).
    */
   decoder?: 'split' | 'merged';
+  /** the export variant; default: fp32 where present, else the smallest variant present */
+  dtype?: Dtype;
   intraOpThreads?: number;
   interOpThreads?: number;
 }
@@ -69,11 +79,6 @@ function readJson(file: string, required: boolean): Record<string, unknown> | nu
   } catch (err) {
     throw new BundleError(`${file}: invalid JSON (${(err as Error).message})`);
   }
-}
-
-function findOnnx(dir: string, name: string): string | null {
-  for (const d of [dir, join(dir, 'onnx')]) if (existsSync(join(d, name))) return join(d, name);
-  return null;
 }
 
 async function hashFiles(dir: string, files: string[]): Promise<string> {
@@ -131,14 +136,8 @@ async function createSession(
 
 const takesPast = (s: ort.InferenceSession) => s.inputNames.some((n) => n.startsWith('past_key_values.'));
 
-function tensorMeta(s: ort.InferenceSession, name: string, kind: 'input' | 'output') {
-  const list = kind === 'input' ? s.inputMetadata : s.outputMetadata;
-  const m = list.find((x) => x.name === name);
-  return m?.isTensor ? m : null;
-}
-
 function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: string): void {
-  const px = tensorMeta(b.encoder, 'pixel_values', 'input');
+  const px = inputMeta(b.encoder, 'pixel_values');
   if (!px)
     throw new BundleError(`${encFile}: no 'pixel_values' input (inputs: ${b.encoder.inputNames.join(', ')})`);
   const { height, width } = b.preprocessor.size;
@@ -151,8 +150,8 @@ function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: strin
   const encOut = b.encoder.outputNames.includes('last_hidden_state')
     ? 'last_hidden_state'
     : b.encoder.outputNames[0];
-  const e1 = tensorMeta(b.encoder, encOut, 'output')?.shape.at(-1);
-  const e2 = tensorMeta(b.decoder.first, 'encoder_hidden_states', 'input')?.shape.at(-1);
+  const e1 = outputMeta(b.encoder, encOut)?.shape.at(-1);
+  const e2 = inputMeta(b.decoder.first, 'encoder_hidden_states')?.shape.at(-1);
   if (!b.decoder.first.inputNames.includes('encoder_hidden_states')) {
     throw new BundleError(`${decFile}: no 'encoder_hidden_states' input`);
   }
@@ -161,7 +160,7 @@ function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: strin
       `${decFile}: takes encoder states of width ${e2} but ${basename(encFile)} gives ${e1}`,
     );
   }
-  const vocab = tensorMeta(b.decoder.first, 'logits', 'output')?.shape.at(-1);
+  const vocab = outputMeta(b.decoder.first, 'logits')?.shape.at(-1);
   const tokVocab = (b.tokenizer as unknown as { model: { vocab: unknown[] } }).model?.vocab?.length;
   if (typeof vocab === 'number' && tokVocab && tokVocab > vocab) {
     throw new BundleError(`${decFile}: logits over ${vocab} tokens but tokenizer.json has ${tokVocab}`);
@@ -192,11 +191,27 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     );
   }
 
-  const encFile = findOnnx(dir, 'encoder_model.onnx');
-  if (!encFile) throw new BundleError(`${join(dir, 'encoder_model.onnx')}: missing (also looked in onnx/)`);
-  const plain = findOnnx(dir, 'decoder_model.onnx');
-  const pastFile = findOnnx(dir, 'decoder_with_past_model.onnx');
-  const mergedFile = findOnnx(dir, 'decoder_model_merged.onnx');
+  const variants = onnxVariants(dir);
+  const dtypes = [...variants.keys()];
+  const complete = (f: Map<string, string>) =>
+    f.has('encoder_model') && (f.has('decoder_model_merged') || f.has('decoder_model'));
+  const dtype = chooseDtype(variants, complete, opts.dtype);
+  if (!dtype) {
+    // name the first file missing from the variant asked for (else fp32, else any found)
+    const want = opts.dtype ?? (variants.has('fp32') || !dtypes.length ? 'fp32' : dtypes[0]);
+    const have = variants.get(want) ?? new Map<string, string>();
+    const missing = have.has('encoder_model') ? 'decoder_model' : 'encoder_model';
+    const others = dtypes.filter((d) => d !== want);
+    throw new BundleError(
+      `${join(dir, `${missing}${DTYPE_SUFFIX[want]}.onnx`)}: missing (${missing === 'decoder_model' ? 'nor decoder_model_merged, ' : ''}also looked in onnx/` +
+        `${others.length ? `; other variants here: ${others.join(', ')}` : ''})`,
+    );
+  }
+  const onnx = variants.get(dtype)!;
+  const encFile = onnx.get('encoder_model')!;
+  const plain = onnx.get('decoder_model') ?? null;
+  const pastFile = onnx.get('decoder_with_past_model') ?? null;
+  const mergedFile = onnx.get('decoder_model_merged') ?? null;
   const useMerged = mergedFile !== null && (opts.decoder === 'merged' || !(plain && pastFile));
   if (opts.decoder === 'merged' && !mergedFile) {
     throw new BundleError(
@@ -204,12 +219,7 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     );
   }
   const withPastFile = useMerged ? null : pastFile;
-  const firstFile = useMerged ? mergedFile : plain;
-  if (!firstFile) {
-    throw new BundleError(
-      `${join(dir, 'decoder_model.onnx')}: missing (nor decoder_model_merged.onnx, also looked in onnx/)`,
-    );
-  }
+  const firstFile = (useMerged ? mergedFile : plain)!;
 
   const { value: encoder, choice } = await withProvider(
     candidateProviders(process.platform, opts.provider),
@@ -228,6 +238,8 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const bundle: Omit<Bundle, 'dispose'> = {
     dir,
     name: basename(dir),
+    dtype,
+    dtypes,
     hash: await hashFiles(dir, [
       ...files,
       ...['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json']
@@ -250,11 +262,6 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     provider: choice,
   };
   checkShapes(bundle, encFile, firstFile);
-  if ((bundle.decoder.firstTakesPast || withPast) && !(bundle.heads && bundle.headDim)) {
-    throw new BundleError(
-      `${join(dir, 'config.json')}: decoder n_head/n_embd missing; needed for the KV cache`,
-    );
-  }
   return {
     ...bundle,
     async dispose() {

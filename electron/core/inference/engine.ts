@@ -4,13 +4,15 @@
  * (`remote.ts` is its stand-in on the thread that answers the UI), in-thread for tests and benchmarks.
  */
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import type { Dtype } from '../api/contract.ts';
 import type { DecodingOptions } from '../api/decoding.ts';
 import { type Bundle, type LoadOptions, loadBundle } from './bundle.ts';
 import { OrtDecoder } from './decoder.ts';
 import { type ResolvedDecoding, resolveDecoding } from './decoding.ts';
 import { generate, type Sequence } from './generate.ts';
 import { type Decoded, ImageDecodeError, preprocessImage } from './preprocess.ts';
+import { floatInput } from './tensors.ts';
 
 /** One hypothesis of the model for an image, ready to show and store. */
 export interface GeneratedCaption {
@@ -48,6 +50,8 @@ export interface EngineInfo {
   name: string;
   dir: string;
   hash: string;
+  /** the export variant loaded */
+  dtype: Dtype;
   provider: string;
   providerNotes: string[];
   grid: { rows: number; cols: number } | null;
@@ -105,6 +109,7 @@ export class CaptionEngine implements Captioner {
       name: b.name,
       dir: b.dir,
       hash: b.hash,
+      dtype: b.dtype,
       provider: b.provider.provider,
       providerNotes: b.provider.notes,
       grid: b.grid,
@@ -124,7 +129,7 @@ export class CaptionEngine implements Captioner {
     pixels.forEach((p, i) => {
       data.set(p, i * plane);
     });
-    const input = new ort.Tensor('float32', data, [pixels.length, 3, height, width]);
+    const input = floatInput(this.bundle.encoder, 'pixel_values', data, [pixels.length, 3, height, width]);
     const out = await this.bundle.encoder.run({ pixel_values: input });
     const name = this.bundle.encoder.outputNames.includes('last_hidden_state')
       ? 'last_hidden_state'
