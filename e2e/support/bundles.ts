@@ -2,8 +2,28 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const DEFAULT_BUNDLE = resolve(import.meta.dirname, '../../models/default');
+export const MODELS_DIR = resolve(import.meta.dirname, '../../models');
+export const DEFAULT_BUNDLE = join(MODELS_DIR, 'default');
 export const PARITY_DIR = join(DEFAULT_BUNDLE, 'parity');
+/** Interface-faithful bundles of public models, written by the tests' global setup. */
+export const FIXTURES = resolve(import.meta.dirname, '../../test-output/fixtures');
+
+export interface FixtureHyp {
+  tokens: number[];
+  sum: number;
+  score: number;
+}
+
+export interface FixtureReference {
+  images: string[];
+  generation: Record<string, unknown>;
+  /** bundle folder -> the family of files it holds */
+  layouts: Record<string, string>;
+  families: Record<string, { greedy: FixtureHyp[]; beam5: FixtureHyp[][] }>;
+}
+
+export const fixtureReference = (): FixtureReference =>
+  JSON.parse(readFileSync(join(FIXTURES, 'reference.json'), 'utf8'));
 
 export interface GoldenHyp {
   tokens: number[];
