@@ -1,0 +1,138 @@
+/**
+ * Pulling models from a Hub on loopback (e2e/support/hub.ts) into a standard Hugging Face cache:
+ * only the chosen variant's files, resumed after an interruption, a corrupted byte caught by the
+ * hash check, offline resolution, a gated repository. Nothing here touches the internet.
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../../../e2e/support/bundles.ts';
+import { startHub } from '../../../e2e/support/hub.ts';
+import { tempDir } from '../../../e2e/support/images.ts';
+import { loadBundle } from '../inference/bundle.ts';
+import { cachedSnapshot, type HubEnv, planPull, pull, repoFolder } from './hub.ts';
+
+const REPO = 'Xenova/vit-gpt2-image-captioning';
+let hub: Awaited<ReturnType<typeof startHub>> | null = null;
+afterEach(async () => {
+  await hub?.close();
+  hub = null;
+});
+
+const envFor = (url: string, extra: Partial<HubEnv> = {}): HubEnv => ({
+  endpoint: url,
+  offline: false,
+  cacheDir: tempDir('cs-hf-cache-'),
+  ...extra,
+});
+
+describe('models pull', () => {
+  it('downloads only the variant it needs into the standard cache layout, with progress', async () => {
+    hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'onnx-folder') } });
+    const env = envFor(hub.url);
+    const plan = await planPull(env, REPO, 'main', 'fp32');
+    // the merged decoder makes the split pair unnecessary
+    expect(plan.files.map((f) => f.path).filter((p) => p.endsWith('.onnx'))).toEqual([
+      'onnx/decoder_model_merged.onnx',
+      'onnx/encoder_model.onnx',
+    ]);
+    expect(plan.commit).toBe(hub.commitOf(REPO));
+    expect(plan.toDownload).toBe(plan.files.reduce((n, f) => n + f.size, 0));
+    const seen: number[] = [];
+    const snapshot = await pull(env, plan, (p) => seen.push(p.bytes));
+    expect(seen.at(-1)).toBe(plan.toDownload);
+    const folder = repoFolder(env, REPO);
+    expect(folder.endsWith('models--Xenova--vit-gpt2-image-captioning')).toBe(true);
+    expect(readFileSync(join(folder, 'refs', 'main'), 'utf8')).toBe(plan.commit);
+    expect(snapshot).toBe(join(folder, 'snapshots', plan.commit));
+    const enc = join(snapshot, 'onnx', 'encoder_model.onnx');
+    expect(lstatSync(enc).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(enc)).toMatch(/^\.\.\/\.\.\/\.\.\/blobs\/[0-9a-f]{64}$/);
+    expect(readdirSync(join(folder, 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(false);
+    const bundle = await loadBundle(snapshot, { intraOpThreads: 1 });
+    expect(bundle.dtype).toBe('fp32');
+    await bundle.dispose();
+    // pulling again downloads nothing
+    expect((await planPull(env, REPO, 'main', 'fp32')).toDownload).toBe(0);
+  });
+
+  it('resumes an interrupted download with a Range request and never leaves a half file in place', async () => {
+    const path = 'onnx/decoder_model_merged_quantized.onnx';
+    hub = await startHub(
+      { [REPO]: { dir: join(FIXTURES, 'quantized-only') } },
+      { interrupt: { path, afterBytes: 100_000 } },
+    );
+    const env = envFor(hub.url);
+    const plan = await planPull(env, REPO, 'main');
+    expect(plan.dtype).toBe('q8'); // fp32 is not there: the smallest variant present
+    await expect(pull(env, plan, () => {})).rejects.toThrow(/could not be reached|answered badly/);
+    const snapshotFile = join(repoFolder(env, REPO), 'snapshots', plan.commit, path);
+    expect(existsSync(snapshotFile)).toBe(false);
+    const again = await planPull(env, REPO, 'main');
+    expect(again.toDownload).toBe(
+      plan.toDownload -
+        100_000 -
+        again.files
+          .filter((f) => existsSync(join(repoFolder(env, REPO), 'blobs', f.etag)))
+          .reduce((n, f) => n + f.size, 0),
+    );
+    await pull(env, again, () => {});
+    const ranges = hub.requests.filter((r) => r.path.endsWith(path) && r.range && r.range !== 'bytes=0-0');
+    expect(ranges.map((r) => r.range)).toContainEqual(expect.stringMatching(/^bytes=100000-/));
+    expect(existsSync(snapshotFile)).toBe(true);
+    const bundle = await loadBundle(join(repoFolder(env, REPO), 'snapshots', plan.commit), {
+      intraOpThreads: 1,
+    });
+    expect(bundle.dtype).toBe('q8');
+    await bundle.dispose();
+  });
+
+  it('a corrupted byte fails the sha256 check, names the file, and leaves nothing behind', async () => {
+    const path = 'onnx/encoder_model_quantized.onnx';
+    hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'quantized-only') } }, { corrupt: path });
+    const env = envFor(hub.url);
+    const plan = await planPull(env, REPO, 'main');
+    await expect(pull(env, plan, () => {})).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringMatching(/onnx\/encoder_model_quantized\.onnx failed its sha256 check/),
+    });
+    const blobs = readdirSync(join(repoFolder(env, REPO), 'blobs'));
+    expect(blobs.some((b) => b.endsWith('.incomplete'))).toBe(false);
+    expect(blobs).not.toContain(plan.files.find((f) => f.path === path)!.etag);
+  });
+
+  it('resolves a cached model offline, and refuses to download when offline', async () => {
+    hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'quantized-only') } });
+    const env = envFor(hub.url);
+    const plan = await planPull(env, REPO, 'main');
+    await pull(env, plan, () => {});
+    await hub.close();
+    hub = null;
+    const offline = { ...env, endpoint: 'http://127.0.0.1:9', offline: true };
+    expect(await cachedSnapshot(offline, REPO, 'main')).toBe(
+      join(repoFolder(env, REPO), 'snapshots', plan.commit),
+    );
+    expect(await cachedSnapshot(offline, REPO, plan.commit)).not.toBeNull();
+    expect(await cachedSnapshot(offline, 'nobody/nothing', 'main')).toBeNull();
+    await expect(planPull(offline, REPO, 'main')).rejects.toThrow(/HF_HUB_OFFLINE/);
+  });
+
+  it('a gated repository without a token is a clear error; with the token it downloads', async () => {
+    hub = await startHub({ 'org/gated': { dir: join(FIXTURES, 'quantized-only'), gatedToken: 'hf_secret' } });
+    await expect(planPull(envFor(hub.url), 'org/gated', 'main')).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringMatching(/org\/gated is gated or private: set HF_TOKEN/),
+    });
+    await expect(planPull(envFor(hub.url, { token: 'hf_wrong' }), 'org/gated', 'main')).rejects.toThrow(
+      /your HF_TOKEN has no access/,
+    );
+    const env = envFor(hub.url, { token: 'hf_secret' });
+    await pull(env, await planPull(env, 'org/gated', 'main'), () => {});
+    expect(await cachedSnapshot(env, 'org/gated', 'main')).not.toBeNull();
+    await expect(planPull(envFor(hub.url), 'org/missing', 'main')).rejects.toMatchObject({ status: 404 });
+    await expect(planPull(env, 'org/gated', 'main', 'fp16')).rejects.toMatchObject({
+      status: 400,
+      field: 'dtype',
+    });
+  });
+});
