@@ -2,10 +2,14 @@
 import type { DB } from '../open.ts';
 import { stmt } from './statements.ts';
 
-export function upsertModel(db: DB, m: { hash: string; path: string; name: string }): number {
+export function upsertModel(
+  db: DB,
+  m: { hash: string; path: string; name: string; dtype: string; source: string },
+): number {
   stmt(
     db,
-    'INSERT INTO models (hash, path, name) VALUES (@hash, @path, @name) ON CONFLICT(hash) DO UPDATE SET path = excluded.path',
+    `INSERT INTO models (hash, path, name, dtype, source) VALUES (@hash, @path, @name, @dtype, @source)
+     ON CONFLICT(hash) DO UPDATE SET path = excluded.path, dtype = excluded.dtype, source = excluded.source`,
   ).run(m);
   return stmt<[string], { id: number }>(db, 'SELECT id FROM models WHERE hash = ?').get(m.hash)!.id;
 }

@@ -114,7 +114,7 @@ export async function startHub(repos: Record<string, HubRepo>, opts: HubOptions 
     const total = body.length;
     const r = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     const start = r ? Number(r[1]) : 0;
-    const end = r && r[2] ? Math.min(Number(r[2]), total - 1) : total - 1;
+    const end = r?.[2] ? Math.min(Number(r[2]), total - 1) : total - 1;
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
       'accept-ranges': 'bytes',

@@ -16,6 +16,7 @@ import { jobHandlers } from './jobs/handlers.ts';
 import { JobRegistry } from './jobs/registry.ts';
 import { libraryHandlers } from './library/handlers.ts';
 import { modelHandlers } from './models/handlers.ts';
+import type { HubEnv } from './models/hub.ts';
 import { ModelService } from './models/service.ts';
 import { ratingHandlers } from './rating/handlers.ts';
 
@@ -25,8 +26,13 @@ export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '../../models/defa
 export interface StudioOptions {
   /** default: $CAPTION_STUDIO_DATA_DIR, else the platform's user data folder */
   dataDir?: string;
-  /** default: $CAPTION_STUDIO_MODEL, else the shipped bundle */
+  /** what to caption with when a request names no model: a folder or ORG/NAME[@REV] from the
+   * Hugging Face cache (default: $CAPTION_STUDIO_MODEL, else the shipped bundle) */
   model?: string;
+  /** the shipped bundle (the packaged app's resources folder; default: models/default) */
+  shipped?: string;
+  /** the Hub and cache to use (default: from HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE...) */
+  hub?: HubEnv;
   load?: LoadOptions;
   workerUrl?: URL;
 }
@@ -54,10 +60,12 @@ export function openStudio(opts: StudioOptions = {}): Studio {
   const dataDir = resolve(opts.dataDir ?? defaultDataDir());
   const db: DB = openDatabase(databasePath(dataDir));
   const events = new EventBus();
-  const models = new ModelService({
-    defaultModel: resolve(opts.model ?? process.env.CAPTION_STUDIO_MODEL ?? DEFAULT_MODEL_DIR),
+  const models = new ModelService(db, events, {
+    shipped: opts.shipped ?? DEFAULT_MODEL_DIR,
+    model: opts.model ?? process.env.CAPTION_STUDIO_MODEL,
     load: opts.load,
     workerUrl: opts.workerUrl,
+    hub: opts.hub,
   });
   const core: Core = { db, dataDir, events, models, jobs: new JobRegistry(db, events) };
   return {

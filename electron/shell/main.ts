@@ -31,7 +31,7 @@ function isTrusted(event: IpcMainInvokeEvent): boolean {
 
 app.whenReady().then(async () => {
   const studio = openStudio({
-    model: process.env.CAPTION_STUDIO_MODEL ?? join(ROOT, 'models', 'default'),
+    shipped: join(ROOT, 'models', 'default'),
     workerUrl: pathToFileURL(join(import.meta.dirname, 'inference-worker.mjs')),
   });
 

@@ -6,6 +6,7 @@
  * No Node imports: the renderer imports this module.
  */
 import { z } from 'zod';
+import type { CatalogEntry } from './catalog.ts';
 import { DecodingOptions } from './decoding.ts';
 import type {
   CandidateView,
@@ -16,6 +17,8 @@ import type {
   ImageRow,
   ImportSummary,
   JobView,
+  ModelEntry,
+  PullView,
   RootInfo,
   RunSummary,
   RunView,
@@ -65,9 +68,18 @@ const id = z.number().int().positive();
 const rater = z.string().trim().min(1).max(100);
 const path = z.string().min(1).max(4096);
 const none = z.object({}).strict();
+/** a model as requests name it: 'default', ORG/NAME[@REVISION], or an added folder's path */
+const model = z.string().trim().min(1).max(500);
+const dtype = oneOf(DTYPES);
 
 export const contract = {
-  'engine.info': none,
+  'engine.info': z.object({ model: model.optional(), dtype: dtype.optional() }).strict(),
+  'models.list': none,
+  'models.pull': z.object({ repo: model, dtype: dtype.optional() }).strict(),
+  'models.pulls': none,
+  'models.cancelPull': z.object({ id }).strict(),
+  'models.add': z.object({ path }).strict(),
+  'models.remove': z.object({ ref: model }).strict(),
   'library.roots': none,
   'library.addRoot': z.object({ path }).strict(),
   'library.removeRoot': z.object({ rootId: id }).strict(),
@@ -84,7 +96,9 @@ export const contract = {
     })
     .strict(),
   'image.get': z.object({ fileId: id }).strict(),
-  'image.recaption': z.object({ fileId: id, decoding: DecodingOptions }).strict(),
+  'image.recaption': z
+    .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
+    .strict(),
   'candidate.attention': z.object({ candidateId: id }).strict(),
   'candidate.edit': z.object({ candidateId: id, text: z.string().trim().min(1).max(500) }).strict(),
   'jobs.start': z
@@ -93,6 +107,8 @@ export const contract = {
       decoding: DecodingOptions.default({}),
       policy: oneOf(POLICIES).default('skip-existing'),
       batchSize: z.number().int().min(1).max(256).default(8),
+      model: model.optional(),
+      dtype: dtype.optional(),
     })
     .strict(),
   'jobs.list': none,
@@ -141,6 +157,12 @@ export type ParsedRequest<C extends Channel> = z.output<(typeof contract)[C]>;
 
 export interface Responses {
   'engine.info': EngineInfoView;
+  'models.list': { installed: ModelEntry[]; catalog: CatalogEntry[]; default: string };
+  'models.pull': PullView;
+  'models.pulls': PullView[];
+  'models.cancelPull': PullView;
+  'models.add': ModelEntry;
+  'models.remove': null;
   'library.roots': RootInfo[];
   'library.addRoot': RootInfo & { scan: ScanCounts };
   'library.removeRoot': null;
@@ -163,12 +185,13 @@ export interface Responses {
   'export.run': ExportResult;
 }
 
-/** What the core pushes: job progress (IPC events in the desktop app, server-sent events over HTTP). */
+/** What the core pushes: job and download progress (IPC events in the desktop app, server-sent events over HTTP). */
 export interface Events {
   'jobs.progress': JobView;
+  'models.pull': PullView;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['jobs.progress'];
+export const EVENT_NAMES: EventName[] = ['jobs.progress', 'models.pull'];
 export type EventMessage = { [E in EventName]: { event: E; data: Events[E] } }[EventName];
 
 /** An error as a value: what went wrong, the HTTP status it maps to, and the field when one is at fault. */

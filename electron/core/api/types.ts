@@ -2,7 +2,7 @@
  * What the API answers with: one type per view, shared by the core (which builds them), the
  * renderer and the CLI (which show them). No Node imports: the renderer's type check includes it.
  */
-import type { ExportFormat, JobState, Split } from './contract.ts';
+import type { Dtype, ExportFormat, JobState, Split } from './contract.ts';
 
 export interface RootInfo {
   id: number;
@@ -123,10 +123,45 @@ export interface SessionItem {
 }
 
 export interface EngineInfoView {
+  /** the model's name: 'default', a repository id, or a folder's name */
   model: string;
+  dtype: Dtype;
+  /** what it was trained to describe ('synthetic-scenes' for the shipped model), null when unknown */
+  domain: string | null;
   provider: string;
   notes: string[];
   grid: { rows: number; cols: number } | null;
+}
+
+/** A model the studio can caption with. */
+export interface ModelEntry {
+  /** how requests name it: 'default', ORG/NAME, or the folder's path */
+  ref: string;
+  name: string;
+  kind: 'default' | 'hub' | 'folder';
+  architecture: string | null;
+  /** the export variants present */
+  dtypes: Dtype[];
+  bytes: number;
+  path: string;
+  domain: string | null;
+}
+
+/** A download from the Hub, as it goes. */
+export interface PullView {
+  id: number;
+  repo: string;
+  revision: string;
+  dtype: Dtype;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  files: number;
+  totalBytes: number;
+  doneBytes: number;
+  /** bytes per second */
+  rate: number;
+  etaSeconds: number | null;
+  file: string | null;
+  error: string | null;
 }
 
 export interface SourceRow {

@@ -57,7 +57,13 @@ export interface RunSource {
 
 export function runSource(db: DB, engine: EngineInfo, d: ResolvedDecoding): RunSource {
   return db.transaction(() => ({
-    modelId: upsertModel(db, { hash: engine.hash, path: engine.dir, name: engine.name }),
+    modelId: upsertModel(db, {
+      hash: engine.hash,
+      path: engine.dir,
+      name: engine.name,
+      dtype: engine.dtype,
+      source: engine.source,
+    }),
     configId: upsertDecodingConfig(db, d.json, d.hash),
     engine,
   }))();

@@ -65,25 +65,29 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
         runs: f.image_id ? currentRunIds(db, f.image_id).map(runView) : [],
       };
     },
-    async 'image.recaption'({ fileId, decoding }) {
+    async 'image.recaption'({ fileId, decoding, model, dtype }) {
       const f = file(fileId);
-      const engine = await models.engine();
-      const d = engine.decoding(decoding);
-      const { bytes, hash } = await readAndHash(f.path);
-      const size = bytes.length;
-      for await (const out of engine.captionFiles([{ file: f.path, bytes }], d)) {
-        if (!out.ok) throw new Error(out.error);
-        const { width, height, format, candidates } = out.result;
-        const runId = commitRun(db, runSource(db, engine.info, d), {
-          fileId: f.id,
-          image: { hash, bytes: size, width, height, format },
-          candidates,
-          durationMs: out.durationMs,
-          jobId: null,
-        })!;
-        return runView(runId);
+      const { engine, release } = await models.lease(model, dtype);
+      try {
+        const d = engine.decoding(decoding);
+        const { bytes, hash } = await readAndHash(f.path);
+        const size = bytes.length; // before the bytes are handed to the worker
+        for await (const out of engine.captionFiles([{ file: f.path, bytes }], d)) {
+          if (!out.ok) throw new Error(out.error);
+          const { width, height, format, candidates } = out.result;
+          const runId = commitRun(db, runSource(db, engine.info, d), {
+            fileId: f.id,
+            image: { hash, bytes: size, width, height, format },
+            candidates,
+            durationMs: out.durationMs,
+            jobId: null,
+          })!;
+          return runView(runId);
+        }
+        throw new Error(`${f.path}: the model returned nothing`);
+      } finally {
+        release();
       }
-      throw new Error(`${f.path}: the model returned nothing`);
     },
     async 'candidate.attention'({ candidateId }) {
       const c = attentionOf(db, candidateId);

@@ -34,6 +34,10 @@ export interface DecoderSessions {
 export interface Bundle {
   dir: string;
   name: string;
+  /** where it came from: 'hf:ORG/NAME@COMMIT', or the folder */
+  source: string;
+  /** what it was trained to describe, from config.json's `caption_studio.domain`; null when unknown */
+  domain: string | null;
   hash: string;
   /** the export variant loaded, and every variant the folder holds */
   dtype: Dtype;
@@ -63,6 +67,9 @@ export interface LoadOptions {
   decoder?: 'split' | 'merged';
   /** the export variant; default: fp32 where present, else the smallest variant present */
   dtype?: Dtype;
+  /** the model's name for people (default: the folder's name) and where it came from (default: the folder) */
+  label?: string;
+  source?: string;
   intraOpThreads?: number;
   interOpThreads?: number;
 }
@@ -237,7 +244,9 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const heads = num(dec.n_head) ?? num(dec.num_attention_heads) ?? num(dec.decoder_attention_heads);
   const bundle: Omit<Bundle, 'dispose'> = {
     dir,
-    name: basename(dir),
+    name: opts.label ?? basename(dir),
+    source: opts.source ?? dir,
+    domain: ((config.caption_studio ?? {}) as { domain?: string }).domain ?? null,
     dtype,
     dtypes,
     hash: await hashFiles(dir, [

@@ -52,6 +52,8 @@ export interface EngineInfo {
   hash: string;
   /** the export variant loaded */
   dtype: Dtype;
+  source: string;
+  domain: string | null;
   provider: string;
   providerNotes: string[];
   grid: { rows: number; cols: number } | null;
@@ -110,6 +112,8 @@ export class CaptionEngine implements Captioner {
       dir: b.dir,
       hash: b.hash,
       dtype: b.dtype,
+      source: b.source,
+      domain: b.domain,
       provider: b.provider.provider,
       providerNotes: b.provider.notes,
       grid: b.grid,

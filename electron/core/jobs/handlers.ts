@@ -9,10 +9,23 @@ export function jobHandlers({
   jobs,
 }: Core): Pick<Handlers, 'jobs.start' | 'jobs.list' | 'jobs.stop'> {
   return {
-    async 'jobs.start'({ rootId, decoding, policy, batchSize }) {
+    async 'jobs.start'({ rootId, decoding, policy, batchSize, model, dtype }) {
       rootInfo(db, rootId);
-      const engine = await models.engine();
-      return jobs.start({ rootId, engine, decoding: engine.decoding(decoding), policy, batchSize });
+      const lease = await models.lease(model, dtype);
+      try {
+        const d = lease.engine.decoding(decoding);
+        return await jobs.start({
+          rootId,
+          engine: lease.engine,
+          decoding: d,
+          policy,
+          batchSize,
+          release: lease.release,
+        });
+      } catch (err) {
+        lease.release();
+        throw err;
+      }
     },
     async 'jobs.list'() {
       return jobs.list();

@@ -28,6 +28,8 @@ export interface StartJob {
   decoding: ResolvedDecoding;
   policy: Policy;
   batchSize: number;
+  /** called once the job has stopped (it hands its engine back) */
+  release?: () => void;
 }
 
 export class JobRegistry {
@@ -45,7 +47,10 @@ export class JobRegistry {
   /** Starts the work (or returns the job already running it) once its job row exists. */
   async start(s: StartJob): Promise<JobView> {
     for (const j of this.jobs.values()) {
-      if (j.view.rootId === s.rootId && j.view.state === 'running') return j.view;
+      if (j.view.rootId === s.rootId && j.view.state === 'running') {
+        s.release?.();
+        return j.view;
+      }
     }
     const controller = new AbortController();
     const entry: Entry = { view: blank(0, s.rootId), controller, done: Promise.resolve(null) };
@@ -91,6 +96,7 @@ export class JobRegistry {
           return null;
         },
       );
+      entry.done.finally(() => s.release?.());
     });
     await Promise.race([started, entry.done]);
     if (entry.view.state === 'failed') throw new Error(entry.view.failure ?? 'the job failed');

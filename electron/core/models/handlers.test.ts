@@ -22,10 +22,10 @@ describe('model handlers', () => {
     const broken = openTestStudio('/no/such/bundle');
     try {
       await expect(call(broken, 'engine.info', {})).rejects.toMatchObject({
-        status: 422,
+        status: 404,
         message: '/no/such/bundle: model bundle folder not found',
       });
-      await expect(call(broken, 'engine.info', {})).rejects.toMatchObject({ status: 422 });
+      await expect(call(broken, 'engine.info', {})).rejects.toMatchObject({ status: 404 });
     } finally {
       await broken.close();
     }

@@ -32,7 +32,9 @@ def hf_config(enc: ViTConfig, dec: GPTConfig, gen: GenerationConfig) -> dict:
             "layer_norm_epsilon": dec.layer_norm_eps, "bos_token_id": gen.bos_token_id,
             "eos_token_id": gen.eos_token_id, "pad_token_id": gen.pad_token_id,
         },
-        "caption_studio": {"architecture": "captioner-v1", "encoder": asdict(enc), "decoder": asdict(dec)},
+        # what it can describe: the studio warns before captioning photos with it
+        "caption_studio": {"architecture": "captioner-v1", "domain": "synthetic-scenes",
+                           "encoder": asdict(enc), "decoder": asdict(dec)},
     }
 
 

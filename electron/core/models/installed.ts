@@ -1,0 +1,134 @@
+/**
+ * The models the studio can caption with: the shipped default, every captioner in the Hugging Face
+ * cache, and the folders the owner added. A model is named by a reference: 'default', a repository
+ * id (ORG/NAME[@REVISION], resolved from the cache, offline), or an added folder's path.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { DB } from '../../../db/open.ts';
+import { modelFolders } from '../../../db/queries/models.ts';
+import { ApiError, notFound } from '../api/dispatch.ts';
+import type { ModelEntry } from '../api/types.ts';
+import { onnxVariants } from '../inference/variants.ts';
+import { cachedSnapshot, type HubEnv, parseRepoRef, REPO_ID } from './hub.ts';
+
+export interface ResolvedModel {
+  ref: string;
+  kind: ModelEntry['kind'];
+  dir: string;
+  /** for people: 'default', the repository id, or the folder's name */
+  label: string;
+  source: string;
+}
+
+const readConfig = (dir: string): Record<string, unknown> | null => {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+};
+
+/** 'vit+gpt2', 'florence2', 'captioner-v1': what the studio calls the model's architecture. */
+export function architectureOf(config: Record<string, unknown> | null): string | null {
+  if (!config) return null;
+  const ours = (config.caption_studio as { architecture?: string } | undefined)?.architecture;
+  if (ours) return ours;
+  if (config.model_type === 'vision-encoder-decoder') {
+    const part = (k: string) => (config[k] as { model_type?: string } | undefined)?.model_type ?? '?';
+    return `${part('encoder')}+${part('decoder')}`;
+  }
+  return typeof config.model_type === 'string' ? config.model_type : null;
+}
+
+const CAPTIONERS = new Set(['vision-encoder-decoder', 'florence2']);
+
+function sizeOnDisk(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    const st = statSync(p); // follows the cache's symlinks to the blobs
+    n += st.isDirectory() ? sizeOnDisk(p) : st.size;
+  }
+  return n;
+}
+
+export function describe(r: ResolvedModel): ModelEntry {
+  const config = readConfig(r.dir);
+  return {
+    ref: r.ref,
+    name: r.label,
+    kind: r.kind,
+    architecture: architectureOf(config),
+    dtypes: [...onnxVariants(r.dir).keys()],
+    bytes: sizeOnDisk(r.dir),
+    path: r.dir,
+    domain: (config?.caption_studio as { domain?: string } | undefined)?.domain ?? null,
+  };
+}
+
+/** Captioners in the Hugging Face cache: repositories with an ONNX export and a captioner's config. */
+async function cachedCaptioners(env: HubEnv): Promise<ResolvedModel[]> {
+  if (!existsSync(env.cacheDir)) return [];
+  const out: ResolvedModel[] = [];
+  for (const folder of readdirSync(env.cacheDir)
+    .filter((f) => f.startsWith('models--'))
+    .sort()) {
+    const repo = folder.slice('models--'.length).replace('--', '/');
+    if (!REPO_ID.test(repo)) continue;
+    const snap = await cachedSnapshot(env, repo, 'main');
+    const snaps = join(env.cacheDir, folder, 'snapshots');
+    const dir = snap ?? (existsSync(snaps) ? readdirSync(snaps).map((s) => join(snaps, s))[0] : undefined);
+    if (!dir) continue;
+    const config = readConfig(dir);
+    if (!config || !CAPTIONERS.has(String(config.model_type)) || !onnxVariants(dir).size) continue;
+    out.push({ ref: repo, kind: 'hub', dir, label: repo, source: `hf:${repo}@${basename(dir)}` });
+  }
+  return out;
+}
+
+export async function installedModels(
+  db: DB,
+  env: HubEnv,
+  defaultModel: ResolvedModel,
+): Promise<ResolvedModel[]> {
+  const folders = modelFolders(db).map(
+    (path): ResolvedModel => ({ ref: path, kind: 'folder', dir: path, label: basename(path), source: path }),
+  );
+  return [defaultModel, ...(await cachedCaptioners(env)), ...folders];
+}
+
+/**
+ * What a reference names. A repository id resolves from the cache only (offline): a model that is
+ * not there is an error naming the command that downloads it. `allowFolders` lets the owner's own
+ * command line name any folder; requests from the UI may name only listed ones.
+ */
+export async function resolveModelRef(
+  ref: string,
+  listed: () => Promise<ResolvedModel[]>,
+  env: HubEnv,
+  allowFolders: boolean,
+): Promise<ResolvedModel> {
+  const known = (await listed()).find((m) => m.ref === ref);
+  if (known) return known;
+  const path = resolve(ref);
+  if (allowFolders && existsSync(path) && statSync(path).isDirectory()) {
+    return { ref: path, kind: 'folder', dir: path, label: basename(path), source: path };
+  }
+  if (REPO_ID.test(ref)) {
+    const { repo, revision } = parseRepoRef(ref);
+    const dir = await cachedSnapshot(env, repo, revision);
+    if (!dir)
+      throw notFound(
+        `${ref} is not in the Hugging Face cache (${env.cacheDir}); download it with: caption-studio models pull ${ref}`,
+      );
+    const commit = basename(dir);
+    return { ref, kind: 'hub', dir, label: repo, source: `hf:${repo}@${commit}` };
+  }
+  if (allowFolders) throw notFound(`${path}: model bundle folder not found`);
+  throw new ApiError(
+    404,
+    `no model '${ref}' in the studio's list (add a folder with models.add first)`,
+    'model',
+  );
+}
