@@ -6,10 +6,10 @@
  * file (while announcing the true hash), and refuse a gated repository without the right token.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 export interface HubRepo {
   dir: string;
@@ -39,7 +39,7 @@ function walk(dir: string): string[] {
   });
 }
 
-function load(repo: HubRepo): { commit: string; files: Map<string, Entry> } {
+function load(repo: { dir: string }): { commit: string; files: Map<string, Entry> } {
   const files = new Map<string, Entry>();
   const commit = createHash('sha1');
   for (const p of walk(repo.dir).sort()) {
@@ -146,4 +146,25 @@ export async function startHub(repos: Record<string, HubRepo>, opts: HubOptions 
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * Places a bundle folder in a Hugging Face cache as Python's huggingface_hub leaves it:
+ * `models--ORG--NAME/blobs/<sha256 or git sha1>`, `snapshots/<commit>/<path>` symlinks, `refs/main`.
+ */
+export function writeHfCache(cacheDir: string, repo: string, dir: string): string {
+  const { commit, files } = load({ dir });
+  const folder = join(cacheDir, `models--${repo.replace('/', '--')}`);
+  const snapshot = join(folder, 'snapshots', commit);
+  mkdirSync(join(folder, 'blobs'), { recursive: true });
+  mkdirSync(join(folder, 'refs'), { recursive: true });
+  for (const f of files.values()) {
+    const blob = join(folder, 'blobs', f.lfs ? f.sha256 : f.oid);
+    writeFileSync(blob, f.bytes);
+    const link = join(snapshot, f.path);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(relative(dirname(link), blob), link);
+  }
+  writeFileSync(join(folder, 'refs', 'main'), commit);
+  return snapshot;
 }

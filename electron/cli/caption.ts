@@ -1,10 +1,12 @@
 /** `caption-studio caption <folder>`: scan, then caption as a job, with a progress bar; resumable. */
 import { parseArgs } from 'node:util';
+import { SYNTHETIC_DOMAIN, syntheticWarning } from '../core/api/catalog.ts';
+import type { Dtype } from '../core/api/contract.ts';
 import type { DecodingKey } from '../core/api/decoding.ts';
-import type { JobView } from '../core/api/types.ts';
 import { PROVIDERS, type Provider } from '../core/inference/providers.ts';
 import { openStudio } from '../core/studio.ts';
 import { call, floatArg, given, intArg, UsageError } from './args.ts';
+import { follow, liveLine } from './follow.ts';
 import { progressLine } from './progress.ts';
 
 /** Each decoding setting's flag, and how its text is read. */
@@ -28,6 +30,7 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
     options: {
       'data-dir': { type: 'string' },
       model: { type: 'string' },
+      dtype: { type: 'string' },
       ...Object.fromEntries(Object.values(DECODING_FLAGS).map(([f]) => [f, { type: 'string' as const }])),
       overwrite: { type: 'boolean' },
       'skip-existing': { type: 'boolean' },
@@ -55,37 +58,17 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
   const flags = {
     ...Object.fromEntries(Object.entries(DECODING_FLAGS).map(([key, [f]]) => [`decoding.${key}`, f])),
     batchSize: 'batch-size',
+    dtype: 'dtype',
   };
+  const dtype = values.dtype as Dtype | undefined;
   const studio = openStudio({
     dataDir: values['data-dir'],
     model: values.model,
     load: { provider, intraOpThreads: intArg(values.threads, 'threads') },
   });
-  const tty = 'isTTY' in out && (out as NodeJS.WriteStream).isTTY && !values.quiet;
-  let lastLine = 0;
-  const show = (p: JobView) => {
-    if (values.quiet) return;
-    const now = Date.now();
-    if (tty) out.write(`\r${progressLine(p)}`);
-    else if (now - lastLine > 2000 || p.done === p.total) {
-      out.write(`${progressLine(p)}\n`);
-      lastLine = now;
-    }
-  };
-  // progress arrives as events; those that come before the job's id is known are kept
+  const line = liveLine(out, values.quiet);
+  const job = follow(studio, 'jobs.progress', (p) => line.show(progressLine(p), p.done === p.total));
   let jobId = 0;
-  const seen = new Map<number, JobView>();
-  let settle: (v: JobView) => void = () => {};
-  const settled = new Promise<JobView>((r) => {
-    settle = r;
-  });
-  const onJob = (v: JobView) => {
-    seen.set(v.id, v);
-    if (v.id !== jobId) return;
-    if (v.state === 'running') show(v);
-    else settle(v);
-  };
-  const stopListening = studio.events.on((m) => m.event === 'jobs.progress' && onJob(m.data));
   const onSignal = () => {
     if (jobId) call(studio, 'jobs.stop', { jobId, action: 'pause' }).catch(() => {});
   };
@@ -97,11 +80,12 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
     out.write(
       `Scanned ${root.path}: ${scan.found} images (${scan.added} new, ${scan.changed} changed, ${scan.missing} gone)\n`,
     );
-    const info = await call(studio, 'engine.info', {});
+    const info = await call(studio, 'engine.info', { dtype }, { dtype: 'dtype' });
     out.write(
-      `Model ${info.model} on ${info.provider}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}\n`,
+      `Model ${info.model} (${info.dtype}) on ${info.provider}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}\n`,
     );
-    const job = await call(
+    if (info.domain === SYNTHETIC_DOMAIN) out.write(`Note: ${syntheticWarning()}\n`);
+    const started = await call(
       studio,
       'jobs.start',
       {
@@ -109,13 +93,13 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
         decoding,
         policy: values.overwrite ? 'overwrite' : 'skip-existing',
         batchSize: intArg(values['batch-size'], 'batch-size') ?? 16,
+        dtype,
       },
       flags,
     );
-    jobId = job.id;
-    onJob(seen.get(job.id) ?? job);
-    const s = await settled;
-    if (tty) out.write('\n');
+    jobId = started.id;
+    const s = await job.until(started);
+    line.end();
     if (s.state === 'failed') throw new Error(s.failure ?? 'the job failed');
     out.write(
       `${s.state === 'paused' ? 'Paused' : 'Done'}${s.resumed ? ' (resumed job)' : ''}: ${s.captioned} captioned, ` +
@@ -125,7 +109,7 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
       out.write(`  ${e.error.startsWith(e.path) ? e.error : `${e.path}: ${e.error}`}\n`);
     return s.state === 'paused' ? 130 : 0;
   } finally {
-    stopListening();
+    job.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await studio.close();

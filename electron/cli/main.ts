@@ -3,7 +3,7 @@
  * served mode use.
  */
 import { defaultDataDir } from '../../db/open.ts';
-import { EXPORT_FORMATS, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
+import { DTYPES, EXPORT_FORMATS, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
 import { PROVIDERS } from '../core/inference/providers.ts';
 import { UsageError } from './args.ts';
 import { captionCommand } from './caption.ts';
@@ -15,11 +15,15 @@ import {
   serveCommand,
   statusCommand,
 } from './commands.ts';
+import { modelsCommand } from './models.ts';
 
 const USAGE = `Usage: caption-studio <command> [options]
 
 Commands:
   caption <folder>     scan the folder and caption every image in it (resumable)
+  models list          the models you can caption with: the built-in one, the Hugging Face cache, added folders
+  models pull ORG/NAME[@REV] [--dtype D]   download a captioner from the Hugging Face Hub (resumable)
+  models add <folder>, models remove <model>
   status               what the library holds: folders, images, captions, errors
   serve                the studio in a browser: prints a localhost URL with a fresh access token
   import-refs <file>   reference captions: COCO captions JSON or image<TAB>caption lines
@@ -27,11 +31,16 @@ Commands:
   export               rated captions: --format ${EXPORT_FORMATS.join('|')} --out PATH
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
+models options: --dtype D (pull), --json (list). The Hub: $HF_ENDPOINT, $HF_TOKEN (gated repositories),
+  $HF_HUB_OFFLINE=1; the cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub
+
 Common options:
   --data-dir DIR       where the database lives (default: $CAPTION_STUDIO_DATA_DIR or ${defaultDataDir()})
 
 caption options:
-  --model DIR          model bundle (Hugging Face ONNX layout; default: the shipped bundle)
+  --model M            a model folder (Hugging Face ONNX layout) or ORG/NAME[@REV] pulled into the
+                       Hugging Face cache (default: the built-in model, which only knows synthetic scenes)
+  --dtype D            export variant: ${DTYPES.join('|')} (default: fp32 where present, else the smallest)
   --beams N            beam search with N beams (default: the model's generation_config.json)
   --num-return N       candidates kept per image (<= beams)
   --max-length N, --min-length N, --length-penalty X, --no-repeat-ngram N, --repetition-penalty X
@@ -46,7 +55,7 @@ caption options:
 serve options:
   --host H             interface to listen on (default 127.0.0.1; anything else exposes the studio)
   --port N             port (default: a free one)
-  --model DIR          model bundle for captioning from the UI
+  --model M            what the UI captions with unless it picks another model
 
 export options:
   --min-rating X, --raters a,b, --sessions 1,2, --split ${SPLITS.join('|')} (stable split by image hash),
@@ -68,6 +77,7 @@ const COMMANDS: Record<
   eval: evalCommand,
   export: exportCommand,
   metrics: metricsCommand,
+  models: modelsCommand,
 };
 
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {

@@ -1,0 +1,143 @@
+/**
+ * Public models from the command line, as a user runs it: a real child process, a Hugging Face
+ * cache in the standard layout, a Hub on loopback. Offline captioning with ORG/NAME, the model
+ * list, pulling with progress, and the note printed when the built-in model captions.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../../e2e/support/bundles.ts';
+import { startHub, writeHfCache } from '../../e2e/support/hub.ts';
+import { tempDir, writeGoodImages } from '../../e2e/support/images.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
+const REPO = 'Xenova/vit-gpt2-image-captioning';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let folder: string;
+beforeAll(async () => {
+  folder = tempDir('cs-models-lib-');
+  await writeGoodImages(folder, 3);
+});
+
+describe('models from the Hugging Face cache, offline', () => {
+  for (const layout of ['quantized-only', 'onnx-folder']) {
+    it(`captions with --model ORG/NAME from a cache holding ${layout}`, () => {
+      const cache = tempDir('cs-hf-');
+      const snapshot = writeHfCache(cache, REPO, join(FIXTURES, layout));
+      const env = { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' };
+      const data = tempDir('cs-models-data-');
+      const r = cli(['caption', folder, '--data-dir', data, '--model', REPO, '--beams', '2'], env);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const dtype = layout === 'quantized-only' ? 'q8' : 'fp32';
+      expect(r.out).toContain(`Model ${REPO} (${dtype}) on cpu`);
+      expect(r.out).not.toMatch(/built-in model/);
+      expect(r.out).toMatch(/Done: 3 captioned/);
+      const list = cli(['models', 'list', '--data-dir', data], env);
+      const row = list.out.split('\n').find((l) => l.startsWith(REPO))!;
+      expect(row).toMatch(new RegExp(`^${REPO}\\s+vit\\+gpt2\\s+${dtype}\\s+\\d+\\.\\d MB\\s+${snapshot}`));
+      expect(list.out).toMatch(/^default\s+captioner-v1\s+fp32\s+[\d.]+ MB\s+synthetic-scenes/m);
+      const json = JSON.parse(cli(['models', 'list', '--data-dir', data, '--json'], env).out);
+      expect(json.find((m: { ref: string }) => m.ref === REPO)).toMatchObject({
+        kind: 'hub',
+        dtypes: [dtype],
+      });
+    });
+  }
+
+  it('a model that is not in the cache is an error naming the pull command', () => {
+    const r = cli(['caption', folder, '--data-dir', tempDir('cs-m-'), '--model', 'someone/else'], {
+      HF_HUB_CACHE: tempDir('cs-hf-'),
+      HF_HUB_OFFLINE: '1',
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /someone\/else is not in the Hugging Face cache .*: caption-studio models pull someone\/else/,
+    );
+  });
+
+  it('the built-in model says what it cannot do', () => {
+    const r = cli(['caption', folder, '--data-dir', tempDir('cs-m-')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      `Note: the built-in model only describes synthetic test scenes; for photos run: caption-studio models pull ${REPO}`,
+    );
+  });
+});
+
+describe('models pull', () => {
+  let hub: Awaited<ReturnType<typeof startHub>>;
+  beforeAll(async () => {
+    hub = await startHub({
+      [REPO]: { dir: join(FIXTURES, 'quantized-only') },
+      'org/gated': { dir: join(FIXTURES, 'quantized-only'), gatedToken: 'hf_x' },
+    });
+  });
+  afterAll(() => hub?.close());
+
+  it('shows the size first, then a progress bar, and leaves a model the caption command finds', async () => {
+    const cache = tempDir('cs-hf-');
+    const env = { HF_HUB_CACHE: cache, HF_ENDPOINT: hub.url };
+    // spawned (not spawnSync): the loopback hub answers from this process
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((res) => {
+      const child = spawn(process.execPath, [BIN, 'models', 'pull', REPO, '--data-dir', tempDir('cs-m-')], {
+        env: { ...process.env, ...env },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      child.on('exit', (code) => res({ code, out, err }));
+    });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(`^Pulling ${REPO}@main \\(q8\\): \\d+ files, [\\d.]+ MB to download into ${cache}`),
+    );
+    expect(r.out).toMatch(/\[#{24}\] [\d.]+\/[\d.]+ MB 100%\s+[\d.]+ MB\/s\s+ETA 0:00/);
+    expect(lines.at(-1)).toBe(`Done: caption with --model ${REPO}`);
+    const cap = cli(['caption', folder, '--data-dir', tempDir('cs-m-'), '--model', REPO], {
+      ...env,
+      HF_HUB_OFFLINE: '1',
+    });
+    expect(cap.out).toMatch(/Done: 3 captioned/);
+  });
+
+  it('a gated repository without a token, and a missing variant, are clear errors', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((res) => {
+        const child = spawn(
+          process.execPath,
+          [BIN, 'models', 'pull', ...args, '--data-dir', tempDir('cs-m-')],
+          {
+            env: { ...process.env, HF_HUB_CACHE: tempDir('cs-hf-'), HF_ENDPOINT: hub.url },
+          },
+        );
+        let err = '';
+        child.stderr.on('data', (d) => {
+          err += d;
+        });
+        child.on('exit', (code) => res({ code, err }));
+      });
+    const gated = await run(['org/gated']);
+    expect(gated.code).toBe(1);
+    expect(gated.err).toMatch(/org\/gated is gated or private: set HF_TOKEN/);
+    const variant = await run([REPO, '--dtype', 'q4']);
+    expect(variant.code).toBe(2);
+    expect(variant.err).toMatch(/--dtype: no q4 ONNX files in this repository \(variants: q8\)/);
+  });
+});
