@@ -117,6 +117,7 @@ export function insertEdit(db: DB, editedFrom: number, text: string): number | n
 export interface RunRow {
   id: number;
   model: string;
+  dtype: string | null;
   json: string;
   provider: string;
   created_at: string;
@@ -125,7 +126,7 @@ export interface RunRow {
 export function runRow(db: DB, runId: number): RunRow | undefined {
   return stmt<[number], RunRow>(
     db,
-    `SELECT cr.id, m.name AS model, dc.json, cr.provider, cr.created_at FROM caption_runs cr
+    `SELECT cr.id, m.name AS model, m.dtype, dc.json, cr.provider, cr.created_at FROM caption_runs cr
      JOIN models m ON m.id = cr.model_id JOIN decoding_configs dc ON dc.id = cr.config_id WHERE cr.id = ?`,
   ).get(runId);
 }

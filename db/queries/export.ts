@@ -13,6 +13,9 @@ export interface RatedCandidate {
   source: 'model' | 'human';
   model: string;
   model_hash: string;
+  /** the export variant that ran (fp32, q8, ...) and where the model came from */
+  model_dtype: string | null;
+  model_source: string | null;
   decoding_config: string;
   captioned_at: string;
   /** JSON array of rater names */
@@ -52,7 +55,7 @@ export function ratedCandidates(
        FROM ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
      SELECT i.id AS image_id, i.hash AS image_hash, i.width, i.height,
        (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,
-       c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash,
+       c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash, m.dtype AS model_dtype, m.source AS model_source,
        dc.json AS decoding_config, c.created_at AS captioned_at,
        rated.raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
      FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id

@@ -52,6 +52,8 @@ export interface CandidateView {
 export interface RunView {
   id: number;
   model: string;
+  /** the export variant that ran; null for runs from before it was recorded */
+  dtype: Dtype | null;
   decoding: Record<string, unknown>;
   provider: string;
   createdAt: string;

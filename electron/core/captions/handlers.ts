@@ -47,6 +47,7 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
     return {
       id: r.id,
       model: r.model,
+      dtype: r.dtype as RunView['dtype'],
       decoding: JSON.parse(r.json),
       provider: r.provider,
       createdAt: r.created_at,

@@ -99,6 +99,8 @@ describe('exports', () => {
     for (const r of rows) {
       expect(r.image_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(r.model_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.model_dtype).toBe('fp32');
+      expect(r.model_source).toMatch(/models\/default$/);
       expect(JSON.parse(r.decoding_config)).toHaveProperty('num_beams');
       expect(r.raters).toEqual(['ada', 'bob']);
       expect(r.rated_at).toBeTruthy();

@@ -53,6 +53,8 @@ const provenance = (r: ExportRow) => ({
   image_hash: r.image_hash,
   model: r.model,
   model_hash: r.model_hash,
+  model_dtype: r.model_dtype,
+  model_source: r.model_source,
   decoding_config: JSON.parse(r.decoding_config),
   source: r.source,
   raters: r.raters,
@@ -98,6 +100,7 @@ const CSV_COLUMNS = [
   'captioned_at',
   'rated_at',
   'split',
+  'model_dtype',
 ] as const;
 
 function preferencePairs(db: DB, rows: ExportRow[]) {
