@@ -23,14 +23,12 @@ export interface Studio {
   stop(): Promise<void>;
 }
 
-export async function startStudio(): Promise<Studio> {
+export async function startStudio(env: Record<string, string> = {}): Promise<Studio> {
   const dataDir = tempDir('cs-e2e-data-');
   const child: ChildProcess = spawn(
     process.execPath,
     [join(REPO, 'bin/caption-studio.mjs'), 'serve', '--data-dir', dataDir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let stderr = '';
   child.stderr!.on('data', (d) => {

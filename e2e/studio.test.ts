@@ -77,13 +77,13 @@ describe('library, captioning, beam comparison and heat-maps', () => {
     await page.getByLabel('num beams').fill('2');
     await page.getByLabel('num return sequences').fill('2');
     await page.getByRole('button', { name: 'Caption with these settings' }).click();
-    await expect.poll(() => run.count()).toBe(2);
+    await expect.poll(() => run.count(), { timeout: 30_000 }).toBe(2); // a model call: slow on a loaded machine
 
     // hovering a word draws its cross-attention over the image
     const heat = page.getByTestId('heatmap');
     await expect(heat.getAttribute('data-active')).resolves.toBe('no');
     await run.first().locator('[data-testid=word]').nth(1).hover();
-    await expect.poll(() => heat.getAttribute('data-active')).toBe('yes');
+    await expect.poll(() => heat.getAttribute('data-active'), { timeout: 10_000 }).toBe('yes');
     const painted = await heat.evaluate((el) => {
       const c = el as unknown as {
         width: number;

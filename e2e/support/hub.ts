@@ -22,6 +22,8 @@ export interface HubOptions {
   interrupt?: { path: string; afterBytes: number };
   /** this file's bytes are served with one byte changed */
   corrupt?: string;
+  /** serve file bytes at about this rate, so progress can be watched */
+  bytesPerSecond?: number;
 }
 
 interface Entry {
@@ -132,7 +134,17 @@ export async function startHub(repos: Record<string, HubRepo>, opts: HubOptions 
       setTimeout(() => res.destroy(), 50);
       return;
     }
-    res.end(chunk);
+    if (!opts.bytesPerSecond || chunk.length <= 1) return res.end(chunk);
+    const piece = 64 * 1024;
+    let at = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      if (at >= chunk.length) return res.end();
+      res.write(chunk.subarray(at, at + piece));
+      at += piece;
+      setTimeout(next, (piece / opts.bytesPerSecond!) * 1000);
+    };
+    next();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;

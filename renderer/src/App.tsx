@@ -1,8 +1,11 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
+import { SYNTHETIC_DOMAIN, syntheticWarning } from '../../electron/core/api/catalog.ts';
 import { Evaluation } from './Evaluation.tsx';
 import { ImageView } from './ImageView.tsx';
 import { JobsPanel } from './JobsPanel.tsx';
 import { Library } from './Library.tsx';
+import { Models } from './Models.tsx';
+import { useModels } from './models.ts';
 import { Rating } from './Rating.tsx';
 import { go, useRoute } from './route.ts';
 
@@ -10,17 +13,26 @@ export function App() {
   const route = useRoute();
   const [error, setError] = useState<string | null>(null);
   const view = route[0] ?? 'library';
-  const onError = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+  const onError = useCallback((e: unknown) => setError(e instanceof Error ? e.message : String(e)), []);
+  const { entry } = useModels(onError);
   return (
     <div className="app">
       <nav className="top">
         <strong>Caption Studio</strong>
-        {(['library', 'jobs', 'rate', 'evaluation'] as const).map((v) => (
+        {(['library', 'jobs', 'rate', 'evaluation', 'models'] as const).map((v) => (
           <button type="button" key={v} className={view === v ? 'active' : ''} onClick={() => go(v)}>
             {v === 'rate' ? 'Rating' : v[0].toUpperCase() + v.slice(1)}
           </button>
         ))}
       </nav>
+      {entry?.domain === SYNTHETIC_DOMAIN && view !== 'models' && (
+        <div className="banner" role="status" data-testid="default-model-banner">
+          {syntheticWarning('pull a real captioner in the Models view')}.{' '}
+          <button type="button" onClick={() => go('models')}>
+            Open Models
+          </button>
+        </div>
+      )}
       {error && (
         <div className="error" role="alert">
           {error}{' '}
@@ -34,6 +46,7 @@ export function App() {
         {view === 'image' && <ImageView fileId={Number(route[1])} onError={onError} />}
         {view === 'jobs' && <JobsPanel onError={onError} />}
         {view === 'evaluation' && <Evaluation onError={onError} />}
+        {view === 'models' && <Models onError={onError} />}
         {view === 'rate' && (
           <Rating sessionId={route[1] ? Number(route[1]) : null} rater={route[2] ?? null} onError={onError} />
         )}

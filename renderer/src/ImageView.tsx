@@ -2,6 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { decodingSummary } from '../../electron/core/api/decoding.ts';
 import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
+import { ModelSelect } from './ModelSelect.tsx';
+import { modelFields, useModels } from './models.ts';
 
 interface Heat {
   shape: [number, number, number];
@@ -20,6 +22,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
     no_repeat_ngram_size: 0,
   });
   const [running, setRunning] = useState(false);
+  const { installed, chosen } = useModels(onError);
   const reload = useCallback(() => call('image.get', { fileId }).then(setDetail, onError), [fileId, onError]);
   useEffect(() => {
     reload();
@@ -40,7 +43,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   const rerun = async () => {
     setRunning(true);
     try {
-      await call('image.recaption', { fileId, decoding: settings });
+      await call('image.recaption', { fileId, decoding: settings, ...modelFields(chosen) });
       await reload();
     } catch (e) {
       onError(e);
@@ -63,6 +66,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
         {detail.file.error && <p className="error">{detail.file.error}</p>}
         <fieldset className="settings">
           <legend>Decoding</legend>
+          <ModelSelect installed={installed} chosen={chosen} />
           {(['num_beams', 'num_return_sequences', 'length_penalty', 'no_repeat_ngram_size'] as const).map(
             (k) => (
               <label key={k}>
@@ -113,7 +117,9 @@ function Run(props: {
   return (
     <article className="run" data-testid="run">
       <header>
-        <strong>{run.model}</strong> · {decodingSummary(run.decoding)} · {run.provider}
+        <strong>{run.model}</strong>
+        {run.dtype && run.dtype !== 'fp32' ? ` (${run.dtype})` : ''} · {decodingSummary(run.decoding)} ·{' '}
+        {run.provider}
       </header>
       <ol>
         {run.candidates.map((c) => (

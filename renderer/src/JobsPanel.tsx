@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { clock } from '../../electron/core/api/format.ts';
 import type { JobView } from '../../electron/core/api/types.ts';
 import { call, onEvent } from './api.ts';
+import { ModelSelect } from './ModelSelect.tsx';
+import { modelFields, useModels } from './models.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
 
 /** Puts a job's new view in place (newest job first). */
@@ -11,6 +13,7 @@ const merge = (jobs: JobView[], j: JobView) =>
 /** Start, pause and cancel captioning jobs; they keep running while the user browses. */
 export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
   const { roots, rootId, setRootId } = useRoots(onError);
+  const { installed, chosen } = useModels(onError);
   const [jobs, setJobs] = useState<JobView[]>([]);
   const [beams, setBeams] = useState(3);
   // the list once, then every change as it is pushed
@@ -23,6 +26,7 @@ export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
     <section className="jobs">
       <div className="toolbar">
         <RootSelect label="Folder to caption" roots={roots} rootId={rootId} onChange={setRootId} />
+        <ModelSelect installed={installed} chosen={chosen} />
         <label>
           beams{' '}
           <input
@@ -38,9 +42,11 @@ export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
           disabled={!rootId}
           onClick={() =>
             rootId &&
-            call('jobs.start', { rootId, decoding: { num_beams: beams, num_return_sequences: beams } }).catch(
-              onError,
-            )
+            call('jobs.start', {
+              rootId,
+              decoding: { num_beams: beams, num_return_sequences: beams },
+              ...modelFields(chosen),
+            }).catch(onError)
           }
         >
           Caption folder

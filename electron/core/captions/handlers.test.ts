@@ -20,7 +20,12 @@ describe('image view handlers', () => {
     expect(d.width).toBeGreaterThan(0);
     expect(d.runs).toHaveLength(1);
     const [run] = d.runs;
-    expect(run).toMatchObject({ model: 'default', dtype: 'fp32', provider: 'cpu', decoding: { num_beams: 3 } });
+    expect(run).toMatchObject({
+      model: 'default',
+      dtype: 'fp32',
+      provider: 'cpu',
+      decoding: { num_beams: 3 },
+    });
     expect(run.candidates.map((c) => c.rank)).toEqual([0, 1, 2]);
     for (const c of run.candidates) {
       expect(c.hasAttention).toBe(true);

@@ -1,0 +1,84 @@
+/**
+ * The Models view in a real browser: the built-in model's banner, pulling a captioner from a Hub
+ * on loopback with live progress, choosing it, and captioning an image with it.
+ */
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+import { FIXTURES } from './support/bundles.ts';
+import { startHub } from './support/hub.ts';
+import { tempDir, writeGoodImages } from './support/images.ts';
+
+const REPO = 'Xenova/vit-gpt2-image-captioning';
+let browser: Browser;
+let hub: Awaited<ReturnType<typeof startHub>>;
+let studio: Studio;
+let rootId: number;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  // about 12 MB at 8 MB/s: long enough to watch the progress
+  hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'quantized-only') } }, { bytesPerSecond: 8_000_000 });
+  studio = await startStudio({ HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('cs-e2e-hf-') });
+  const folder = tempDir('cs-e2e-models-');
+  await writeGoodImages(folder, 2);
+  rootId = (await studio.call<{ id: number }>('library.addRoot', { path: folder })).id;
+});
+afterAll(async () => {
+  await studio?.stop();
+  await hub?.close();
+  await browser?.close();
+});
+
+describe('models view', () => {
+  it('pulls a captioner with progress, chooses it, and captions an image with it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.on('pageerror', (e) => {
+      throw e;
+    });
+    await page.goto(studio.url);
+    const banner = page.getByTestId('default-model-banner');
+    await expect(banner.textContent()).resolves.toMatch(/only describes synthetic test scenes/);
+    await banner.getByRole('button', { name: 'Open Models' }).click();
+
+    await page.locator('[data-testid=model][data-ref=default]').waitFor();
+    await page.getByRole('button', { name: `Pull ${REPO}` }).click();
+    const pull = page.getByTestId('pull').first();
+    // live progress while it runs: part of the bytes, a rate, an ETA
+    await pull.locator('xpath=self::*[@data-state="running"]').waitFor();
+    await expect
+      .poll(() => pull.getByTestId('pull-progress').textContent())
+      .toMatch(/^(?!0\.0 MB)[\d.]+ MB \/ [\d.]+ MB · [\d.]+ MB\/s · ETA \d+:\d\d · running$/);
+    await screenshot(page, 'models-pull');
+    await pull.locator('xpath=self::*[@data-state="done"]').waitFor({ timeout: 60_000 });
+    await page.locator(`[data-testid=model][data-ref="${REPO}"]`).waitFor();
+    await expect(page.locator(`[data-testid=model][data-ref="${REPO}"]`).textContent()).resolves.toMatch(
+      /vit\+gpt2.*q8/,
+    );
+    await page.getByRole('button', { name: `Use ${REPO}` }).click();
+    await expect(page.locator(`[data-testid=model][data-ref="${REPO}"]`).textContent()).resolves.toMatch(
+      /in use/,
+    );
+    // a reload keeps the download's record (it ran in the core) and the choice
+    await page.reload();
+    await page.locator('[data-testid=pull][data-state=done]').waitFor();
+
+    // caption an image with it from the image view
+    const { items } = await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId });
+    await page.goto(`${studio.url}#/image/${items[0].fileId}`);
+    await expect.poll(() => page.getByLabel('Model').inputValue()).toBe(REPO);
+    await expect(page.getByTestId('default-model-banner').count()).resolves.toBe(0);
+    await page.getByLabel('num beams').fill('2');
+    await page.getByLabel('num return sequences').fill('2');
+    await page.getByRole('button', { name: 'Caption with these settings' }).click();
+    const run = page.locator('[data-testid=run]');
+    await run.first().waitFor();
+    await expect(run.first().locator('header').textContent()).resolves.toMatch(
+      new RegExp(`^${REPO} \\(q8\\) · beam 2`),
+    );
+    await expect(run.first().locator('[data-testid=candidate]').count()).resolves.toBe(2);
+    await screenshot(page, 'image-with-pulled-model');
+    await page.close();
+  }, 120_000);
+});
