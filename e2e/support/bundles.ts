@@ -20,6 +20,21 @@ export interface FixtureReference {
   /** bundle folder -> the family of files it holds */
   layouts: Record<string, string>;
   families: Record<string, { greedy: FixtureHyp[]; beam5: FixtureHyp[][] }>;
+  /** Florence-2: per family (variant), per task, greedy and the model's own 3-beam search */
+  florence: {
+    images: string[];
+    generation: Record<string, unknown>;
+    families: Record<
+      string,
+      {
+        suffix: string;
+        tasks: Record<
+          string,
+          { greedy: (FixtureHyp & { text: string })[]; beam3: (FixtureHyp & { text: string })[][] }
+        >;
+      }
+    >;
+  };
 }
 
 export const fixtureReference = (): FixtureReference =>

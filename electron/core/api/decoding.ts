@@ -6,6 +6,10 @@
  */
 import { z } from 'zod';
 
+/** Captioning tasks of models that take a task prompt (Florence-2), short names for its task tokens. */
+export const TASKS = ['caption', 'detailed', 'more-detailed'] as const;
+export type Task = (typeof TASKS)[number];
+
 const fields = {
   num_beams: z.number().int().min(1).max(32),
   num_return_sequences: z.number().int().min(1).max(32),
@@ -17,8 +21,9 @@ const fields = {
   repetition_penalty: z.number().positive().max(10),
 };
 
-export type Decoding = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> };
-export type DecodingKey = keyof Decoding;
+/** The settings of a decoding run: its identity (with `task` only for models that take one). */
+export type Decoding = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & { task?: Task };
+export type DecodingKey = keyof typeof fields;
 export const DECODING_KEYS = Object.keys(fields) as DecodingKey[];
 
 /** Hugging Face `generate` defaults, for what neither the request nor the model sets. */
@@ -34,8 +39,8 @@ export const DEFAULT_DECODING: Decoding = {
 };
 
 /** The rules that tie fields together; each problem names the field it is about. */
-export function decodingProblems(d: Partial<Decoding>): { field: DecodingKey; message: string }[] {
-  const out: { field: DecodingKey; message: string }[] = [];
+export function decodingProblems(d: Partial<Decoding>): { field: keyof Decoding; message: string }[] {
+  const out: { field: keyof Decoding; message: string }[] = [];
   if (d.num_return_sequences !== undefined && d.num_beams !== undefined) {
     if (d.num_return_sequences > d.num_beams) {
       out.push({
@@ -55,7 +60,7 @@ export function decodingProblems(d: Partial<Decoding>): { field: DecodingKey; me
 
 /** Explicit settings of a request: any subset, the fields that are given must agree. */
 export const DecodingOptions = z
-  .object(fields)
+  .object({ ...fields, task: z.enum(TASKS, { error: () => `expected one of ${TASKS.join(', ')}` }) })
   .partial()
   .strict()
   .superRefine((d, ctx) => {
@@ -64,10 +69,10 @@ export const DecodingOptions = z
   });
 export type DecodingOptions = z.input<typeof DecodingOptions>;
 
-/** "greedy" or "beam N": the short name of a decoding config, used by every view and table. */
-export function decodingLabel(d: { num_beams?: unknown }): string {
+/** "greedy" or "beam N" (and the task, for models that take one): the short name of a decoding config. */
+export function decodingLabel(d: { num_beams?: unknown; task?: unknown }): string {
   const beams = Number(d.num_beams ?? 1);
-  return beams === 1 ? 'greedy' : `beam ${beams}`;
+  return `${d.task ? `${d.task}, ` : ''}${beams === 1 ? 'greedy' : `beam ${beams}`}`;
 }
 
 /** The label plus whatever differs from the defaults, for the image view's run headers. */

@@ -13,6 +13,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { DTYPE_SUFFIX, type Dtype } from '../api/contract.ts';
+import type { Task } from '../api/decoding.ts';
+import { FLORENCE_SESSIONS, florenceGeneration, taskPrompts } from './florence.ts';
 import type { SpecialTokens } from './generate.ts';
 import { PreprocessorConfig } from './preprocess.ts';
 import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './providers.ts';
@@ -31,7 +33,11 @@ export interface DecoderSessions {
   files: string[];
 }
 
+/** The architectures the engine runs: ViT/... + GPT-2/BART-style decoders, and Florence-2 (`florence.ts`). */
+export type Arch = 'vision-encoder-decoder' | 'florence2';
+
 export interface Bundle {
+  arch: Arch;
   dir: string;
   name: string;
   /** where it came from: 'hf:ORG/NAME@COMMIT', or the folder */
@@ -47,7 +53,13 @@ export interface Bundle {
   preprocessor: PreprocessorConfig;
   tokenizer: Tokenizer;
   special: SpecialTokens;
+  /** the encoder (`encoder_model`): over the image (VisionEncoderDecoder), or image features + prompt (Florence-2) */
   encoder: ort.InferenceSession;
+  /** Florence-2's `vision_encoder` and `embed_tokens`; null for other architectures */
+  vision: ort.InferenceSession | null;
+  embed: ort.InferenceSession | null;
+  /** the caption tasks the model takes, with their prompts (none for models without task prompts) */
+  prompts: Map<Task, string>;
   decoder: DecoderSessions;
   /** patch grid of the encoder (rows, cols), for heat-maps; null when unknown */
   grid: { rows: number; cols: number } | null;
@@ -120,7 +132,13 @@ function specialTokens(
   if (start === undefined)
     throw new BundleError(`${join(dir, 'generation_config.json')}: no decoder_start_token_id`);
   if (eos === undefined) throw new BundleError(`${join(dir, 'generation_config.json')}: no eos_token_id`);
-  return { start, eos, pad: pad ?? eos };
+  return {
+    start,
+    eos,
+    pad: pad ?? eos,
+    forcedBos: num(gen.forced_bos_token_id),
+    forcedEos: num(gen.forced_eos_token_id),
+  };
 }
 
 async function createSession(
@@ -144,9 +162,12 @@ async function createSession(
 const takesPast = (s: ort.InferenceSession) => s.inputNames.some((n) => n.startsWith('past_key_values.'));
 
 function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: string): void {
-  const px = inputMeta(b.encoder, 'pixel_values');
+  const imageSession = b.vision ?? b.encoder;
+  const px = inputMeta(imageSession, 'pixel_values');
   if (!px)
-    throw new BundleError(`${encFile}: no 'pixel_values' input (inputs: ${b.encoder.inputNames.join(', ')})`);
+    throw new BundleError(
+      `${encFile}: no 'pixel_values' input (inputs: ${imageSession.inputNames.join(', ')})`,
+    );
   const { height, width } = b.preprocessor.size;
   const [, , h, w] = px.shape;
   if ((typeof h === 'number' && h !== height) || (typeof w === 'number' && w !== width)) {
@@ -178,7 +199,9 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const dir = resolve(dirArg);
   if (!existsSync(dir)) throw new BundleError(`${dir}: model bundle folder not found`);
   const config = readJson(join(dir, 'config.json'), true)!;
-  const generation = readJson(join(dir, 'generation_config.json'), false) ?? {};
+  const arch: Arch = config.model_type === 'florence2' ? 'florence2' : 'vision-encoder-decoder';
+  const generationJson = readJson(join(dir, 'generation_config.json'), false) ?? {};
+  const generation = arch === 'florence2' ? florenceGeneration(config, generationJson) : generationJson;
   const preJson = readJson(join(dir, 'preprocessor_config.json'), true)!;
   const parsedPre = PreprocessorConfig.safeParse(preJson);
   if (!parsedPre.success) {
@@ -200,14 +223,15 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
 
   const variants = onnxVariants(dir);
   const dtypes = [...variants.keys()];
+  const needs = arch === 'florence2' ? FLORENCE_SESSIONS : ['encoder_model'];
   const complete = (f: Map<string, string>) =>
-    f.has('encoder_model') && (f.has('decoder_model_merged') || f.has('decoder_model'));
+    needs.every((b) => f.has(b)) && (f.has('decoder_model_merged') || f.has('decoder_model'));
   const dtype = chooseDtype(variants, complete, opts.dtype);
   if (!dtype) {
     // name the first file missing from the variant asked for (else fp32, else any found)
     const want = opts.dtype ?? (variants.has('fp32') || !dtypes.length ? 'fp32' : dtypes[0]);
     const have = variants.get(want) ?? new Map<string, string>();
-    const missing = have.has('encoder_model') ? 'decoder_model' : 'encoder_model';
+    const missing = needs.find((b) => !have.has(b)) ?? 'decoder_model';
     const others = dtypes.filter((d) => d !== want);
     throw new BundleError(
       `${join(dir, `${missing}${DTYPE_SUFFIX[want]}.onnx`)}: missing (${missing === 'decoder_model' ? 'nor decoder_model_merged, ' : ''}also looked in onnx/` +
@@ -228,21 +252,31 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const withPastFile = useMerged ? null : pastFile;
   const firstFile = (useMerged ? mergedFile : plain)!;
 
-  const { value: encoder, choice } = await withProvider(
+  // the first session decides the execution provider; the others use the same
+  const visionFile = onnx.get('vision_encoder') ?? null;
+  const { value: opened, choice } = await withProvider(
     candidateProviders(process.platform, opts.provider),
-    (p) => createSession(encFile, p, opts),
+    (p) => createSession(visionFile ?? encFile, p, opts),
   );
   const providers = choice.provider === 'cpu' ? ['cpu'] : [choice.provider, 'cpu'];
-  const first = await createSession(firstFile, providers, opts);
-  const withPast = withPastFile ? await createSession(withPastFile, providers, opts) : null;
-  const files = [encFile, firstFile, ...(withPastFile ? [withPastFile] : [])];
+  const open = (f: string | null) => (f ? createSession(f, providers, opts) : Promise.resolve(null));
+  const vision = visionFile ? opened : null;
+  const encoder = visionFile ? (await open(encFile))! : opened;
+  const embedFile = arch === 'florence2' ? onnx.get('embed_tokens')! : null;
+  const embed = await open(embedFile);
+  const first = (await open(firstFile))!;
+  const withPast = await open(withPastFile);
+  const files = [visionFile, embedFile, encFile, firstFile, withPastFile].filter(
+    (f): f is string => f !== null,
+  );
   const enc = (config.encoder ?? {}) as Record<string, unknown>;
-  const dec = (config.decoder ?? {}) as Record<string, unknown>;
+  const dec = (config.decoder ?? config.text_config ?? {}) as Record<string, unknown>;
   const imageSize = num(enc.image_size);
   const patch = num(enc.patch_size);
   const hidden = num(dec.n_embd) ?? num(dec.hidden_size) ?? num(dec.d_model);
   const heads = num(dec.n_head) ?? num(dec.num_attention_heads) ?? num(dec.decoder_attention_heads);
   const bundle: Omit<Bundle, 'dispose'> = {
+    arch,
     dir,
     name: opts.label ?? basename(dir),
     source: opts.source ?? dir,
@@ -261,6 +295,9 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     tokenizer,
     special: specialTokens(config, generation, dir),
     encoder,
+    vision,
+    embed,
+    prompts: arch === 'florence2' ? taskPrompts(preJson) : new Map(),
     decoder: { first, withPast, firstTakesPast: takesPast(first), files },
     grid:
       imageSize && patch
@@ -274,7 +311,7 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   return {
     ...bundle,
     async dispose() {
-      await Promise.all([encoder.release(), first.release(), withPast?.release()]);
+      await Promise.all([vision, embed, encoder, first, withPast].map((s) => s?.release()));
     },
   };
 }

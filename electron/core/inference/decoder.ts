@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Bundle } from './bundle.ts';
 import { KVCache } from './cache.ts';
+import { embedTokens } from './florence.ts';
 import type { StepModel, StepOutput } from './generate.ts';
 import { asInput, gatherRows, readFloats } from './tensors.ts';
 
@@ -92,6 +93,11 @@ export class OrtDecoder implements StepModel {
           [N, T],
         ),
     };
+    // decoders that take embeddings (Florence-2) get the new tokens through `embed_tokens`
+    if (session.inputNames.includes('inputs_embeds')) {
+      const embeds = await embedTokens(this.bundle.embed!, ids, N);
+      offered.inputs_embeds = () => asInput(session, 'inputs_embeds', embeds);
+    }
     const feeds: Record<string, ort.Tensor> = this.cache.feeds(session, pastInputs(session), N, [
       N,
       this.bundle.heads,

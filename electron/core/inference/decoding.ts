@@ -11,6 +11,7 @@ import {
   type Decoding,
   DecodingOptions,
   decodingProblems,
+  type Task,
 } from '../api/decoding.ts';
 import { ApiError } from '../api/dispatch.ts';
 
@@ -56,8 +57,14 @@ function modelDefaults(generation: Record<string, unknown>): Partial<Decoding> {
 export function resolveDecoding(
   generation: Record<string, unknown>,
   options: Partial<Decoding> = {},
+  tasks: readonly Task[] = [],
 ): ResolvedDecoding {
   const config: Decoding = { ...DEFAULT_DECODING, ...modelDefaults(generation), ...options };
+  // a model that takes a task prompt gets one (its first, when none is asked for); others none
+  if (tasks.length) config.task = options.task ?? tasks[0];
+  else if (options.task) throw new ApiError(400, 'this model takes no task prompt', 'decoding.task');
+  if (config.task && !tasks.includes(config.task))
+    throw new ApiError(400, `this model's tasks are ${tasks.join(', ')}`, 'decoding.task');
   const problem = decodingProblems(config)[0];
   if (problem) throw new ApiError(400, problem.message, `decoding.${problem.field}`);
   const json = canonicalJson(config);

@@ -6,10 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import type { Dtype } from '../api/contract.ts';
-import type { DecodingOptions } from '../api/decoding.ts';
+import type { DecodingOptions, Task } from '../api/decoding.ts';
 import { type Bundle, type LoadOptions, loadBundle } from './bundle.ts';
 import { OrtDecoder } from './decoder.ts';
 import { type ResolvedDecoding, resolveDecoding } from './decoding.ts';
+import { encodeFlorence, florenceText } from './florence.ts';
 import { generate, type Sequence } from './generate.ts';
 import { type Decoded, ImageDecodeError, preprocessImage } from './preprocess.ts';
 import { floatInput } from './tensors.ts';
@@ -60,6 +61,8 @@ export interface EngineInfo {
   hasAttention: boolean;
   /** the model's generation_config.json: its decoding defaults */
   generation: Record<string, unknown>;
+  /** the caption tasks it takes (Florence-2); empty for models without task prompts */
+  tasks: Task[];
 }
 
 export interface CaptionOptions {
@@ -119,22 +122,29 @@ export class CaptionEngine implements Captioner {
       grid: b.grid,
       hasAttention: b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
       generation: b.generation,
+      tasks: [...b.prompts.keys()],
     };
   }
 
   decoding(options: DecodingOptions = {}): ResolvedDecoding {
-    return resolveDecoding(this.bundle.generation, options);
+    return resolveDecoding(this.bundle.generation, options, this.info.tasks);
   }
 
-  async encode(pixels: Float32Array[]): Promise<ort.Tensor> {
-    const { height, width } = this.bundle.preprocessor.size;
+  /** The encoder's states for a batch of images (and, for Florence-2, the task's prompt). */
+  async encode(pixels: Float32Array[], task: Task = 'caption'): Promise<ort.Tensor> {
+    const b = this.bundle;
+    const { height, width } = b.preprocessor.size;
     const plane = 3 * height * width;
     const data = new Float32Array(pixels.length * plane);
     pixels.forEach((p, i) => {
       data.set(p, i * plane);
     });
-    const input = floatInput(this.bundle.encoder, 'pixel_values', data, [pixels.length, 3, height, width]);
-    const out = await this.bundle.encoder.run({ pixel_values: input });
+    const imageSession = b.vision ?? b.encoder;
+    const input = floatInput(imageSession, 'pixel_values', data, [pixels.length, 3, height, width]);
+    if (b.arch === 'florence2') {
+      return encodeFlorence({ ...b, vision: b.vision!, embed: b.embed! }, input, task);
+    }
+    const out = await b.encoder.run({ pixel_values: input });
     const name = this.bundle.encoder.outputNames.includes('last_hidden_state')
       ? 'last_hidden_state'
       : this.bundle.encoder.outputNames[0];
@@ -149,7 +159,7 @@ export class CaptionEngine implements Captioner {
     attentionLayer = -1,
   ): Promise<GeneratedCaption[][]> {
     if (!pixels.length) return [];
-    const enc = await this.encode(pixels);
+    const enc = await this.encode(pixels, d.config.task);
     const decoder = new OrtDecoder(this.bundle, enc, attentionLayer);
     const seqs = await generate(decoder, pixels.length, d.config, this.bundle.special, signal);
     const S = Number(enc.dims[1]);
@@ -163,7 +173,10 @@ export class CaptionEngine implements Captioner {
     const patches = grid && grid.rows * grid.cols <= S ? grid.rows * grid.cols : 0;
     return {
       rank,
-      text: tok.decode(s.tokens, { skip_special_tokens: true }).trim(),
+      text:
+        this.bundle.arch === 'florence2'
+          ? florenceText(tok, s.tokens)
+          : tok.decode(s.tokens, { skip_special_tokens: true }).trim(),
       tokens: s.tokens,
       tokenTexts: s.tokens.map((t) =>
         [start, eos, pad].includes(t) ? '' : tok.decode([t], { skip_special_tokens: true }),

@@ -26,6 +26,10 @@ export interface SpecialTokens {
   start: number;
   eos: number;
   pad: number;
+  /** the first generated token, when the model forces it (BART-style decoders such as Florence-2) */
+  forcedBos?: number;
+  /** the token at max_length - 1, when the model forces it */
+  forcedEos?: number;
 }
 
 /** One generated sequence of an image. */
@@ -71,7 +75,7 @@ export async function generate(
   sp: SpecialTokens,
   signal?: AbortSignal,
 ): Promise<Sequence[][]> {
-  const search: Search = { model, images, d, sp, processors: logitsProcessors(d, sp.eos), signal };
+  const search: Search = { model, images, d, sp, processors: logitsProcessors(d, sp), signal };
   return d.num_beams === 1 ? greedy(search) : beamSearch(search);
 }
 
@@ -150,8 +154,8 @@ async function beamSearch({ model, images, d, sp, processors, signal }: Search):
   }));
   let hasAttention = false;
   let totals = new Float64Array(0);
-  // The first step runs one row per image: its K beams are identical and all but the first start
-  // at -1e9, so they could not reach the top 2K anyway. The rows are expanded to K beams after it.
+  // The first step runs one row per image: its K beams are identical, so the model is asked once
+  // and the other beams (starting at -1e9) are scored from the same row, as HF scores them.
   let rowsPerImage = 1;
   while (active.length && active[0].beams[0].seq.length < d.max_length) {
     if (signal?.aborted) throw new Cancelled();
@@ -167,35 +171,34 @@ async function beamSearch({ model, images, d, sp, processors, signal }: Search):
     const keep: number[] = [];
     const next: typeof active = [];
     active.forEach((a, ai) => {
+      const rowOf = (k: number) => ai * rowsPerImage + (rowsPerImage === 1 ? 0 : k);
       // per step: log-softmax, processors, plus the running beam score; the top 2K go to the scorer
       const rowLps = a.beams.slice(0, rowsPerImage).map((b, k) => {
-        const r = ai * rowsPerImage + k;
+        const r = rowOf(k);
         const row = logSoftmax(out.logits.slice(r * V, (r + 1) * V));
         applyProcessors(processors, row, b.seq);
-        for (let v = 0; v < V; v++) totals[k * V + v] = row[v] + b.score;
         return row;
       });
-      const top = topK(totals.subarray(0, rowsPerImage * V), 2 * K);
+      const lpsOf = (k: number) => rowLps[rowsPerImage === 1 ? 0 : k];
+      a.beams.forEach((b, k) => {
+        const row = lpsOf(k);
+        for (let v = 0; v < V; v++) totals[k * V + v] = row[v] + b.score;
+      });
+      const top = topK(totals, 2 * K);
       const candidates = top.indices.map((idx, rank) => ({
         score: top.scores[rank],
         token: idx % V,
         beam: Math.floor(idx / V),
       }));
       const grow = (c: BeamCandidate) =>
-        extend(
-          a.beams[c.beam],
-          c.token,
-          rowLps[c.beam][c.token],
-          sliceAttention(out, ai * rowsPerImage + c.beam),
-          c.score,
-        );
+        extend(a.beams[c.beam], c.token, lpsOf(c.beam)[c.token], sliceAttention(out, rowOf(c.beam)), c.score);
       const continuing = scorer.process(a.image, candidates, genLen, (c) => {
         const b = grow(c);
         return { tokens: b.seq.slice(1), payload: { lps: b.lps, att: b.att } };
       });
       if (scorer.isDone(a.image)) return;
       next.push({ image: a.image, beams: continuing.map(grow) });
-      for (const c of continuing) keep.push(ai * rowsPerImage + c.beam);
+      for (const c of continuing) keep.push(rowOf(c.beam));
     });
     if (next.length) model.select(keep);
     active = next;

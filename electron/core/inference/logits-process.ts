@@ -2,9 +2,11 @@
  * Logits processors: small functions that edit one row of next-token scores in place, given the
  * sequence so far (decoder start token included). They act on log-probs in beam search and on raw
  * logits in greedy search, as Hugging Face `generate` does. `logitsProcessors` builds the list for a
- * decoding config once; the order is fixed: min length -> repetition penalty -> no-repeat n-gram.
+ * decoding config once; the order is fixed: min length -> repetition penalty -> no-repeat n-gram ->
+ * forced BOS -> forced EOS (the last two are the model's, from its generation config).
  */
 import type { Decoding } from './decoding.ts';
+import type { SpecialTokens } from './generate.ts';
 
 export type LogitsProcessor = (row: Float32Array, seq: readonly number[]) => void;
 
@@ -43,12 +45,23 @@ export const noRepeatNgram =
     }
   };
 
+/** Leaves only `token` possible, with score 0, when the sequence has `length` tokens (HF's forced BOS/EOS). */
+export const forceAt =
+  (length: number, token: number): LogitsProcessor =>
+  (row, seq) => {
+    if (seq.length !== length) return;
+    row.fill(Number.NEGATIVE_INFINITY);
+    row[token] = 0;
+  };
+
 /** The processors a decoding config asks for, in their fixed order; settings that do nothing are left out. */
-export function logitsProcessors(d: Decoding, eos: number): LogitsProcessor[] {
+export function logitsProcessors(d: Decoding, sp: SpecialTokens): LogitsProcessor[] {
   const list: LogitsProcessor[] = [];
-  if (d.min_length > 0) list.push(minLength(d.min_length, eos));
+  if (d.min_length > 0) list.push(minLength(d.min_length, sp.eos));
   if (d.repetition_penalty !== 1) list.push(repetitionPenalty(d.repetition_penalty));
   if (d.no_repeat_ngram_size > 0) list.push(noRepeatNgram(d.no_repeat_ngram_size));
+  if (sp.forcedBos !== undefined) list.push(forceAt(1, sp.forcedBos));
+  if (sp.forcedEos !== undefined) list.push(forceAt(d.max_length - 1, sp.forcedEos));
   return list;
 }
 

@@ -30,7 +30,12 @@ export const PreprocessorConfig = z.object({
   do_normalize: z.boolean().default(true),
   image_mean: z.array(z.number()).length(3).default([0.5, 0.5, 0.5]),
   image_std: z.array(z.number().positive()).length(3).default([0.5, 0.5, 0.5]),
-  do_convert_rgb: z.boolean().default(true),
+  // null in some processors' files (Florence-2): the default
+  do_convert_rgb: z
+    .boolean()
+    .nullable()
+    .transform((v) => v ?? true)
+    .default(true),
 });
 export type PreprocessorConfig = z.infer<typeof PreprocessorConfig>;
 

@@ -92,7 +92,7 @@ export class RemoteEngine implements Captioner {
   }
 
   decoding(options: DecodingOptions = {}): ResolvedDecoding {
-    return resolveDecoding(this.info.generation, options);
+    return resolveDecoding(this.info.generation, options, this.info.tasks);
   }
 
   private send(inputs: FileInput[], d: ResolvedDecoding, opts: CaptionOptions) {

@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 from ..model.generation import GenerationConfig, beam_search, greedy
+from . import florence
 from .merge import merge_decoders
 from .tiny import TinyCaptioner, TinyConfig
 from .variants import io_fp16, quantize_int8, weights_fp16
@@ -53,6 +54,16 @@ LAYOUTS = {
     "seq2seq-merged": ("seq2seq", "onnx", ["encoder_model", "decoder_model_merged"]),
     "seq2seq-split": ("seq2seq", "onnx", ["encoder_model", "decoder_model", "decoder_with_past_model"]),
 }
+# Florence-2: one repository with the fp32, q8 and fp16 variants (merged decoders, as
+# onnx-community ships them), and the fp32 split decoders alone
+FLORENCE_SESSIONS = ["vision_encoder", "embed_tokens", "encoder_model"]
+FLORENCE_FAMILIES = {"florence": ("fp32", ""), "florence-int8": ("int8", "_quantized"), "florence-fp16": ("fp16-weights", "_fp16")}
+FLORENCE_LAYOUTS = {
+    "florence-repo": [(fam, [*FLORENCE_SESSIONS, "decoder_model_merged"]) for fam in FLORENCE_FAMILIES],
+    "florence-split": [("florence", [*FLORENCE_SESSIONS, "decoder_model", "decoder_with_past_model"])],
+}
+FLORENCE_FILES = ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
+                  "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"]
 
 
 class _Encoder(torch.nn.Module):
@@ -178,15 +189,61 @@ def build(out: Path) -> dict:
         for s in sessions:
             os.link(work / fam / f"{s}{suffix}.onnx", bundle / folder / f"{s}{suffix}.onnx")
         reference["layouts"] = {**reference.get("layouts", {}), name: fam}
+    reference["florence"] = build_florence(out, work)
     (out / "reference.json").write_text(json.dumps(reference) + "\n")
     return reference
 
 
-def write_images(out: Path) -> list[Path]:
-    """224 x 224 RGB test images (no resize on loading): smooth gradients with a bright square."""
+def build_florence(out: Path, work: Path) -> dict:
+    images = write_images(out / "florence-images", side=768)
+    pre = json.loads((florence.FIXTURE / "preprocessor_config.json").read_text())
+    pixels = pixel_values(images, pre)
+    g = json.loads((florence.FIXTURE / "generation_config.json").read_text())
+    known = GenerationConfig.__dataclass_fields__
+    # transformers.js merges text_config's generation settings, then generation_config.json
+    text = json.loads((florence.FIXTURE / "config.json").read_text())["text_config"]
+    gen = GenerationConfig(**{**{k: v for k, v in text.items() if k in known}, **{k: v for k, v in g.items() if k in known}})
+    greedy_gen = GenerationConfig(**{**asdict(gen), "num_beams": 1})
+    beam_gen = GenerationConfig(**{**asdict(gen), "num_return_sequences": 3})
+    ref = {"images": [p.name for p in images], "generation": asdict(gen), "families": {}}
+    for fam, (numerics, suffix) in FLORENCE_FAMILIES.items():
+        d = work / fam
+        d.mkdir(parents=True, exist_ok=True)
+        if fam == "florence":
+            florence.export(florence.TinyFlorence(), d, merge_decoders)
+        else:
+            convert = {"int8": quantize_int8, "fp16-weights": weights_fp16}[numerics]
+            for s in [*FLORENCE_SESSIONS, "decoder_model", "decoder_with_past_model"]:
+                convert(work / "florence" / f"{s}.onnx", d / f"{s}.onnx")
+            merge_decoders(d / "decoder_model.onnx", d / "decoder_with_past_model.onnx", d / "decoder_model_merged.onnx")
+        m = florence.TinyFlorence(numerics).eval()
+        hyp = lambda h: {"tokens": h.tokens, "sum": h.sum_logprobs, "score": h.score, "text": florence.post_process(h.tokens)}
+        per_task = {}
+        with torch.no_grad():
+            for task in florence.PROMPTS:
+                one = lambda i: m.step(pixels[i: i + 1], task)
+                per_task[task] = {
+                    "greedy": [hyp(greedy(one(i), 1, greedy_gen)[0]) for i in range(len(images))],
+                    "beam3": [[hyp(h) for h in beam_search(one(i), 1, beam_gen)[0]] for i in range(len(images))],
+                }
+        ref["families"][fam] = {"suffix": suffix, "tasks": per_task}
+    for name, parts in FLORENCE_LAYOUTS.items():
+        bundle = out / name
+        (bundle / "onnx").mkdir(parents=True, exist_ok=True)
+        for f in FLORENCE_FILES:
+            shutil.copyfile(florence.FIXTURE / f, bundle / f)
+        for fam, sessions in parts:
+            suffix = FLORENCE_FAMILIES[fam][1]
+            for s in sessions:
+                os.link(work / fam / f"{s}.onnx", bundle / "onnx" / f"{s}{suffix}.onnx")
+    return ref
+
+
+def write_images(out: Path, side: int = 224) -> list[Path]:
+    """side x side RGB test images (the model's input size: no resize on loading), gradients with a bright square."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    yy, xx = np.mgrid[0:224, 0:224]
+    yy, xx = np.mgrid[0:side, 0:side]
     for i in range(N_IMAGES):
         img = np.stack([(xx * (i + 1)) % 256, (yy * (3 - i)) % 256, ((xx + yy) * (i + 2) // 3) % 256], -1)
         img[40 + 30 * i: 100 + 30 * i, 60: 140] = [250, 240 - 60 * i, 30 * i]
