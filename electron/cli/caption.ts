@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SYNTHETIC_DOMAIN, syntheticWarning } from '../core/api/catalog.ts';
 import type { Dtype } from '../core/api/contract.ts';
-import type { DecodingKey } from '../core/api/decoding.ts';
+import type { DecodingKey, Task } from '../core/api/decoding.ts';
 import { PROVIDERS, type Provider } from '../core/inference/providers.ts';
 import { openStudio } from '../core/studio.ts';
 import { call, floatArg, given, intArg, UsageError } from './args.ts';
@@ -31,6 +31,7 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
       'data-dir': { type: 'string' },
       model: { type: 'string' },
       dtype: { type: 'string' },
+      task: { type: 'string' },
       ...Object.fromEntries(Object.values(DECODING_FLAGS).map(([f]) => [f, { type: 'string' as const }])),
       overwrite: { type: 'boolean' },
       'skip-existing': { type: 'boolean' },
@@ -47,18 +48,21 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
   if (provider !== undefined && !PROVIDERS.includes(provider))
     throw new UsageError(`--provider: expected one of ${PROVIDERS.join(', ')}`);
   const text = (f: string) => values[f as keyof typeof values] as string | undefined;
-  const decoding = given(
-    Object.fromEntries(
+  const decoding = given({
+    ...Object.fromEntries(
       Object.entries(DECODING_FLAGS).map(([key, [f, read]]) => [
         key,
         read === 'int' ? intArg(text(f), f) : read === 'float' ? floatArg(text(f), f) : stopping(text(f)),
       ]),
     ),
-  );
+    // the contract checks it is one of the tasks, and the model that it takes tasks
+    task: values.task as Task | undefined,
+  });
   const flags = {
     ...Object.fromEntries(Object.entries(DECODING_FLAGS).map(([key, [f]]) => [`decoding.${key}`, f])),
     batchSize: 'batch-size',
     dtype: 'dtype',
+    'decoding.task': 'task',
   };
   const dtype = values.dtype as Dtype | undefined;
   const studio = openStudio({

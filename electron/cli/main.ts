@@ -4,6 +4,7 @@
  */
 import { defaultDataDir } from '../../db/open.ts';
 import { DTYPES, EXPORT_FORMATS, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
+import { TASKS } from '../core/api/decoding.ts';
 import { PROVIDERS } from '../core/inference/providers.ts';
 import { UsageError } from './args.ts';
 import { captionCommand } from './caption.ts';
@@ -45,6 +46,7 @@ caption options:
   --num-return N       candidates kept per image (<= beams)
   --max-length N, --min-length N, --length-penalty X, --no-repeat-ngram N, --repetition-penalty X
   --early-stopping true|false|never
+  --task T             ${TASKS.join(' | ')}, for models that take a task prompt (Florence-2; default: caption)
   --overwrite          caption again images that already have captions for this model and config
   --skip-existing      (default) leave those alone
   --batch-size N       images per inference batch (default 16)

@@ -4,9 +4,12 @@
  * list, pulling with progress, and the note printed when the built-in model captions.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { copyFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../../e2e/support/bundles.ts';
+import { databasePath } from '../../db/open.ts';
+import { FIXTURES, fixtureReference } from '../../e2e/support/bundles.ts';
 import { startHub, writeHfCache } from '../../e2e/support/hub.ts';
 import { tempDir, writeGoodImages } from '../../e2e/support/images.ts';
 
@@ -139,5 +142,66 @@ describe('models pull', () => {
     const variant = await run([REPO, '--dtype', 'q4']);
     expect(variant.code).toBe(2);
     expect(variant.err).toMatch(/--dtype: no q4 ONNX files in this repository \(variants: q8\)/);
+  });
+});
+
+describe('Florence-2 from the Hugging Face cache', () => {
+  const FLORENCE = 'onnx-community/Florence-2-base-ft';
+  const ref = fixtureReference().florence;
+  let cache: string;
+  let photos: string;
+  beforeAll(() => {
+    cache = tempDir('cs-hf-florence-');
+    writeHfCache(cache, FLORENCE, join(FIXTURES, 'florence-repo'));
+    photos = tempDir('cs-florence-lib-');
+    for (const f of ref.images) copyFileSync(join(FIXTURES, 'florence-images', f), join(photos, f));
+  });
+
+  // q8 runs one image per batch: its quantization scales depend on every row of a batch, as the
+  // reference's do (see electron/core/inference/florence.test.ts for why its lower beams may differ)
+  for (const [dtype, family, extra] of [
+    ['fp32', 'florence', []],
+    ['q8', 'florence-int8', ['--batch-size', '1']],
+    ['fp16', 'florence-fp16', []],
+  ] as const) {
+    it(`--task more-detailed --dtype ${dtype}: the model's own 3-beam search equals the reference`, () => {
+      const data = tempDir('cs-florence-data-');
+      const args = ['caption', photos, '--data-dir', data, '--model', FLORENCE, '--task', 'more-detailed'];
+      const r = cli([...args, '--dtype', dtype, ...extra], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+      expect(r.err).toBe('');
+      expect(r.out).toContain(`Model ${FLORENCE} (${dtype}) on cpu`);
+      expect(r.out).toMatch(new RegExp(`Done: ${ref.images.length} captioned`));
+      const db = new Database(databasePath(data), { readonly: true });
+      const rows = db
+        .prepare(
+          `SELECT f.path, c.text, c.token_ids, c.score, dc.json FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
+           JOIN files f ON f.image_id = r.image_id JOIN decoding_configs dc ON dc.id = r.config_id ORDER BY f.path`,
+        )
+        .all() as { path: string; text: string; token_ids: string; score: number; json: string }[];
+      db.close();
+      expect(rows).toHaveLength(ref.images.length); // num_return_sequences 1: the model's default
+      for (const row of rows) {
+        expect(JSON.parse(row.json)).toMatchObject({
+          task: 'more-detailed',
+          num_beams: 3,
+          no_repeat_ngram_size: 3,
+        });
+        const i = ref.images.indexOf(basename(row.path));
+        const best = ref.families[family].tasks['more-detailed'].beam3[i][0];
+        if (dtype === 'q8') {
+          expect(Math.abs(row.score - best.score)).toBeLessThan(2e-2);
+        } else {
+          expect(JSON.parse(row.token_ids)).toEqual(best.tokens);
+          expect(row.text).toBe(best.text);
+          expect(Math.abs(row.score - best.score)).toBeLessThan(1e-4);
+        }
+      }
+    });
+  }
+
+  it('a task for a model without tasks is a field error naming the flag', () => {
+    const r = cli(['caption', photos, '--data-dir', tempDir('cs-m-'), '--task', 'detailed']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--task: this model takes no task prompt/);
   });
 });
