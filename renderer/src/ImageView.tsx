@@ -3,7 +3,7 @@ import { decodingSummary } from '../../electron/core/api/decoding.ts';
 import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 import { ModelSelect } from './ModelSelect.tsx';
-import { modelFields, useModels } from './models.ts';
+import { modelFields, taskField, useModels } from './models.ts';
 
 interface Heat {
   shape: [number, number, number];
@@ -22,7 +22,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
     no_repeat_ngram_size: 0,
   });
   const [running, setRunning] = useState(false);
-  const { installed, chosen } = useModels(onError);
+  const { installed, chosen, entry } = useModels(onError);
   const reload = useCallback(() => call('image.get', { fileId }).then(setDetail, onError), [fileId, onError]);
   useEffect(() => {
     reload();
@@ -43,7 +43,11 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   const rerun = async () => {
     setRunning(true);
     try {
-      await call('image.recaption', { fileId, decoding: settings, ...modelFields(chosen) });
+      await call('image.recaption', {
+        fileId,
+        decoding: { ...settings, ...taskField(chosen, entry) },
+        ...modelFields(chosen),
+      });
       await reload();
     } catch (e) {
       onError(e);
@@ -120,6 +124,12 @@ function Run(props: {
         <strong>{run.model}</strong>
         {run.dtype && run.dtype !== 'fp32' ? ` (${run.dtype})` : ''} · {decodingSummary(run.decoding)} ·{' '}
         {run.provider}
+        {run.candidates.some((c) => c.source === 'model') && !run.candidates.some((c) => c.hasAttention) && (
+          <span className="no-attention" data-testid="no-attention">
+            {' '}
+            · no attention in this model
+          </span>
+        )}
       </header>
       <ol>
         {run.candidates.map((c) => (

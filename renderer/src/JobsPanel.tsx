@@ -3,7 +3,7 @@ import { clock } from '../../electron/core/api/format.ts';
 import type { JobView } from '../../electron/core/api/types.ts';
 import { call, onEvent } from './api.ts';
 import { ModelSelect } from './ModelSelect.tsx';
-import { modelFields, useModels } from './models.ts';
+import { modelFields, taskField, useModels } from './models.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
 
 /** Puts a job's new view in place (newest job first). */
@@ -13,7 +13,7 @@ const merge = (jobs: JobView[], j: JobView) =>
 /** Start, pause and cancel captioning jobs; they keep running while the user browses. */
 export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
   const { roots, rootId, setRootId } = useRoots(onError);
-  const { installed, chosen } = useModels(onError);
+  const { installed, chosen, entry } = useModels(onError);
   const [jobs, setJobs] = useState<JobView[]>([]);
   const [beams, setBeams] = useState(3);
   // the list once, then every change as it is pushed
@@ -44,7 +44,7 @@ export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
             rootId &&
             call('jobs.start', {
               rootId,
-              decoding: { num_beams: beams, num_return_sequences: beams },
+              decoding: { num_beams: beams, num_return_sequences: beams, ...taskField(chosen, entry) },
               ...modelFields(chosen),
             }).catch(onError)
           }

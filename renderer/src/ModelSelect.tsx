@@ -1,8 +1,9 @@
 import type { Dtype } from '../../electron/core/api/contract.ts';
+import type { Task } from '../../electron/core/api/decoding.ts';
 import type { ModelEntry } from '../../electron/core/api/types.ts';
 import { type Choice, choose } from './models.ts';
 
-/** Which model (and export variant) jobs and re-captions use; the choice is shared by every view. */
+/** Which model (its export variant, and its task if it takes one) jobs and re-captions use; the choice is shared by every view. */
 export function ModelSelect({ installed, chosen }: { installed: ModelEntry[]; chosen: Choice }) {
   const entry = installed.find((m) => m.ref === chosen.ref);
   return (
@@ -18,9 +19,7 @@ export function ModelSelect({ installed, chosen }: { installed: ModelEntry[]; ch
         <select
           aria-label="Variant"
           value={chosen.dtype ?? ''}
-          onChange={(e) =>
-            choose({ ref: chosen.ref, dtype: (e.target.value || undefined) as Dtype | undefined })
-          }
+          onChange={(e) => choose({ ...chosen, dtype: (e.target.value || undefined) as Dtype | undefined })}
         >
           <option value="">automatic</option>
           {entry.dtypes.map((d) => (
@@ -28,6 +27,23 @@ export function ModelSelect({ installed, chosen }: { installed: ModelEntry[]; ch
           ))}
         </select>
       )}
+      <TaskSelect entry={entry} chosen={chosen} />
     </span>
+  );
+}
+
+/** The caption task, for models that take one. */
+export function TaskSelect({ entry, chosen }: { entry: ModelEntry | undefined; chosen: Choice }) {
+  if (!entry?.tasks.length) return null;
+  return (
+    <select
+      aria-label="Task"
+      value={chosen.task && entry.tasks.includes(chosen.task) ? chosen.task : entry.tasks[0]}
+      onChange={(e) => choose({ ...chosen, task: e.target.value as Task })}
+    >
+      {entry.tasks.map((t) => (
+        <option key={t}>{t}</option>
+      ))}
+    </select>
   );
 }

@@ -3,6 +3,7 @@ import { DTYPES, type Dtype } from '../../electron/core/api/contract.ts';
 import { clock } from '../../electron/core/api/format.ts';
 import type { PullView } from '../../electron/core/api/types.ts';
 import { call, onEvent } from './api.ts';
+import { TaskSelect } from './ModelSelect.tsx';
 import { choose, useModels } from './models.ts';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -41,6 +42,7 @@ export function Models({ onError }: { onError: (e: unknown) => void }) {
             <th>Variants</th>
             <th>Size</th>
             <th>Describes</th>
+            <th>Tasks</th>
             <th />
           </tr>
         </thead>
@@ -57,6 +59,7 @@ export function Models({ onError }: { onError: (e: unknown) => void }) {
               <td>{m.dtypes.join(', ')}</td>
               <td>{mb(m.bytes)}</td>
               <td>{m.domain === 'synthetic-scenes' ? 'synthetic test scenes only' : (m.domain ?? '')}</td>
+              <td>{m.ref === chosen.ref ? <TaskSelect entry={m} chosen={chosen} /> : m.tasks.join(', ')}</td>
               <td>
                 {m.ref === chosen.ref ? (
                   <strong>in use</strong>
@@ -88,7 +91,8 @@ export function Models({ onError }: { onError: (e: unknown) => void }) {
             {Object.entries(c.sizes)
               .map(([d, s]) => `${s} MB (${d})`)
               .join(', ')}
-            , {c.licence}{' '}
+            , {c.licence}
+            {c.tasks.length > 0 && `; tasks: ${c.tasks.join(', ')}`}{' '}
             <button type="button" onClick={() => pull(c.repo, '')}>
               Pull {c.repo}
             </button>

@@ -4,12 +4,15 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { Dtype, Responses } from '../../electron/core/api/contract.ts';
+import type { Task } from '../../electron/core/api/decoding.ts';
 import type { ModelEntry } from '../../electron/core/api/types.ts';
 import { call, onEvent } from './api.ts';
 
 export interface Choice {
   ref: string;
   dtype?: Dtype;
+  /** for models that take a task prompt (Florence-2) */
+  task?: Task;
 }
 
 const KEY = 'cs-model';
@@ -53,3 +56,7 @@ export function useModels(onError: (e: unknown) => void) {
 
 /** The request fields for the chosen model ('default' is what the studio uses unasked). */
 export const modelFields = (c: Choice) => ({ model: c.ref, ...(c.dtype ? { dtype: c.dtype } : {}) });
+
+/** The decoding field for the chosen task (models without tasks get none). */
+export const taskField = (c: Choice, entry: ModelEntry | undefined) =>
+  entry?.tasks.length ? { task: c.task && entry.tasks.includes(c.task) ? c.task : entry.tasks[0] } : {};

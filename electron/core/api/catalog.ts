@@ -3,6 +3,7 @@
  * they describe. Any other Hugging Face repository in the same ONNX layout can be pulled by id.
  */
 import type { Dtype } from './contract.ts';
+import type { Task } from './decoding.ts';
 
 export interface CatalogEntry {
   repo: string;
@@ -13,7 +14,11 @@ export interface CatalogEntry {
   /** approximate download per variant (the files one variant needs), in MB */
   sizes: Partial<Record<Dtype, number>>;
   licence: string;
+  /** caption tasks it takes (a task prompt); none for models that only caption */
+  tasks: Task[];
 }
+
+const FLORENCE_TASKS: Task[] = ['caption', 'detailed', 'more-detailed'];
 
 export const CATALOG: CatalogEntry[] = [
   {
@@ -23,7 +28,28 @@ export const CATALOG: CatalogEntry[] = [
     domain: 'everyday photos (trained on COCO): one short sentence',
     sizes: { fp32: 1000, q8: 250 }, // about: the ONNX files of one variant, encoder + merged decoder
     licence: 'Apache-2.0',
+    tasks: [],
   },
+  // Florence-2 (Microsoft): 0.23 B (base) and 0.77 B (large) parameters; sizes are about 4 bytes
+  // (fp32), 2 (fp16) and 1 (q8) per parameter. The -ft models are fine-tuned on the tasks.
+  ...(
+    [
+      ['onnx-community/Florence-2-base-ft', 'Florence-2 base, fine-tuned', { fp32: 930, fp16: 470, q8: 240 }],
+      ['onnx-community/Florence-2-base', 'Florence-2 base', { fp32: 930, fp16: 470, q8: 240 }],
+      ['onnx-community/Florence-2-large-ft', 'Florence-2 large, fine-tuned', { fp32: 3100, fp16: 1550, q8: 780 }],
+      ['onnx-community/Florence-2-large', 'Florence-2 large', { fp32: 3100, fp16: 1550, q8: 780 }],
+    ] as const
+  ).map(
+    ([repo, title, sizes]): CatalogEntry => ({
+      repo,
+      title,
+      architecture: 'florence2',
+      domain: 'photos: a caption, a detailed caption, or a paragraph (3-beam search)',
+      sizes,
+      licence: 'MIT',
+      tasks: FLORENCE_TASKS,
+    }),
+  ),
 ];
 
 /** The one-line warning shown wherever a model that only knows synthetic scenes is about to caption. */

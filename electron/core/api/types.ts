@@ -3,6 +3,7 @@
  * renderer and the CLI (which show them). No Node imports: the renderer's type check includes it.
  */
 import type { Dtype, ExportFormat, JobState, Split } from './contract.ts';
+import type { Task } from './decoding.ts';
 
 export interface RootInfo {
   id: number;
@@ -147,6 +148,8 @@ export interface ModelEntry {
   bytes: number;
   path: string;
   domain: string | null;
+  /** the caption tasks it takes (Florence-2); empty for models without task prompts */
+  tasks: Task[];
 }
 
 /** A download from the Hub, as it goes. */

@@ -9,6 +9,7 @@ import type { DB } from '../../../db/open.ts';
 import { modelFolders } from '../../../db/queries/models.ts';
 import { ApiError, notFound } from '../api/dispatch.ts';
 import type { ModelEntry } from '../api/types.ts';
+import { taskPrompts } from '../inference/florence.ts';
 import { onnxVariants } from '../inference/variants.ts';
 import { cachedSnapshot, type HubEnv, parseRepoRef, REPO_ID } from './hub.ts';
 
@@ -21,13 +22,14 @@ export interface ResolvedModel {
   source: string;
 }
 
-const readConfig = (dir: string): Record<string, unknown> | null => {
+const readJson = (file: string): Record<string, unknown> | null => {
   try {
-    return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return null;
   }
 };
+const readConfig = (dir: string) => readJson(join(dir, 'config.json'));
 
 /** 'vit+gpt2', 'florence2', 'captioner-v1': what the studio calls the model's architecture. */
 export function architectureOf(config: Record<string, unknown> | null): string | null {
@@ -55,6 +57,7 @@ function sizeOnDisk(dir: string): number {
 
 export function describe(r: ResolvedModel): ModelEntry {
   const config = readConfig(r.dir);
+  const pre = config?.model_type === 'florence2' ? readJson(join(r.dir, 'preprocessor_config.json')) : null;
   return {
     ref: r.ref,
     name: r.label,
@@ -64,6 +67,7 @@ export function describe(r: ResolvedModel): ModelEntry {
     bytes: sizeOnDisk(r.dir),
     path: r.dir,
     domain: (config?.caption_studio as { domain?: string } | undefined)?.domain ?? null,
+    tasks: pre ? [...taskPrompts(pre).keys()] : [],
   };
 }
 

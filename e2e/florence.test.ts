@@ -1,0 +1,74 @@
+/**
+ * Florence-2 in a real browser: pull the (interface-faithful) repository from the Hub on loopback,
+ * choose it and its task, caption a folder as a job, and compare its beams beside the built-in
+ * model's in the image view.
+ */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+import { FIXTURES, fixtureReference } from './support/bundles.ts';
+import { startHub } from './support/hub.ts';
+import { tempDir } from './support/images.ts';
+
+const REPO = 'onnx-community/Florence-2-base-ft';
+let browser: Browser;
+let hub: Awaited<ReturnType<typeof startHub>>;
+let studio: Studio;
+let rootId: number;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'florence-repo') } });
+  studio = await startStudio({ HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('cs-e2e-hf-') });
+  const folder = tempDir('cs-e2e-florence-');
+  for (const f of fixtureReference().florence.images.slice(0, 2))
+    copyFileSync(join(FIXTURES, 'florence-images', f), join(folder, f));
+  rootId = (await studio.call<{ id: number }>('library.addRoot', { path: folder })).id;
+  await studio.captionAll(rootId, { num_beams: 2, num_return_sequences: 2 }); // the built-in model, for comparison
+});
+afterAll(async () => {
+  await studio?.stop();
+  await hub?.close();
+  await browser?.close();
+});
+
+describe('Florence-2', () => {
+  it('is pulled, chosen with a task, captions a folder, and shows its beams beside the built-in model', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.on('pageerror', (e) => {
+      throw e;
+    });
+    await page.goto(`${studio.url}#/models`);
+    await page.getByRole('button', { name: `Pull ${REPO}` }).click();
+    await page.locator('[data-testid=pull][data-state=done]').waitFor({ timeout: 60_000 });
+    const row = page.locator(`[data-testid=model][data-ref="${REPO}"]`);
+    await expect(row.textContent()).resolves.toMatch(/florence2.*fp32.*caption, detailed, more-detailed/);
+    await page.getByRole('button', { name: `Use ${REPO}` }).click();
+    await row.getByLabel('Task').selectOption('detailed');
+
+    await page.getByRole('button', { name: 'Jobs' }).click();
+    await expect.poll(() => page.getByLabel('Task').inputValue()).toBe('detailed');
+    await page.getByLabel('beams').fill('3');
+    await page.getByRole('button', { name: 'Caption folder' }).click();
+    // the built-in model's job was done before; now Florence-2's is too
+    await expect
+      .poll(() => page.locator('[data-testid=job][data-state=done]').count(), { timeout: 60_000 })
+      .toBe(2);
+
+    const { items } = await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId });
+    await page.goto(`${studio.url}#/image/${items[0].fileId}`);
+    const runs = page.locator('[data-testid=run]');
+    await expect.poll(() => runs.count()).toBe(2);
+    const headers = await runs.locator('header').allTextContents();
+    expect(headers[0]).toMatch(/^default · beam 2/);
+    expect(headers[1]).toMatch(
+      new RegExp(`^${REPO} · detailed, beam 3, no-repeat 3-gram · cpu · no attention in this model$`),
+    );
+    await expect(runs.nth(1).locator('[data-testid=candidate]').count()).resolves.toBe(3);
+    await expect(runs.nth(0).getByTestId('no-attention').count()).resolves.toBe(0);
+    await screenshot(page, 'florence-beside-default');
+    await page.close();
+  }, 120_000);
+});
