@@ -273,12 +273,28 @@ def compute_reference(m: TinyCaptioner, pixels: torch.Tensor, gen: GenerationCon
         }
 
 
+def build_florence_real(out: Path) -> None:
+    """A Florence-2 bundle at Florence-2-base's shapes with random weights (fp32, onnx/ layout), for benchmarks."""
+    (out / "onnx").mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        florence.export(florence.TinyFlorence(real=True).eval(), out / "onnx", merge_decoders)
+    for f in ("decoder_model.onnx", "decoder_with_past_model.onnx"):
+        (out / "onnx" / f).unlink()  # the merged decoder is what both runtimes load
+    for f in FLORENCE_FILES:
+        shutil.copyfile(florence.FIXTURE / f, out / f)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", type=Path)
+    p.add_argument("--florence-real", action="store_true", help="only a Florence-2-base-shaped bundle (benchmarks)")
     args = p.parse_args(argv)
     torch.set_num_threads(2)
     shutil.rmtree(args.out, ignore_errors=True)
+    if args.florence_real:
+        build_florence_real(args.out)
+        print(f"wrote a Florence-2-base-shaped bundle to {args.out}")
+        return
     ref = build(args.out)
     print(f"wrote {len(ref['layouts'])} bundles to {args.out}")
 

@@ -30,32 +30,56 @@ PROMPTS = {
 }
 
 
-def florence_config() -> TinyConfig:
-    return TinyConfig(vocab=51289, image=768, patch=32, layers=6, eos=2, eos_ramp=1.2, eos_start=3.0)
+def florence_config(real: bool = False) -> TinyConfig:
+    """The interface's dims; inside, small widths (tests) or Florence-2-base's (benchmarks: `real`)."""
+    inner = dict(enc_width=768, width=768, cross_rank=0) if real else {}
+    return TinyConfig(vocab=51289, image=768, patch=32, layers=6, eos=2, eos_ramp=1.2, eos_start=3.0, **inner)
+
+
+class _Layer(nn.Module):
+    """Pre-LN self-attention + MLP: the real-shape model's vision and encoder layers."""
+
+    def __init__(self, c: TinyConfig, num: Numerics, ffn: int):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(c.width), nn.LayerNorm(c.width)
+        self.attn = Attention(c, num, c.width)
+        self.fc, self.proj = Linear(c.width, ffn, num), Linear(ffn, c.width, num)
+
+    def forward(self, x):
+        h = self.ln1(x)
+        k, v = self.attn.kv(h)
+        x = x + self.attn(h, k, v, causal=False)
+        return x + self.proj(torch.nn.functional.gelu(self.fc(self.ln2(x))))
 
 
 class TinyFlorence(nn.Module):
-    def __init__(self, numerics: str = "fp32", seed: int = 1):
+    """`real=True`: Florence-2-base's widths and depths around the same interface (about 210 M random
+    weights: 4 vision layers, 6 encoder layers, 6 decoder layers with MLPs, width 768), for benchmarks."""
+
+    def __init__(self, numerics: str = "fp32", seed: int = 1, real: bool = False):
         super().__init__()
         torch.manual_seed(seed)
-        c = self.c = florence_config()
+        c = self.c = florence_config(real)
         self.num = num = Numerics(numerics)
+        ffn = 4 * c.width if real else 0
         # vision_encoder
         self.patch = nn.Conv2d(3, c.enc_width, c.patch, stride=c.patch)
         self.vpos = nn.Parameter(torch.randn(1, (c.image // c.patch) ** 2, c.enc_width) * 0.5)
+        self.vlayers = nn.ModuleList(_Layer(c, num, ffn) for _ in range(4 if real else 0))
         self.vproj = Linear(c.enc_width, c.hidden, num)
         # embed_tokens: a lookup in a small table, projected to 768
         self.table = nn.Parameter(torch.randn(c.vocab, c.enc_width) * 8.0)  # large: a short prompt still weighs
         self.eproj = Linear(c.enc_width, c.hidden, num)
-        # encoder_model: one small self-attention layer over [image ; prompt]
+        # encoder_model: one small self-attention layer over [image ; prompt] (6 full ones when real)
         self.ein = Linear(c.hidden, c.width, num)
         self.eattn = Attention(c, num, c.width)
         self.ectx = Linear(c.width, c.width, num, std=2.0)  # the whole input's mean, so the prompt matters everywhere
+        self.elayers = nn.ModuleList(_Layer(c, num, ffn) for _ in range(6 if real else 0))
         self.eout = Linear(c.width, c.hidden, num)
         # decoder
         self.din = Linear(c.hidden, c.width, num)
         self.dpos = nn.Parameter(torch.randn(c.positions + 2, c.width) * 0.1)
-        self.blocks = nn.ModuleList(_Block(c, num) for _ in range(c.layers))
+        self.blocks = nn.ModuleList(_Block(c, num, ffn) for _ in range(c.layers))
         self.ln = nn.LayerNorm(c.width)
         self.head = Linear(c.width, c.vocab, num, std=0.35)
         if numerics == "fp16-weights":
@@ -65,6 +89,8 @@ class TinyFlorence(nn.Module):
 
     def vision(self, px):  # (B, 3, 768, 768) -> (B, 577, 768)
         x = self.patch(px).flatten(2).transpose(1, 2) + self.vpos  # (B, 576, enc_width)
+        for layer in self.vlayers:
+            x = layer(x)
         x = torch.cat([x.mean(1, keepdim=True), x], dim=1)  # pooled token first
         return self.vproj(x)
 
@@ -75,6 +101,8 @@ class TinyFlorence(nn.Module):
         h = self.ein(embeds)
         k, v = self.eattn.kv(h)
         h = h + self.eattn(h, k, v, causal=False) + self.ectx(h.mean(1, keepdim=True)) + 0.0 * mask.float().mean()
+        for layer in self.elayers:
+            h = layer(h)
         return self.eout(h)
 
     def decode(self, embeds, enc, past=None, cross=None):
@@ -94,6 +122,8 @@ class TinyFlorence(nn.Module):
             ck, cv = cross[i] if cross is not None else blk.cross.kv(enc)
             crosses.append((ck, cv))
             x = x + blk.cross(blk.ln2(x), ck, cv, causal=False)
+            if blk.fc is not None:
+                x = x + blk.proj(torch.nn.functional.gelu(blk.fc(blk.ln3(x))))
         logits = self.head(self.ln(x))
         ramp = self.c.eos_ramp * pos.float() - self.c.eos_start
         eos = torch.nn.functional.one_hot(torch.tensor(self.c.eos), self.c.vocab).float()
@@ -125,11 +155,13 @@ class TinyFlorence(nn.Module):
 
 
 class _Block(nn.Module):
-    def __init__(self, c: TinyConfig, num: Numerics):
+    def __init__(self, c: TinyConfig, num: Numerics, ffn: int = 0):
         super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(c.width), nn.LayerNorm(c.width)
+        self.ln1, self.ln2, self.ln3 = nn.LayerNorm(c.width), nn.LayerNorm(c.width), nn.LayerNorm(c.width)
         self.self_attn = Attention(c, num, c.width)
         self.cross = Attention(c, num, c.hidden, c.cross_rank)
+        self.fc = Linear(c.width, ffn, num) if ffn else None
+        self.proj = Linear(ffn, c.width, num) if ffn else None
 
 
 # ---- ONNX export of the four sessions ---------------------------------------------------------------
