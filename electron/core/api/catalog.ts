@@ -36,7 +36,11 @@ export const CATALOG: CatalogEntry[] = [
     [
       ['onnx-community/Florence-2-base-ft', 'Florence-2 base, fine-tuned', { fp32: 930, fp16: 470, q8: 240 }],
       ['onnx-community/Florence-2-base', 'Florence-2 base', { fp32: 930, fp16: 470, q8: 240 }],
-      ['onnx-community/Florence-2-large-ft', 'Florence-2 large, fine-tuned', { fp32: 3100, fp16: 1550, q8: 780 }],
+      [
+        'onnx-community/Florence-2-large-ft',
+        'Florence-2 large, fine-tuned',
+        { fp32: 3100, fp16: 1550, q8: 780 },
+      ],
       ['onnx-community/Florence-2-large', 'Florence-2 large', { fp32: 3100, fp16: 1550, q8: 780 }],
     ] as const
   ).map(

@@ -1,7 +1,14 @@
 /** The model handlers: what the studio captions with, loaded in its worker thread. */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../../../e2e/support/bundles.ts';
+import { writeHfCache } from '../../../e2e/support/hub.ts';
+import { tempDir } from '../../../e2e/support/images.ts';
 import { call, openTestStudio } from '../../../e2e/support/studio.ts';
 import type { Studio } from '../studio.ts';
+import { openStudio } from '../studio.ts';
 
 let studio: Studio;
 beforeAll(() => {
@@ -28,6 +35,63 @@ describe('model handlers', () => {
       await expect(call(broken, 'engine.info', {})).rejects.toMatchObject({ status: 404 });
     } finally {
       await broken.close();
+    }
+  });
+
+  it('lists the built-in model, the Hugging Face cache and added folders; adds and removes', async () => {
+    const cache = tempDir('cs-hf-');
+    writeHfCache(cache, 'Xenova/vit-gpt2-image-captioning', join(FIXTURES, 'quantized-only'));
+    writeHfCache(cache, 'onnx-community/Florence-2-base-ft', join(FIXTURES, 'florence-repo'));
+    const s = openStudio({
+      dataDir: tempDir('cs-models-'),
+      hub: { endpoint: 'http://127.0.0.1:9', offline: true, cacheDir: cache },
+    });
+    try {
+      const folder = join(FIXTURES, 'seq2seq-split');
+      expect(await call(s, 'models.add', { path: folder })).toMatchObject({
+        kind: 'folder',
+        architecture: 'vit+gpt2',
+      });
+      const { installed, catalog, default: current } = await call(s, 'models.list', {});
+      expect(current).toBe('default');
+      expect(installed.map((m) => [m.ref, m.kind, m.architecture, m.dtypes, m.tasks])).toEqual([
+        ['default', 'default', 'captioner-v1', ['fp32'], []],
+        ['Xenova/vit-gpt2-image-captioning', 'hub', 'vit+gpt2', ['q8'], []],
+        [
+          'onnx-community/Florence-2-base-ft',
+          'hub',
+          'florence2',
+          ['fp32', 'fp16', 'q8'],
+          ['caption', 'detailed', 'more-detailed'],
+        ],
+        [folder, 'folder', 'vit+gpt2', ['fp32'], []],
+      ]);
+      expect(installed[0].domain).toBe('synthetic-scenes');
+      expect(installed.every((m) => m.bytes > 0)).toBe(true);
+      expect(catalog.map((c) => c.repo)).toContain('onnx-community/Florence-2-base-ft');
+      // a listed model can be named by requests; a folder that is not listed cannot
+      expect(await call(s, 'engine.info', { model: folder })).toMatchObject({
+        model: 'seq2seq-split',
+        dtype: 'fp32',
+      });
+      await expect(call(s, 'engine.info', { model: FIXTURES })).rejects.toMatchObject({
+        status: 404,
+        field: 'model',
+      });
+      await expect(call(s, 'models.add', { path: join(FIXTURES, 'images') })).rejects.toMatchObject({
+        status: 422,
+      });
+      await expect(call(s, 'models.remove', { ref: 'default' })).rejects.toMatchObject({ status: 409 });
+      await call(s, 'models.remove', { ref: folder });
+      expect(existsSync(folder)).toBe(true); // a removed folder's files stay
+      await call(s, 'models.remove', { ref: 'Xenova/vit-gpt2-image-captioning' });
+      expect(existsSync(join(cache, 'models--Xenova--vit-gpt2-image-captioning'))).toBe(false);
+      expect((await call(s, 'models.list', {})).installed.map((m) => m.ref)).toEqual([
+        'default',
+        'onnx-community/Florence-2-base-ft',
+      ]);
+    } finally {
+      await s.close();
     }
   });
 });

@@ -56,6 +56,26 @@ describe('models pull', () => {
     expect((await planPull(env, REPO, 'main', 'fp32')).toDownload).toBe(0);
   });
 
+  it('a Florence-2 pull brings exactly the four sessions of the variant asked for, and the JSON', async () => {
+    hub = await startHub({ 'onnx-community/Florence-2-base-ft': { dir: join(FIXTURES, 'florence-repo') } });
+    const plan = await planPull(envFor(hub.url), 'onnx-community/Florence-2-base-ft', 'main', 'q8');
+    expect(plan.files.map((f) => f.path).sort()).toEqual([
+      'added_tokens.json',
+      'config.json',
+      'generation_config.json',
+      'onnx/decoder_model_merged_quantized.onnx',
+      'onnx/embed_tokens_quantized.onnx',
+      'onnx/encoder_model_quantized.onnx',
+      'onnx/vision_encoder_quantized.onnx',
+      'preprocessor_config.json',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    // no variant asked for: fp32, which is there
+    expect((await planPull(envFor(hub.url), 'onnx-community/Florence-2-base-ft', 'main')).dtype).toBe('fp32');
+  });
+
   it('resumes an interrupted download with a Range request and never leaves a half file in place', async () => {
     const path = 'onnx/decoder_model_merged_quantized.onnx';
     hub = await startHub(
