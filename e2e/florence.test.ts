@@ -7,21 +7,20 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+import { launchBrowser, openPage, type Studio, screenshot, startStudioWithHub } from './harness.ts';
 import { FIXTURES, fixtureReference } from './support/bundles.ts';
-import { startHub } from './support/hub.ts';
 import { tempDir } from './support/images.ts';
 
 const REPO = 'onnx-community/Florence-2-base-ft';
 let browser: Browser;
-let hub: Awaited<ReturnType<typeof startHub>>;
+let served: Awaited<ReturnType<typeof startStudioWithHub>>;
 let studio: Studio;
 let rootId: number;
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'florence-repo') } });
-  studio = await startStudio({ HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('cs-e2e-hf-') });
+  served = await startStudioWithHub({ [REPO]: { dir: join(FIXTURES, 'florence-repo') } });
+  studio = served.studio;
   const folder = tempDir('cs-e2e-florence-');
   for (const f of fixtureReference().florence.images.slice(0, 2))
     copyFileSync(join(FIXTURES, 'florence-images', f), join(folder, f));
@@ -29,18 +28,13 @@ beforeAll(async () => {
   await studio.captionAll(rootId, { num_beams: 2, num_return_sequences: 2 }); // the built-in model, for comparison
 });
 afterAll(async () => {
-  await studio?.stop();
-  await hub?.close();
+  await served?.stop();
   await browser?.close();
 });
 
 describe('Florence-2', () => {
   it('is pulled, chosen with a task, captions a folder, and shows its beams beside the built-in model', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.on('pageerror', (e) => {
-      throw e;
-    });
-    await page.goto(`${studio.url}#/models`);
+    const page = await openPage(browser, studio, '#/models');
     await page.getByRole('button', { name: `Pull ${REPO}` }).click();
     await page.locator('[data-testid=pull][data-state=done]').waitFor({ timeout: 60_000 });
     const row = page.locator(`[data-testid=model][data-ref="${REPO}"]`);

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { type HubOptions, type HubRepo, startHub } from './support/hub.ts';
 import { tempDir } from './support/images.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
@@ -98,4 +99,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;
+}
+
+/** A page of the studio (at `hash`), failing the test on any uncaught page error. */
+export async function openPage(browser: Browser, studio: Studio, hash = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  await page.goto(`${studio.url}${hash}`);
+  return page;
+}
+
+/** A Hub on loopback and a studio that pulls from it into its own Hugging Face cache; `stop` ends both. */
+export async function startStudioWithHub(repos: Record<string, HubRepo>, options: HubOptions = {}) {
+  const hub = await startHub(repos, options);
+  const studio = await startStudio({ HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('cs-e2e-hf-') });
+  return {
+    hub,
+    studio,
+    async stop() {
+      await studio.stop();
+      await hub.close();
+    },
+  };
 }

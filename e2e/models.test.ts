@@ -5,39 +5,36 @@
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+import { launchBrowser, openPage, type Studio, screenshot, startStudioWithHub } from './harness.ts';
 import { FIXTURES } from './support/bundles.ts';
-import { startHub } from './support/hub.ts';
 import { tempDir, writeGoodImages } from './support/images.ts';
 
 const REPO = 'Xenova/vit-gpt2-image-captioning';
 let browser: Browser;
-let hub: Awaited<ReturnType<typeof startHub>>;
+let served: Awaited<ReturnType<typeof startStudioWithHub>>;
 let studio: Studio;
 let rootId: number;
 
 beforeAll(async () => {
   browser = await launchBrowser();
   // about 12 MB at 8 MB/s: long enough to watch the progress
-  hub = await startHub({ [REPO]: { dir: join(FIXTURES, 'quantized-only') } }, { bytesPerSecond: 8_000_000 });
-  studio = await startStudio({ HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('cs-e2e-hf-') });
+  served = await startStudioWithHub(
+    { [REPO]: { dir: join(FIXTURES, 'quantized-only') } },
+    { bytesPerSecond: 8_000_000 },
+  );
+  studio = served.studio;
   const folder = tempDir('cs-e2e-models-');
   await writeGoodImages(folder, 2);
   rootId = (await studio.call<{ id: number }>('library.addRoot', { path: folder })).id;
 });
 afterAll(async () => {
-  await studio?.stop();
-  await hub?.close();
+  await served?.stop();
   await browser?.close();
 });
 
 describe('models view', () => {
   it('pulls a captioner with progress, chooses it, and captions an image with it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.on('pageerror', (e) => {
-      throw e;
-    });
-    await page.goto(studio.url);
+    const page = await openPage(browser, studio);
     const banner = page.getByTestId('default-model-banner');
     await expect(banner.textContent()).resolves.toMatch(/only describes synthetic test scenes/);
     await banner.getByRole('button', { name: 'Open Models' }).click();

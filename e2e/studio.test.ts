@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type Studio, screenshot, startStudio } from './harness.ts';
+import { launchBrowser, openPage, type Studio, screenshot, startStudio } from './harness.ts';
 import { tempDir, writeBrokenImages, writeGoodImages } from './support/images.ts';
 
 let browser: Browser;
@@ -16,14 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-async function open(studio: Studio, hash = ''): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (e) => {
-    throw e;
-  });
-  await page.goto(`${studio.url}${hash}`);
-  return page;
-}
+const open = (studio: Studio, hash = '') => openPage(browser, studio, hash);
 
 describe('library, captioning, beam comparison and heat-maps', () => {
   let studio: Studio;

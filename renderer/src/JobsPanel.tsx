@@ -1,27 +1,17 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { clock } from '../../electron/core/api/format.ts';
-import type { JobView } from '../../electron/core/api/types.ts';
-import { call, onEvent } from './api.ts';
+import { call } from './api.ts';
+import { useLive } from './live.ts';
 import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
-
-/** Puts a job's new view in place (newest job first). */
-const merge = (jobs: JobView[], j: JobView) =>
-  jobs.some((x) => x.id === j.id) ? jobs.map((x) => (x.id === j.id ? j : x)) : [j, ...jobs];
 
 /** Start, pause and cancel captioning jobs; they keep running while the user browses. */
 export function JobsPanel({ onError }: { onError: (e: unknown) => void }) {
   const { roots, rootId, setRootId } = useRoots(onError);
   const { installed, chosen, entry } = useModels(onError);
-  const [jobs, setJobs] = useState<JobView[]>([]);
+  const [jobs] = useLive('jobs.progress', 'jobs.list', onError);
   const [beams, setBeams] = useState(3);
-  // the list once, then every change as it is pushed
-  useEffect(() => {
-    const stop = onEvent('jobs.progress', (j) => setJobs((list) => merge(list, j)));
-    call('jobs.list', {}).then((list) => setJobs((pushed) => list.reduce(merge, pushed)), onError);
-    return stop;
-  }, [onError]);
   return (
     <section className="jobs">
       <div className="toolbar">

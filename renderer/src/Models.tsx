@@ -1,34 +1,22 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { DTYPES, type Dtype } from '../../electron/core/api/contract.ts';
 import { clock } from '../../electron/core/api/format.ts';
-import type { PullView } from '../../electron/core/api/types.ts';
-import { call, onEvent } from './api.ts';
+import { call } from './api.ts';
+import { useLive } from './live.ts';
 import { TaskSelect } from './ModelSelect.tsx';
 import { choose, useModels } from './models.ts';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-/** Puts a download's new view in place (newest first). */
-const merge = (list: PullView[], p: PullView) =>
-  list.some((x) => x.id === p.id) ? list.map((x) => (x.id === p.id ? p : x)) : [p, ...list];
-
 /** The installed models, known-good captioners to pull from the Hub, and downloads in progress. */
 export function Models({ onError }: { onError: (e: unknown) => void }) {
   const { list, installed, chosen, refresh } = useModels(onError);
-  const [pulls, setPulls] = useState<PullView[]>([]);
+  // downloads run in the core: a reloaded page finds them, then follows their events
+  const [pulls, addPull] = useLive('models.pull', 'models.pulls', onError);
   const [repo, setRepo] = useState('');
   const [dtype, setDtype] = useState<Dtype | ''>('');
-  // downloads run in the core: a reloaded page picks them up, then follows their events
-  useEffect(() => {
-    const stop = onEvent('models.pull', (p) => setPulls((l) => merge(l, p)));
-    call('models.pulls', {}).then((l) => setPulls((pushed) => l.reduce(merge, pushed)), onError);
-    return stop;
-  }, [onError]);
   const pull = (r: string, d: Dtype | '') =>
-    call('models.pull', { repo: r, ...(d ? { dtype: d } : {}) }).then(
-      (p) => setPulls((l) => merge(l, p)),
-      onError,
-    );
+    call('models.pull', { repo: r, ...(d ? { dtype: d } : {}) }).then(addPull, onError);
 
   if (!list) return <p>Loading…</p>;
   return (

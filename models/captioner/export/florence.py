@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .tiny import Attention, Linear, Numerics, TinyConfig
+from .tiny import Attention, Linear, Numerics, TinyConfig, cached_step, decoder_blocks, with_eos_ramp
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "florence-2-base"
 # task -> the prompt's token ids with <s> ... </s> (INTERFACE.md section 6; the tests check the
@@ -111,23 +111,9 @@ class TinyFlorence(nn.Module):
         T = embeds.size(1)
         pos = torch.arange(past_len, past_len + T)
         x = self.din(embeds) + self.dpos[pos + 2]  # BART's learned positions start at offset 2
-        presents, crosses = [], []
-        for i, blk in enumerate(self.blocks):
-            h = blk.ln1(x)
-            k, v = blk.self_attn.kv(h)
-            if past is not None:
-                k, v = torch.cat([past[i][0], k], dim=2), torch.cat([past[i][1], v], dim=2)
-            presents.append((k, v))
-            x = x + blk.self_attn(h, k, v, causal=True)
-            ck, cv = cross[i] if cross is not None else blk.cross.kv(enc)
-            crosses.append((ck, cv))
-            x = x + blk.cross(blk.ln2(x), ck, cv, causal=False)
-            if blk.fc is not None:
-                x = x + blk.proj(torch.nn.functional.gelu(blk.fc(blk.ln3(x))))
-        logits = self.head(self.ln(x))
-        ramp = self.c.eos_ramp * pos.float() - self.c.eos_start
-        eos = torch.nn.functional.one_hot(torch.tensor(self.c.eos), self.c.vocab).float()
-        return logits + eos * ramp[:, None], presents, crosses
+        mlp = lambda blk, h: blk.proj(torch.nn.functional.gelu(blk.fc(blk.ln3(h)))) if blk.fc is not None else None
+        x, presents, crosses = decoder_blocks(self.blocks, x, enc, past, cross, mlp)
+        return with_eos_ramp(self.head(self.ln(x)), pos, self.c), presents, crosses
 
     def step(self, pixel_values: torch.Tensor, task: str):
         """The decoder step for `generation.greedy`/`beam_search`, as the four ONNX files compute it."""
@@ -136,22 +122,8 @@ class TinyFlorence(nn.Module):
         ids = torch.tensor([PROMPTS[task]] * B)
         embeds = torch.cat([io(self.vision(io(pixel_values))), io(self.embed(ids))], dim=1)
         mask = torch.ones(embeds.shape[:2], dtype=torch.long)
-        enc = io(self.encode(embeds, mask))
-        past = cross = None
-
-        def run(tokens: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-            nonlocal enc, past, cross
-            enc = enc[rows]
-            if past is not None:
-                past = [(k[rows], v[rows]) for k, v in past]
-                cross = [(k[rows], v[rows]) for k, v in cross]
-            logits, presents, crosses = self.decode(io(self.embed(tokens)), enc, past, cross)
-            past = [(io(k), io(v)) for k, v in presents]
-            if cross is None:
-                cross = [(io(k), io(v)) for k, v in crosses]
-            return io(logits[:, -1, :])
-
-        return run
+        decode = lambda tokens, enc, past, cross: self.decode(io(self.embed(tokens)), enc, past, cross)
+        return cached_step(io(self.encode(embeds, mask)), decode, io, keep_cross=True)
 
 
 class _Block(nn.Module):

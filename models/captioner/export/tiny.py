@@ -155,22 +155,38 @@ class TinyDecoder(nn.Module):
         T = input_ids.size(1)
         pos = torch.arange(past_len, past_len + T)
         x = self.wte[input_ids] + self.wpe[pos]
-        presents, crosses = [], []
-        for i, blk in enumerate(self.blocks):
-            h = blk.ln1(x)
-            k, v = blk.self_attn.kv(h)
-            if past is not None:
-                k, v = torch.cat([past[i][0], k], dim=2), torch.cat([past[i][1], v], dim=2)
-            presents.append((k, v))
-            x = x + blk.self_attn(h, k, v, causal=True)
-            ck, cv = cross[i] if cross is not None else blk.cross.kv(enc)
-            crosses.append((ck, cv))
-            x = x + blk.cross(blk.ln2(x), ck, cv, causal=False)
-            x = x + blk.proj(torch.tanh(blk.fc(blk.ln3(x))))
-        logits = self.num.matmul(self.ln(x), self.wte.t())
-        ramp = self.c.eos_ramp * pos.float() - self.c.eos_start
-        logits = logits + torch.nn.functional.one_hot(torch.tensor(self.c.eos), self.c.vocab).float() * ramp[:, None]
+        x, presents, crosses = decoder_blocks(
+            self.blocks, x, enc, past, cross, lambda blk, h: blk.proj(torch.tanh(blk.fc(blk.ln3(h))))
+        )
+        logits = with_eos_ramp(self.num.matmul(self.ln(x), self.wte.t()), pos, self.c)
         return logits, presents, crosses if self.seq2seq else []
+
+
+def decoder_blocks(blocks, x, enc, past, cross, mlp):
+    """Each block: self-attention over the cache and the new tokens, cross-attention over the encoder
+    (its keys and values computed from `enc`, or taken from `cross`), then `mlp` (None: no MLP).
+    -> x, self-attention presents [(k, v)], cross-attention keys and values [(k, v)]."""
+    presents, crosses = [], []
+    for i, blk in enumerate(blocks):
+        h = blk.ln1(x)
+        k, v = blk.self_attn.kv(h)
+        if past is not None:
+            k, v = torch.cat([past[i][0], k], dim=2), torch.cat([past[i][1], v], dim=2)
+        presents.append((k, v))
+        x = x + blk.self_attn(h, k, v, causal=True)
+        ck, cv = cross[i] if cross is not None else blk.cross.kv(enc)
+        crosses.append((ck, cv))
+        x = x + blk.cross(blk.ln2(x), ck, cv, causal=False)
+        out = mlp(blk, x)
+        if out is not None:
+            x = x + out
+    return x, presents, crosses
+
+
+def with_eos_ramp(logits, pos, c: TinyConfig):
+    """The EOS logit rising with the position (see TinyConfig.eos_ramp)."""
+    ramp = c.eos_ramp * pos.float() - c.eos_start
+    return logits + torch.nn.functional.one_hot(torch.tensor(c.eos), c.vocab).float() * ramp[:, None]
 
 
 class TinyCaptioner(nn.Module):
@@ -188,20 +204,26 @@ class TinyCaptioner(nn.Module):
     def step(self, pixel_values: torch.Tensor):
         """The decoder step for `generation.greedy`/`beam_search`, as the ONNX files compute it."""
         io = self.num.io
-        enc = io(self.encoder(io(pixel_values)))
-        past = cross = None
+        return cached_step(io(self.encoder(io(pixel_values))), self.decoder, io, keep_cross=self.decoder.seq2seq)
 
-        def run(tokens: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-            nonlocal enc, past, cross
-            enc = enc[rows]
-            if past is not None:
-                past = [(k[rows], v[rows]) for k, v in past]
-            if cross is not None:
-                cross = [(k[rows], v[rows]) for k, v in cross]
-            logits, presents, crosses = self.decoder(tokens, enc, past, cross)
-            past = [(io(k), io(v)) for k, v in presents]
-            if self.decoder.seq2seq and cross is None:
-                cross = [(io(k), io(v)) for k, v in crosses]
-            return io(logits[:, -1, :])
 
-        return run
+def cached_step(enc, decode, io, keep_cross: bool):
+    """A `generation.Step` over `decode(tokens, enc, past, cross) -> logits, presents, crosses`: each
+    step's rows reorder the encoder states and the caches; a seq2seq decoder's cross-attention keys
+    and values are kept from the first step; `io` rounds what crosses the graph's boundary."""
+    past = cross = None
+
+    def run(tokens: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        nonlocal enc, past, cross
+        enc = enc[rows]
+        if past is not None:
+            past = [(k[rows], v[rows]) for k, v in past]
+        if cross is not None:
+            cross = [(k[rows], v[rows]) for k, v in cross]
+        logits, presents, crosses = decode(tokens, enc, past, cross)
+        past = [(io(k), io(v)) for k, v in presents]
+        if keep_cross and cross is None:
+            cross = [(io(k), io(v)) for k, v in crosses]
+        return io(logits[:, -1, :])
+
+    return run
