@@ -13,8 +13,7 @@ type LibraryChannels =
   | 'library.runs'
   | 'library.images';
 
-export function libraryHandlers(core: Core): Pick<Handlers, LibraryChannels> {
-  const { db } = core;
+export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
   return {
     async 'library.roots'() {
       return listRoots(db).map((r) => rootInfo(db, r.id));

@@ -7,8 +7,7 @@ import { createSession, rate, sessionItem, undo } from './sessions.ts';
 
 type RatingChannels = 'sessions.create' | 'sessions.list' | 'sessions.item' | 'ratings.set' | 'ratings.undo';
 
-export function ratingHandlers(core: Core): Pick<Handlers, RatingChannels> {
-  const { db } = core;
+export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
   return {
     async 'sessions.create'(s) {
       rootInfo(db, s.rootId);
