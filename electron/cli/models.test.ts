@@ -188,13 +188,11 @@ describe('Florence-2 from the Hugging Face cache', () => {
         });
         const i = ref.images.indexOf(basename(row.path));
         const best = ref.families[family].tasks['more-detailed'].beam3[i][0];
-        if (dtype === 'q8') {
-          expect(Math.abs(row.score - best.score)).toBeLessThan(2e-2);
-        } else {
-          expect(JSON.parse(row.token_ids)).toEqual(best.tokens);
-          expect(row.text).toBe(best.text);
-          expect(Math.abs(row.score - best.score)).toBeLessThan(1e-4);
-        }
+        // q8: equal tokens and text too (this task has no near-tie; florence.test.ts shows one in another task),
+        // the score within int8's rounding
+        expect(JSON.parse(row.token_ids)).toEqual(best.tokens);
+        expect(row.text).toBe(best.text);
+        expect(Math.abs(row.score - best.score)).toBeLessThan(dtype === 'q8' ? 2e-2 : 1e-4);
       }
     });
   }
