@@ -13,7 +13,6 @@ const isEncoderCache = (name: string) => /\.encoder\.(key|value)$/.test(name);
 export class KVCache {
   /** past input name -> tensor (rows, heads, time, head_dim) */
   private tensors = new Map<string, ort.Tensor>();
-  private steps = 0;
 
   /** The decoder's own past length (the encoder cache's length is the encoder's). */
   get length(): number {
@@ -24,11 +23,11 @@ export class KVCache {
   /** Takes `present.X` outputs as the next step's `past_key_values.X` inputs. */
   update(outputs: ort.InferenceSession.OnnxValueMapType, pastNames: readonly string[]): void {
     for (const past of pastNames) {
-      if (this.steps > 0 && isEncoderCache(past) && this.tensors.has(past)) continue;
+      // an encoder cache is set once, by the first step
+      if (isEncoderCache(past) && this.tensors.has(past)) continue;
       const present = outputs[past.replace(/^past_key_values\./, 'present.')];
       if (present) this.tensors.set(past, present as ort.Tensor);
     }
-    this.steps++;
   }
 
   /** Reorders (and drops) rows: beam reordering after each beam-search step. */

@@ -127,7 +127,7 @@ export class CaptionEngine implements Captioner {
   }
 
   decoding(options: DecodingOptions = {}): ResolvedDecoding {
-    return resolveDecoding(this.bundle.generation, options, this.info.tasks);
+    return resolveDecoding(this.bundle.generation, options, [...this.bundle.prompts.keys()]);
   }
 
   /** The encoder's states for a batch of images (and, for Florence-2, the task's prompt). */

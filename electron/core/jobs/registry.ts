@@ -117,9 +117,8 @@ export class JobRegistry {
     if (j.view.state !== 'running') throw conflict(`job ${jobId} is ${j.view.state}, not running`);
     j.controller.abort(action === 'pause' ? 'paused' : 'cancelled');
     await j.done;
+    // the job's end already set (and pushed) its state from the abort's reason
     if (action === 'cancel') setJobState(this.db, jobId, 'cancelled');
-    j.view.state = action === 'pause' ? 'paused' : 'cancelled';
-    this.publish(j);
     return j.view;
   }
 

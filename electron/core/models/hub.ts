@@ -21,7 +21,7 @@ import {
   modelInfo,
 } from '@huggingface/hub';
 import { DTYPES, type Dtype } from '../api/contract.ts';
-import { ApiError, notFound } from '../api/dispatch.ts';
+import { ApiError, conflict, invalid, notFound } from '../api/dispatch.ts';
 import { parseOnnxName } from '../inference/variants.ts';
 
 export interface HubEnv {
@@ -44,8 +44,7 @@ export function hubEnv(env = process.env): HubEnv {
 export const REPO_ID = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/;
 
 export function parseRepoRef(ref: string): { repo: string; revision: string } {
-  if (!REPO_ID.test(ref))
-    throw new ApiError(400, `'${ref}' is not a model repository id (ORG/NAME[@REVISION])`);
+  if (!REPO_ID.test(ref)) throw invalid(`'${ref}' is not a model repository id (ORG/NAME[@REVISION])`);
   const [repo, revision = 'main'] = ref.split('@');
   return { repo, revision };
 }
@@ -123,14 +122,8 @@ export function selectFiles(files: PlannedFile[], asked?: Dtype): { dtype: Dtype
   const dtype =
     asked ?? (present.includes('fp32') ? 'fp32' : [...present].sort((a, b) => bytes(a) - bytes(b))[0]);
   if (!dtype || !present.includes(dtype)) {
-    throw new ApiError(
-      400,
-      `no ${asked ?? ''} ONNX files in this repository${present.length ? ` (variants: ${present.join(', ')})` : ''}`.replace(
-        '  ',
-        ' ',
-      ),
-      'dtype',
-    );
+    const variants = present.length ? ` (variants: ${present.join(', ')})` : '';
+    throw invalid(`no ${asked ? `${asked} ` : ''}ONNX files in this repository${variants}`, 'dtype');
   }
   const mine = onnx.filter((o) => o.dtype === dtype);
   const merged = mine.some((o) => o.base === 'decoder_model_merged');
@@ -161,7 +154,7 @@ export async function planPull(
   revision: string,
   dtype?: Dtype,
 ): Promise<PullPlan> {
-  if (env.offline) throw new ApiError(409, `HF_HUB_OFFLINE is set: not downloading ${repo}`);
+  if (env.offline) throw conflict(`HF_HUB_OFFLINE is set: not downloading ${repo}`);
   const creds = { hubUrl: env.endpoint, accessToken: env.token };
   let commit: string;
   const all: PlannedFile[] = [];
@@ -265,7 +258,7 @@ export async function pull(
             onProgress({ file: f.path, bytes });
           }
         } catch (err) {
-          if (signal?.aborted) throw new ApiError(409, `pull of ${plan.repo} cancelled (partial files kept)`);
+          if (signal?.aborted) throw conflict(`pull of ${plan.repo} cancelled (partial files kept)`);
           throw hubError(err, env, plan.repo);
         } finally {
           await out.close();

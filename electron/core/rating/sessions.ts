@@ -19,7 +19,7 @@ import {
   undoRating,
 } from '../../../db/queries/rating.ts';
 import { decodingLabel } from '../api/decoding.ts';
-import { ApiError, notFound } from '../api/dispatch.ts';
+import { conflict, notFound } from '../api/dispatch.ts';
 import type { RatingCandidate, SessionItem, SessionView } from '../api/types.ts';
 import { toImageRow } from '../library/views.ts';
 
@@ -30,7 +30,7 @@ export function createSession(
   s: { name: string; rootId: number; blind: boolean; limit: number },
 ): SessionView {
   const images = captionedImagesOfRoot(db, s.rootId, s.limit);
-  if (!images.length) throw new ApiError(409, 'no captioned images in this folder yet: caption it first');
+  if (!images.length) throw conflict('no captioned images in this folder yet: caption it first');
   const id = insertSession(db, {
     name: s.name,
     blind: s.blind,
@@ -52,7 +52,7 @@ export function sessionItem(db: DB, sessionId: number, rater: string, position?:
   const session = sessionRow(db, sessionId);
   if (!session) throw notFound(`no rating session with id ${sessionId}`);
   const items = sessionItems(db, sessionId);
-  if (!items.length) throw new ApiError(409, `rating session ${sessionId} has no images`);
+  if (!items.length) throw conflict(`rating session ${sessionId} has no images`);
   const rated = ratingsOf(db, sessionId, raterId(db, rater));
   const isDone = (it: ItemRow) => ids(it).every((c) => rated.get(c)?.value != null);
   const firstOpen = items.findIndex((it) => !isDone(it));
