@@ -2,6 +2,7 @@
 reference computes with the shipped weights; and the ONNX files have the Hugging Face layout."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,26 @@ def test_golden_matches_the_reference(fresh, golden):
         flat_b = [h for r in b["results"] for h in (r if isinstance(r, list) else [r])]
         assert [h["tokens"] for h in flat_a] == [h["tokens"] for h in flat_b]
         assert max(abs(x["score"] - y["score"]) for x, y in zip(flat_a, flat_b)) < 1e-5
+
+
+def test_the_golden_tells_the_two_stopping_bounds_apart(golden, monkeypatch):
+    """The last beam setting on the flat image stops differently under the bound of transformers
+    4.38-4.48 (best of all 2K candidates, EOS included) than under >= 4.50 (best running beam): the
+    golden pins the current rule, so a return to the old one fails the TypeScript parity test."""
+    from captioner.export.parity import pixels
+    from captioner.model import generation
+
+    model, gen = load_captioner(BUNDLE)
+    case = golden["beam"][-1]
+    flat = pixels([BUNDLE / "parity" / "images" / golden["images"][-1]])
+    expected = [h["tokens"] for h in case["results"][-1]]
+
+    def tokens():
+        return [h.tokens for h in model.beam_search(flat, replace(gen, **case["settings"]))[0]]
+
+    assert tokens() == expected
+    monkeypatch.setattr(generation, "_best_running", lambda top_scores, chosen: float(top_scores.max()))
+    assert tokens() != expected
 
 
 def test_onnx_files_have_the_hugging_face_names():

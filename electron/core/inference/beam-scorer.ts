@@ -1,9 +1,18 @@
 /**
- * Beam search bookkeeping with Hugging Face `generate` semantics (the reference it is tested against
- * is models/captioner/model/generation.py): a finished hypothesis scores
+ * Beam search bookkeeping with the semantics of Hugging Face transformers >= 4.50 `generate` (the
+ * vectorised `_beam_search`; the reference it is tested against is
+ * models/captioner/model/generation.py): a finished hypothesis scores
  * sum_logprobs / generated_len ** length_penalty, generated_len counting every generated token
- * including EOS; each image keeps its num_beams best in a sorted list. The scorer is its own unit,
- * as in onnxruntime-genai: `process` one step's candidates, ask `isDone`, `finalize` at the end.
+ * including EOS; each image keeps its num_beams best in a sorted list.
+ *
+ * Stopping rule (`_check_early_stop_heuristic`): an image is done once it holds num_beams finished
+ * hypotheses and the best beam still running — EOS candidates excluded — divided by
+ * generated_len ** length_penalty (max_length - 1 with early_stopping "never" and a positive
+ * penalty) cannot beat the worst of them. transformers 4.38-4.48 bounded with the best of all
+ * 2 x num_beams candidates, EOS included; the parity golden holds a case where the two differ.
+ *
+ * The scorer is its own unit, as in onnxruntime-genai: `process` one step's candidates, ask
+ * `isDone`, `finalize` at the end.
  */
 import type { Decoding } from './decoding.ts';
 
@@ -86,7 +95,8 @@ export class BeamScorer<T> {
         this.hyps[image].add(h.tokens, c.score, generatedLen, h.payload);
       }
     }
-    this.done[image] = this.hyps[image].isDone(candidates[0].score, generatedLen, this.d);
+    const bestRunning = next.length ? next[0].score : Number.NEGATIVE_INFINITY;
+    this.done[image] = this.hyps[image].isDone(bestRunning, generatedLen, this.d);
     if (next.length < K && !this.done[image])
       throw new Error(`beam search: fewer than ${K} live beams for image ${image}; raise num_beams`);
     return next;

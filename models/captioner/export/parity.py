@@ -37,6 +37,9 @@ BEAM_SETTINGS = [
     {"num_beams": 3, "num_return_sequences": 3, "repetition_penalty": 1.8},
     {"num_beams": 2, "num_return_sequences": 2, "min_length": 18, "max_length": 22},
     {"num_beams": 3, "num_return_sequences": 3, "max_length": 6},
+    # On the flat image, the stopping bound of transformers >= 4.50 (best running beam) and of
+    # 4.38-4.48 (best of all candidates, EOS included) give different n-best lists.
+    {"num_beams": 3, "num_return_sequences": 3, "length_penalty": 2.0, "no_repeat_ngram_size": 2},
 ]
 GREEDY_SETTINGS = [{}, {"no_repeat_ngram_size": 1}, {"repetition_penalty": 3.0}, {"min_length": 18}, {"max_length": 5}]
 
@@ -49,7 +52,9 @@ def fixture_images(out: Path) -> list[Path]:
         p = out / "images" / f"test-{i:02d}.png"
         image.save(p)
         paths.append(p)
-    return paths
+    flat = out / "images" / "flat-008000.png"  # out of the training distribution: long searches
+    Image.new("RGB", (96, 96), (0, 128, 0)).save(flat)
+    return paths + [flat]
 
 
 def pixels(paths: list[Path]) -> torch.Tensor:

@@ -1,6 +1,7 @@
 """Greedy and beam-search decoding with Hugging Face `generate` semantics, over any decoder step.
 
-Decoding follows Hugging Face `generate` for encoder-decoder models (transformers >= 4.50):
+Decoding follows Hugging Face `generate` for encoder-decoder models (transformers >= 4.50, the
+vectorised `_beam_search`):
   * the decoder starts from `decoder_start_token_id`; `max_length` counts that token;
   * per step: log-softmax of the last logits, then the processors in a fixed order
     (min length -> repetition penalty -> no-repeat n-gram -> forced BOS -> forced EOS), then the
@@ -8,7 +9,11 @@ Decoding follows Hugging Face `generate` for encoder-decoder models (transformer
   * the top 2 * num_beams candidates go to the scorer; an EOS candidate ranked below num_beams
     is skipped; a finished hypothesis scores sum_logprobs / generated_len ** length_penalty, where
     generated_len counts every generated token including the EOS (not the start token);
-  * initial beam scores are [0, -1e9, ...] so the beams of one image do not start identical.
+  * initial beam scores are [0, -1e9, ...] so the beams of one image do not start identical;
+  * an image is done once it has num_beams finished hypotheses and the best beam still *running*
+    (EOS candidates excluded) cannot beat the worst of them: `_check_early_stop_heuristic`.
+    transformers 4.38-4.48 (`BeamHypotheses.is_done`) bounded with the best of all 2 * num_beams
+    candidates, EOS included, and searched on longer in some cases.
 
 This is the reference the TypeScript engine is tested against, for our captioner
 (`model/captioner.py`) and for the interface-faithful fixtures of public models
@@ -118,6 +123,11 @@ def _add(hyps: list[Hypothesis], h: Hypothesis, K: int) -> None:
             hyps.remove(min(hyps, key=lambda x: x.score))
 
 
+def _best_running(top_scores: torch.Tensor, chosen: list[tuple[float, int, int]]) -> float:
+    """The score the stopping bound starts from: the best beam that goes on (transformers >= 4.50)."""
+    return chosen[0][0] if chosen else float("-inf")
+
+
 def _is_done(hyps: list[Hypothesis], best_running: float, cur_len: int, gen: GenerationConfig) -> bool:
     if len(hyps) < gen.num_beams:
         return False
@@ -169,8 +179,7 @@ def beam_search(step: Step, batch: int, gen: GenerationConfig) -> list[list[Hypo
                 if len(chosen) == K:
                     break
             new_beams += chosen
-            best_running = float(top_scores[b].max())
-            done[b] = _is_done(finished[b], best_running, gen_len, gen)
+            done[b] = _is_done(finished[b], _best_running(top_scores[b], chosen), gen_len, gen)
         if all(done):
             break
         rows = torch.tensor([r for _, _, r in new_beams])
