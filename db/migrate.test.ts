@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { addLibrary, call, captionRoot, openTestStudio } from '../e2e/support/studio.ts';
 import { DatabaseTooNewError, loadMigrations, migrate } from './migrate.ts';
 import { openDatabase } from './open.ts';
 
@@ -107,4 +109,54 @@ describe('migrations', () => {
     expect(page).not.toMatch(/TEMP B-TREE/);
     db.close();
   });
+});
+
+describe('several processes on one data dir', () => {
+  const worker = join(import.meta.dirname, '..', 'e2e', 'support', 'db-worker.ts');
+  const run = (args: string[]) =>
+    new Promise<{ failures: number; first: string | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve(JSON.parse(out.trim().split('\n').pop()!))
+          : reject(new Error(`exit ${code}: ${err}`)),
+      );
+    });
+
+  it('4 processes opening a fresh data dir at once, 20 times: every one migrates or finds it migrated', async () => {
+    // four processes walk the same 20 fresh dirs in step, so they race on each first open
+    const dirs = Array.from({ length: 20 }, tmp);
+    const t0 = String(Date.now() + 4000); // after the processes have started
+    const results = await Promise.all([0, 1, 2, 3].map(() => run(['migrate', t0, ...dirs])));
+    expect(results).toEqual(Array(4).fill({ failures: 0, first: null }));
+    for (const dir of dirs) {
+      const db = new Database(join(dir, 'studio.sqlite'), { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
+      db.close();
+    }
+  }, 180_000);
+
+  it('two processes rating in one database at once: no call fails', async () => {
+    const studio = openTestStudio();
+    const lib = await addLibrary(studio, 3);
+    await captionRoot(studio, lib.id);
+    const session = await call(studio, 'sessions.create', { name: 'two servers', rootId: lib.id });
+    await studio.close();
+    const results = await Promise.all(
+      ['ann', 'bob'].map((rater) => run(['rate', studio.dataDir, String(session.id), rater, '300'])),
+    );
+    expect(results).toEqual([
+      { failures: 0, first: null },
+      { failures: 0, first: null },
+    ]);
+    const db = new Database(join(studio.dataDir, 'studio.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM rating_log').get()).toEqual({ n: 600 });
+    db.close();
+  }, 180_000);
 });

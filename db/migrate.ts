@@ -1,7 +1,8 @@
 /**
- * Numbered migrations (`migrations/NNN_name.sql`), each run in its own transaction and followed by
- * `PRAGMA user_version = NNN`. A database written by a newer Caption Studio is refused, never
- * touched.
+ * Numbered migrations (`migrations/NNN_name.sql`), each run in its own write transaction (BEGIN
+ * IMMEDIATE) and followed by `PRAGMA user_version = NNN`. Several processes may open a fresh data
+ * dir at once: each takes the write lock, re-reads the version inside it and applies only what is
+ * still missing. A database written by a newer Caption Studio is refused, never touched.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,13 +42,15 @@ export class DatabaseTooNewError extends Error {
 
 export function migrate(db: Database, migrations = loadMigrations()): { from: number; to: number } {
   const latest = migrations.length;
-  const from = db.pragma('user_version', { simple: true }) as number;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const from = version();
   if (from > latest) throw new DatabaseTooNewError(db.name, from, latest);
   for (const m of migrations.slice(from)) {
     db.transaction(() => {
+      if (version() >= m.version) return; // another process applied it meanwhile
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
   return { from, to: latest };
 }

@@ -25,7 +25,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   try {
     db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
+      walMode(db);
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       migrate(db);
@@ -34,6 +34,23 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * Switches a database to WAL. The switch needs the database to itself, and SQLite answers
+ * SQLITE_BUSY at once (no busy handler) while another process holds it, as when several open a
+ * fresh data dir together: retry for up to the busy timeout.
+ */
+function walMode(db: DB): void {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || waited >= 5000) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
 }
 

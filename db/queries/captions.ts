@@ -1,6 +1,6 @@
 /** Models, decoding configs, caption runs and their candidates. */
 import type { DB } from '../open.ts';
-import { stmt } from './statements.ts';
+import { stmt, writeTx } from './statements.ts';
 
 export function upsertModel(
   db: DB,
@@ -98,7 +98,7 @@ export function insertCandidate(db: DB, runId: number, c: NewCandidate): number 
 
 /** A human caption added to the run of the candidate it was edited from, after the run's others. */
 export function insertEdit(db: DB, editedFrom: number, text: string): number | null {
-  return db.transaction(() => {
+  return writeTx(db, () => {
     const src = stmt<[number], { run_id: number }>(
       db,
       'SELECT run_id FROM caption_candidates WHERE id = ?',
@@ -109,7 +109,7 @@ export function insertEdit(db: DB, editedFrom: number, text: string): number | n
       'SELECT max(rank) + 1 AS r FROM caption_candidates WHERE run_id = ?',
     ).get(src.run_id)!.r;
     return insertCandidate(db, src.run_id, { rank, source: 'human', text, editedFrom });
-  })();
+  });
 }
 
 // ---- views ----

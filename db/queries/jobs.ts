@@ -1,7 +1,7 @@
 /** Batch jobs: one row per (library root, model, decoding config, policy) run. */
 import type { JobState, Policy } from '../../electron/core/api/contract.ts';
 import type { DB } from '../open.ts';
-import { stmt } from './statements.ts';
+import { stmt, writeTx } from './statements.ts';
 
 export interface JobRow {
   id: number;
@@ -20,7 +20,7 @@ export function openCaptionJob(
   configId: number,
   policy: JobRow['policy'],
 ): { job: JobRow; resumed: boolean } {
-  return db.transaction(() => {
+  return writeTx(db, () => {
     const open = stmt<[number, number, number, string], JobRow>(
       db,
       `SELECT * FROM jobs WHERE kind = 'caption' AND root_id = ? AND model_id = ? AND config_id = ? AND policy = ?
@@ -37,7 +37,7 @@ export function openCaptionJob(
       ).run(rootId, modelId, configId, policy).lastInsertRowid,
     );
     return { job: stmt<[number], JobRow>(db, 'SELECT * FROM jobs WHERE id = ?').get(id)!, resumed: false };
-  })();
+  });
 }
 
 export function setJobState(db: DB, id: number, state: JobState): void {

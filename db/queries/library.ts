@@ -1,7 +1,7 @@
 /** Library roots, files and images. */
 import type { RootInfo } from '../../electron/core/api/types.ts';
 import type { DB } from '../open.ts';
-import { stmt } from './statements.ts';
+import { stmt, writeTx } from './statements.ts';
 
 export interface Root {
   id: number;
@@ -32,11 +32,27 @@ export function listRoots(db: DB): Root[] {
   return stmt<[], Root>(db, 'SELECT * FROM library_roots ORDER BY path').all();
 }
 
+/**
+ * Forgets a library folder: its files and jobs. What was learnt about its images stays, keyed by
+ * content hash (runs and candidates, ratings, references): adding the folder (or any folder with
+ * the same photos) again shows it all again. Runs keep their model and decoding; only the link to
+ * the removed job goes.
+ */
 export function removeRoot(db: DB, id: number): void {
-  db.transaction(() => {
+  writeTx(db, () => {
+    stmt(
+      db,
+      `INSERT OR REPLACE INTO known_files (path, size, mtime_ms, image_id)
+       SELECT path, size, mtime_ms, image_id FROM files WHERE root_id = ? AND status = 'ok' AND image_id IS NOT NULL`,
+    ).run(id);
+    stmt(
+      db,
+      'UPDATE caption_runs SET job_id = NULL WHERE job_id IN (SELECT id FROM jobs WHERE root_id = ?)',
+    ).run(id);
+    stmt(db, 'DELETE FROM jobs WHERE root_id = ?').run(id);
     stmt(db, 'DELETE FROM files WHERE root_id = ?').run(id);
     stmt(db, 'DELETE FROM library_roots WHERE id = ?').run(id);
-  })();
+  });
 }
 
 export function markScanned(db: DB, rootId: number): void {
@@ -61,20 +77,29 @@ export function fileStamps(
   return new Map(rows.map((r) => [r.path, r]));
 }
 
+/**
+ * Records a file found by a scan as new (or as an error known without reading it). A file a removed
+ * folder left in `known_files`, unchanged, gets its image back.
+ */
 export function insertFile(
   db: DB,
   rootId: number,
-  path: string,
-  size: number,
-  mtimeMs: number,
+  f: { path: string; size: number; mtimeMs: number; error?: string },
   seenAt: string,
 ): void {
   stmt(
     db,
-    `INSERT INTO files (root_id, path, size, mtime_ms, status, seen_at) VALUES (?, ?, ?, ?, 'new', ?)
+    `INSERT INTO files (root_id, path, size, mtime_ms, status, error, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
-       status = 'new', error = NULL, image_id = NULL, seen_at = excluded.seen_at`,
-  ).run(rootId, path, size, mtimeMs, seenAt);
+       status = excluded.status, error = excluded.error, image_id = NULL, seen_at = excluded.seen_at`,
+  ).run(rootId, f.path, f.size, f.mtimeMs, f.error ? 'error' : 'new', f.error ?? null, seenAt);
+  if (f.error) return;
+  const known = stmt<[string, number, number], { image_id: number }>(
+    db,
+    'DELETE FROM known_files WHERE path = ? AND size = ? AND mtime_ms = ? RETURNING image_id',
+  ).get(f.path, f.size, f.mtimeMs);
+  if (known)
+    stmt(db, "UPDATE files SET status = 'ok', image_id = ? WHERE path = ?").run(known.image_id, f.path);
 }
 
 /** Marks a file as seen by this scan; a file that had gone missing gets its old status back. */

@@ -1,6 +1,6 @@
 /** Rating sessions, raters and ratings, with an undo log per rater. */
 import type { DB } from '../open.ts';
-import { stmt } from './statements.ts';
+import { stmt, writeTx } from './statements.ts';
 
 export function raterId(db: DB, name: string): number {
   stmt(db, 'INSERT INTO raters (name) VALUES (?) ON CONFLICT(name) DO NOTHING').run(name);
@@ -38,7 +38,7 @@ export function setRating(
     siblings: number[];
   },
 ): void {
-  db.transaction(() => {
+  writeTx(db, () => {
     const action =
       stmt<[number, number], { a: number | null }>(
         db,
@@ -85,12 +85,12 @@ export function setRating(
       }
     }
     touch(r.candidateId, r.value, r.best);
-  })();
+  });
 }
 
 /** Reverts this rater's last rating action in the session; returns the candidate it touched. */
 export function undoRating(db: DB, sessionId: number, raterId: number): number | null {
-  return db.transaction(() => {
+  return writeTx(db, () => {
     const last = stmt<[number, number], { action: number; candidate_id: number }>(
       db,
       'SELECT action, candidate_id FROM rating_log WHERE session_id = ? AND rater_id = ? AND undone = 0 ORDER BY action DESC, id DESC LIMIT 1',
@@ -119,7 +119,7 @@ export function undoRating(db: DB, sessionId: number, raterId: number): number |
       stmt(db, 'UPDATE rating_log SET undone = 1 WHERE id = ?').run(e.id);
     }
     return last.candidate_id;
-  })();
+  });
 }
 
 // ---- sessions and their items ----
@@ -128,7 +128,7 @@ export function insertSession(
   db: DB,
   s: { name: string; blind: boolean; config: object; items: { imageId: number; candidateIds: number[] }[] },
 ): number {
-  return db.transaction(() => {
+  return writeTx(db, () => {
     const sid = Number(
       stmt(db, 'INSERT INTO rating_sessions (name, blind, config) VALUES (?, ?, ?)').run(
         s.name,
@@ -143,7 +143,7 @@ export function insertSession(
       ).run(sid, position, it.imageId, JSON.stringify(it.candidateIds));
     });
     return sid;
-  })();
+  });
 }
 
 export function sessionRow(db: DB, id: number): { id: number; blind: number } | undefined {

@@ -17,3 +17,12 @@ export function stmt<P extends unknown[] = unknown[], R = unknown>(db: DB, sql: 
   }
   return s as Statement<P, R>;
 }
+
+/**
+ * Runs `fn` in a write transaction that takes the write lock at its start (BEGIN IMMEDIATE). Every
+ * transaction here reads before it writes: a deferred one would fail with SQLITE_BUSY when another
+ * connection (a second studio, the CLI) wrote in between, where this one waits out busy_timeout.
+ */
+export function writeTx<T>(db: DB, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

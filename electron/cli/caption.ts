@@ -84,6 +84,7 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
     out.write(
       `Scanned ${root.path}: ${scan.found} images (${scan.added} new, ${scan.changed} changed, ${scan.missing} gone)\n`,
     );
+    for (const s of scan.skipped) out.write(`Skipped ${s.path}: ${s.reason}\n`);
     const info = await call(studio, 'engine.info', { dtype }, { dtype: 'dtype' });
     out.write(
       `Model ${info.model} (${info.dtype}) on ${info.provider}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}\n`,

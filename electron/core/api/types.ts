@@ -22,6 +22,8 @@ export interface ScanCounts {
   added: number;
   changed: number;
   missing: number;
+  /** entries the scan could not take (unreadable folder, link loop, undecodable name), and why */
+  skipped: { path: string; reason: string }[];
 }
 
 export interface ImageRow {

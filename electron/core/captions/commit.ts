@@ -12,6 +12,7 @@ import {
   upsertModel,
 } from '../../../db/queries/captions.ts';
 import { type ImageInfo, setFileImage } from '../../../db/queries/library.ts';
+import { writeTx } from '../../../db/queries/statements.ts';
 import type { ResolvedDecoding } from '../inference/decoding.ts';
 import type { EngineInfo, GeneratedCaption } from '../inference/engine.ts';
 
@@ -56,7 +57,7 @@ export interface RunSource {
 }
 
 export function runSource(db: DB, engine: EngineInfo, d: ResolvedDecoding): RunSource {
-  return db.transaction(() => ({
+  return writeTx(db, () => ({
     modelId: upsertModel(db, {
       hash: engine.hash,
       path: engine.dir,
@@ -66,7 +67,7 @@ export function runSource(db: DB, engine: EngineInfo, d: ResolvedDecoding): RunS
     }),
     configId: upsertDecodingConfig(db, d.json, d.hash),
     engine,
-  }))();
+  }));
 }
 
 export interface Generated {
@@ -88,7 +89,7 @@ export function commitRun(
   g: Generated,
   unlessDone?: (run: { job_id: number | null }) => boolean,
 ): number | null {
-  return db.transaction(() => {
+  return writeTx(db, () => {
     const imageId = setFileImage(db, g.fileId, g.image);
     const key = { imageId, modelId: src.modelId, configId: src.configId };
     const existing = unlessDone && currentRun(db, key);
@@ -98,5 +99,5 @@ export function commitRun(
       { ...key, jobId: g.jobId, provider: src.engine.provider, durationMs: g.durationMs },
       toNewCandidates(g.candidates, src.engine.grid),
     );
-  })();
+  });
 }

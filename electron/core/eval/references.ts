@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { insertReference } from '../../../db/queries/eval.ts';
 import { imageIdForKey } from '../../../db/queries/library.ts';
+import { writeTx } from '../../../db/queries/statements.ts';
 import type { ImportSummary } from '../api/types.ts';
 
 export function parseReferenceFile(file: string): { key: string; caption: string }[] {
@@ -55,7 +56,7 @@ export function importReferences(db: DB, file: string): ImportSummary {
   const rows = parseReferenceFile(file);
   const summary: ImportSummary = { file, captions: rows.length, added: 0, matchedImages: 0, unmatched: [] };
   const matched = new Set<number>();
-  db.transaction(() => {
+  writeTx(db, () => {
     const cache = new Map<string, number | null>();
     for (const r of rows) {
       if (!cache.has(r.key)) cache.set(r.key, imageIdForKey(db, r.key, basename(r.key)));
@@ -67,7 +68,7 @@ export function importReferences(db: DB, file: string): ImportSummary {
       matched.add(imageId);
       if (insertReference(db, imageId, r.caption, file)) summary.added++;
     }
-  })();
+  });
   summary.matchedImages = matched.size;
   return summary;
 }

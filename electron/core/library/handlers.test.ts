@@ -13,14 +13,14 @@ afterAll(() => studio?.close());
 
 describe('library handlers', () => {
   it('adding a folder scans it and reports what it found', () => {
-    expect(lib.scan).toEqual({ found: 11, added: 11, changed: 0, missing: 0 });
+    expect(lib.scan).toEqual({ found: 11, added: 11, changed: 0, missing: 0, skipped: [] });
     expect(lib).toMatchObject({ images: 11, captioned: 0, errors: 0, unread: 11, missing: 0 });
   });
 
   it('adding the same folder again rescans it without duplicating anything', async () => {
     const again = await call(studio, 'library.addRoot', { path: lib.folder });
     expect(again.id).toBe(lib.id);
-    expect(again.scan).toEqual({ found: 11, added: 0, changed: 0, missing: 0 });
+    expect(again.scan).toEqual({ found: 11, added: 0, changed: 0, missing: 0, skipped: [] });
     expect(await call(studio, 'library.roots', {})).toHaveLength(1);
   });
 
@@ -69,5 +69,26 @@ describe('library handlers', () => {
     await call(studio, 'library.removeRoot', { rootId: extra.id });
     expect((await call(studio, 'library.roots', {})).map((r) => r.id)).toEqual([lib.id]);
     expect((await call(studio, 'library.runs', {}))[0].images).toBe(6);
+  });
+
+  it('removing a captioned, rated folder keeps its captions and ratings by content; re-adding shows them again', async () => {
+    const session = await call(studio, 'sessions.create', { name: 'before removal', rootId: lib.id });
+    const item = await call(studio, 'sessions.item', { sessionId: session.id, rater: 'ann' });
+    await call(studio, 'ratings.set', {
+      sessionId: session.id,
+      rater: 'ann',
+      candidateId: item.candidates[0].id,
+      value: 4,
+    });
+    await call(studio, 'library.removeRoot', { rootId: lib.id });
+    expect(await call(studio, 'library.roots', {})).toEqual([]);
+
+    const back = await call(studio, 'library.addRoot', { path: lib.folder });
+    // known again at once: no file read, no model run
+    expect(back).toMatchObject({ images: 11, captioned: 6, unread: 5 });
+    const rated = await call(studio, 'library.images', { rootId: back.id, filter: 'rated' });
+    expect(rated.items.map((i) => i.rel)).toEqual([item.file.rel]);
+    const again = await call(studio, 'sessions.item', { sessionId: session.id, rater: 'ann', position: 0 });
+    expect(again.candidates.find((c) => c.id === item.candidates[0].id)?.value).toBe(4);
   });
 });

@@ -19,8 +19,8 @@ export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
       return listRoots(db).map((r) => rootInfo(db, r.id));
     },
     async 'library.addRoot'({ path }) {
-      const { root, found, added, changed, missing } = await scanFolder(db, path);
-      return { ...rootInfo(db, root.id), scan: { found, added, changed, missing } };
+      const { root, found, added, changed, missing, skipped } = await scanFolder(db, path);
+      return { ...rootInfo(db, root.id), scan: { found, added, changed, missing, skipped } };
     },
     async 'library.removeRoot'({ rootId }) {
       rootInfo(db, rootId);

@@ -1,10 +1,11 @@
 /**
  * Reading an image file for captioning: its bytes and their SHA-256, the image's identity. The
  * hash is computed chunk by chunk as the file streams in, so a large photo never holds the event
- * loop for the whole file.
+ * loop for the whole file; a file over the size limit is refused before it is read.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 export class FileReadError extends Error {
   constructor(
@@ -15,7 +16,30 @@ export class FileReadError extends Error {
   }
 }
 
+/** Files above this are not read (a clear per-file error instead): CAPTION_STUDIO_MAX_FILE_MB, default 256. */
+export function maxFileBytes(env = process.env): number {
+  const mb = Number(env.CAPTION_STUDIO_MAX_FILE_MB);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 256) * 2 ** 20;
+}
+
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MB`;
+
+/** Why a file of `size` bytes is not read, or undefined when it may be. */
+export function tooLarge(size: number, limit = maxFileBytes()): string | undefined {
+  return size > limit
+    ? `file too large (${mb(size)}; the limit is ${mb(limit)}, set CAPTION_STUDIO_MAX_FILE_MB to change it)`
+    : undefined;
+}
+
 export async function readAndHash(file: string): Promise<{ bytes: Buffer; hash: string }> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    throw new FileReadError(file, String((err as NodeJS.ErrnoException).code ?? err));
+  }
+  const large = tooLarge(size);
+  if (large) throw new Error(`${file}: ${large}`);
   const h = createHash('sha256');
   const chunks: Buffer[] = [];
   try {

@@ -1,10 +1,10 @@
-import { mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { databasePath, openDatabase } from '../../../db/open.ts';
 import { filesOfRoot } from '../../../db/queries/library.ts';
 import { tempDir } from '../../../e2e/support/images.ts';
-import { scanFolder, walkImages } from './scan.ts';
+import { type FoundFile, type SkippedEntry, scanFolder, walkImages } from './scan.ts';
 
 function tree(): string {
   const root = tempDir('cs-scan-');
@@ -34,11 +34,18 @@ function tree(): string {
 const rel = (root: string, paths: string[]) => paths.map((p) => p.slice(root.length + 1)).sort();
 
 describe('walkImages', () => {
-  it('finds image files recursively, skipping hidden/system entries, other types and symlink loops', async () => {
+  it('finds image files recursively, skipping hidden/system entries and other types; reports loops and bad names', async () => {
     const root = tree();
-    const found: string[] = [];
-    for await (const f of walkImages(root)) found.push(f.path);
-    expect(rel(root, found)).toEqual([
+    writeFileSync(Buffer.from(`${root}/sub/bad-\xff.jpg`, 'latin1'), 'x'); // not valid UTF-8
+    const found: FoundFile[] = [];
+    const skipped: SkippedEntry[] = [];
+    for await (const f of walkImages(root, (e) => skipped.push(e))) found.push(f);
+    expect(
+      rel(
+        root,
+        found.map((f) => f.path),
+      ),
+    ).toEqual([
       'B.JPEG',
       'a.jpg',
       'f.avif',
@@ -47,7 +54,36 @@ describe('walkImages', () => {
       'sub/c.png',
       'sub/deeper/d.webp',
       'sub/e.tiff',
+      'sub/k.HEIC',
     ]);
+    expect(found.find((f) => f.path.endsWith('k.HEIC'))?.error).toMatch(/^unsupported format \(HEIC\)/);
+    expect(found.filter((f) => f.error)).toHaveLength(1);
+    expect(
+      skipped.map((e) => [e.path.slice(root.length + 1), e.reason.split(' (')[0].split(':')[0]]).sort(),
+    ).toEqual([
+      ['sub/bad-\uFFFD.jpg', 'name is not valid UTF-8'],
+      ['sub/loop', 'link to a folder already scanned'],
+    ]);
+  });
+
+  it('records a file over the size limit with the reason, without reading it', async () => {
+    const root = tempDir('cs-scan-big-');
+    writeFileSync(join(root, 'small.jpg'), 'x');
+    writeFileSync(join(root, 'big.jpg'), '');
+    truncateSync(join(root, 'big.jpg'), 3 * 2 ** 20); // sparse
+    const before = process.env.CAPTION_STUDIO_MAX_FILE_MB;
+    process.env.CAPTION_STUDIO_MAX_FILE_MB = '1';
+    try {
+      const found: FoundFile[] = [];
+      for await (const f of walkImages(root)) found.push(f);
+      expect(found.find((f) => f.path.endsWith('big.jpg'))?.error).toBe(
+        'file too large (3.0 MB; the limit is 1.0 MB, set CAPTION_STUDIO_MAX_FILE_MB to change it)',
+      );
+      expect(found.find((f) => f.path.endsWith('small.jpg'))?.error).toBeUndefined();
+    } finally {
+      if (before === undefined) delete process.env.CAPTION_STUDIO_MAX_FILE_MB;
+      else process.env.CAPTION_STUDIO_MAX_FILE_MB = before;
+    }
   });
 });
 
@@ -56,17 +92,17 @@ describe('scanFolder', () => {
     const root = tree();
     const db = openDatabase(databasePath(tempDir('cs-data-')));
     const first = await scanFolder(db, root);
-    expect(first).toMatchObject({ found: 8, added: 8, changed: 0, unchanged: 0, missing: 0 });
+    expect(first).toMatchObject({ found: 9, added: 9, changed: 0, unchanged: 0, missing: 0 });
 
     const again = await scanFolder(db, root);
-    expect(again).toMatchObject({ found: 8, added: 0, changed: 0, unchanged: 8, missing: 0 });
+    expect(again).toMatchObject({ found: 9, added: 0, changed: 0, unchanged: 9, missing: 0 });
 
     writeFileSync(join(root, 'a.jpg'), 'changed content');
     utimesSync(join(root, 'sub/c.png'), new Date(), new Date(Date.now() + 5000));
     rmSync(join(root, 'g.gif'));
     renameSync(join(root, 'h.bmp'), join(root, 'sub', 'h2.bmp'));
     const third = await scanFolder(db, root);
-    expect(third).toMatchObject({ found: 7, added: 1, changed: 2, unchanged: 4, missing: 2 });
+    expect(third).toMatchObject({ found: 8, added: 1, changed: 2, unchanged: 5, missing: 2 });
     const byPath = new Map(
       filesOfRoot(db, first.root.id).map((f) => [f.path.slice(root.length + 1), f.status]),
     );

@@ -3,8 +3,10 @@
  *
  * Incremental: a file whose size and mtime are unchanged keeps its row (and its hash, status and
  * captions); a changed one goes back to 'new'; one no longer found becomes 'missing' (kept, so its
- * history stays). Hidden and system entries are skipped; directory symlinks are followed once per
- * real directory, so loops end.
+ * history stays). Hidden and system entries are passed over; directory symlinks are followed once
+ * per real directory, so loops end. Unreadable folders, loops and undecodable names are reported
+ * in the summary (`skipped`) and the scan goes on; HEIC files and files over the size limit are
+ * recorded with their error, so they show in the library and in the run's summary.
  */
 import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
@@ -19,6 +21,8 @@ import {
   type Root,
   touchFile,
 } from '../../../db/queries/library.ts';
+import { writeTx } from '../../../db/queries/statements.ts';
+import { tooLarge } from './read.ts';
 
 export const IMAGE_EXTENSIONS = new Set([
   '.jpg',
@@ -31,6 +35,8 @@ export const IMAGE_EXTENSIONS = new Set([
   '.tiff',
   '.avif',
 ]);
+/** Image files the studio cannot decode: recorded with a clear error rather than passed over. */
+const UNSUPPORTED: Record<string, string> = { '.heic': 'HEIC', '.heif': 'HEIF' };
 const SYSTEM_NAMES = new Set([
   'thumbs.db',
   'desktop.ini',
@@ -50,18 +56,44 @@ export interface FoundFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** why the file cannot be captioned, known without reading it (format, size) */
+  error?: string;
 }
 
-/** Yields every image file below `dir` (absolute paths as reached, not resolved through links). */
-export async function* walkImages(dir: string, visited = new Set<string>()): AsyncGenerator<FoundFile> {
+/** An entry the walk could not take, and why: the scan reports it and goes on. */
+export interface SkippedEntry {
+  path: string;
+  reason: string;
+}
+
+const code = (err: unknown) => String((err as NodeJS.ErrnoException).code ?? err);
+
+/**
+ * Yields every image file below `dir` (absolute paths as reached, not resolved through links).
+ * Folders that cannot be opened, links back into folders already walked and names that are not
+ * valid UTF-8 go to `skip`; only `dir` itself failing to open is an error.
+ */
+export async function* walkImages(
+  dir: string,
+  skip: (e: SkippedEntry) => void = () => {},
+  visited = new Map<string, string>(),
+): AsyncGenerator<FoundFile> {
   const real = await realpath(dir);
-  if (visited.has(real)) return;
-  visited.add(real);
+  const seen = visited.get(real);
+  if (seen !== undefined) {
+    skip({ path: dir, reason: `link to a folder already scanned (${seen}): skipped, so loops end` });
+    return;
+  }
+  visited.set(real, dir);
   const handle = await opendir(dir, { bufferSize: 256 });
   const subdirs: string[] = [];
   for await (const entry of handle as AsyncIterable<Dirent>) {
     if (isSkippedName(entry.name)) continue;
     const path = join(dir, entry.name);
+    if (entry.name.includes('\uFFFD')) {
+      skip({ path, reason: 'name is not valid UTF-8: rename it to include it' });
+      continue;
+    }
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
@@ -70,14 +102,26 @@ export async function* walkImages(dir: string, visited = new Set<string>()): Asy
       isDir = target.isDirectory();
       isFile = target.isFile();
     }
+    const ext = extname(entry.name).toLowerCase();
     if (isDir) subdirs.push(path);
-    else if (isFile && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+    else if (isFile && (IMAGE_EXTENSIONS.has(ext) || ext in UNSUPPORTED)) {
       const st = await stat(path).catch(() => null);
-      if (st) yield { path, size: st.size, mtimeMs: st.mtimeMs };
+      if (!st) continue;
+      const error =
+        ext in UNSUPPORTED
+          ? `unsupported format (${UNSUPPORTED[ext]}): convert it to JPEG or PNG to caption it`
+          : tooLarge(st.size);
+      yield { path, size: st.size, mtimeMs: st.mtimeMs, ...(error ? { error } : {}) };
     }
   }
   subdirs.sort();
-  for (const sub of subdirs) yield* walkImages(sub, visited);
+  for (const sub of subdirs) {
+    try {
+      yield* walkImages(sub, skip, visited);
+    } catch (err) {
+      skip({ path: sub, reason: `cannot open folder (${code(err)})` });
+    }
+  }
 }
 
 export interface ScanSummary {
@@ -87,6 +131,7 @@ export interface ScanSummary {
   changed: number;
   unchanged: number;
   missing: number;
+  skipped: SkippedEntry[];
 }
 
 const BATCH = 2000;
@@ -98,22 +143,31 @@ export async function scanFolder(db: DB, folder: string): Promise<ScanSummary> {
   const root = addRoot(db, path);
   const known = fileStamps(db, root.id);
   const startedAt = new Date().toISOString();
-  const summary: ScanSummary = { root, found: 0, added: 0, changed: 0, unchanged: 0, missing: 0 };
+  const summary: ScanSummary = {
+    root,
+    found: 0,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    missing: 0,
+    skipped: [],
+  };
   let pending: FoundFile[] = [];
-  const flush = db.transaction((files: FoundFile[]) => {
-    for (const f of files) {
-      const k = known.get(f.path);
-      if (k && k.size === f.size && k.mtime_ms === f.mtimeMs) {
-        touchFile(db, k.id, startedAt);
-        summary.unchanged++;
-      } else {
-        insertFile(db, root.id, f.path, f.size, f.mtimeMs, startedAt);
-        if (k) summary.changed++;
-        else summary.added++;
+  const flush = (files: FoundFile[]) =>
+    writeTx(db, () => {
+      for (const f of files) {
+        const k = known.get(f.path);
+        if (k && k.size === f.size && k.mtime_ms === f.mtimeMs) {
+          touchFile(db, k.id, startedAt);
+          summary.unchanged++;
+        } else {
+          insertFile(db, root.id, f, startedAt);
+          if (k) summary.changed++;
+          else summary.added++;
+        }
       }
-    }
-  });
-  for await (const f of walkImages(path)) {
+    });
+  for await (const f of walkImages(path, (e) => summary.skipped.push(e))) {
     summary.found++;
     pending.push(f);
     if (pending.length >= BATCH) {
