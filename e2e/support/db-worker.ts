@@ -6,6 +6,7 @@
  */
 import { databasePath, openDatabase } from '../../db/open.ts';
 import { dispatch } from '../../electron/core/api/dispatch.ts';
+import type { SessionItem } from '../../electron/core/api/types.ts';
 import { openStudio } from '../../electron/core/studio.ts';
 import { DEFAULT_BUNDLE } from './bundles.ts';
 
@@ -34,7 +35,7 @@ if (mode === 'migrate') {
     const r = await dispatch(studio.handlers, 'ratings.set', {
       sessionId,
       rater,
-      candidateId: item.value.candidates[0].id,
+      candidateId: (item.value as SessionItem).candidates[0].id,
       value: 1 + (i % 5),
     });
     if (!r.ok) failures.push(r.error);
