@@ -1,5 +1,5 @@
 /** The CLI commands besides `caption`: each builds contract requests and prints the answers. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { databasePath, defaultDataDir } from '../../db/open.ts';
@@ -68,13 +68,69 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
     port,
   });
   out.write(`Caption Studio is at ${server.url}\n(data: ${studio.dataDir}; Ctrl+C stops)\n`);
+  // where `caption-studio invite` finds this server, to print raters' links
+  const address = join(studio.dataDir, SERVE_FILE);
+  writeFileSync(address, JSON.stringify({ url: new URL(server.url).origin, pid: process.pid }));
   await new Promise<void>((res) => {
     process.once('SIGINT', res);
     process.once('SIGTERM', res);
   });
+  rmSync(address, { force: true });
   await server.close();
   await studio.close();
   return 0;
+}
+
+const SERVE_FILE = 'serve.json';
+
+/** `invite --rater NAME [--session ID]...`, `invite --list`, `invite --revoke ID`: raters' links. */
+export async function inviteCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      rater: { type: 'string' },
+      session: { type: 'string', multiple: true },
+      url: { type: 'string' },
+      list: { type: 'boolean' },
+      revoke: { type: 'string' },
+    },
+  });
+  return withStudio(values['data-dir'], async (studio) => {
+    if (values.list) {
+      for (const l of await call(studio, 'raters.list', {}))
+        out.write(
+          `${l.id}\t${l.rater}\tsessions ${l.sessions.join(',')}\t${l.revoked ? 'revoked' : 'live'}\t${l.createdAt}\n`,
+        );
+      return;
+    }
+    if (values.revoke !== undefined) {
+      const l = await call(studio, 'raters.revoke', { id: intArg(values.revoke, 'revoke')! });
+      out.write(`Revoked link ${l.id} of ${l.rater}\n`);
+      return;
+    }
+    if (!values.rater) throw new UsageError('invite needs --rater NAME (or --list, --revoke ID)');
+    const sessions =
+      values.session?.map((v) => intArg(v, 'session')!) ??
+      (await call(studio, 'sessions.list', {})).map((s) => s.id);
+    if (!sessions.length) throw new Error('no rating sessions yet: create one first');
+    const link = await call(
+      studio,
+      'raters.invite',
+      { rater: values.rater, sessions },
+      { sessions: 'session' },
+    );
+    const file = join(studio.dataDir, SERVE_FILE);
+    const base = values.url ?? (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).url : undefined);
+    out.write(
+      base
+        ? `${new URL(`/?token=${link.token}`, base)}\n`
+        : `Token ${link.token}\n(no server running: start caption-studio serve, then open its address with ?token=${link.token})\n`,
+    );
+    out.write(
+      `Link ${link.id} for ${link.rater}: rating sessions ${link.sessions.join(', ')} only; caption-studio invite --revoke ${link.id} ends it\n`,
+    );
+  });
 }
 
 export async function importRefsCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {

@@ -12,6 +12,7 @@ import {
   evalCommand,
   exportCommand,
   importRefsCommand,
+  inviteCommand,
   metricsCommand,
   serveCommand,
   statusCommand,
@@ -26,7 +27,9 @@ Commands:
   models pull ORG/NAME[@REV] [--dtype D]   download a captioner from the Hugging Face Hub (resumable)
   models add <folder>, models remove <model>
   status               what the library holds: folders, images, captions, errors
-  serve                the studio in a browser: prints a localhost URL with a fresh access token
+  serve                the studio in a browser: prints a localhost URL with a fresh owner token
+  invite --rater NAME [--session ID]...   a rater's own link: its sessions only (default: all now)
+  invite --list, invite --revoke ID       raters' links, and ending one
   import-refs <file>   reference captions: COCO captions JSON or image<TAB>caption lines
   eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate
   export               rated captions: --format ${EXPORT_FORMATS.join('|')} --out PATH
@@ -75,6 +78,7 @@ const COMMANDS: Record<
   caption: captionCommand,
   status: statusCommand,
   serve: serveCommand,
+  invite: inviteCommand,
   'import-refs': importRefsCommand,
   eval: evalCommand,
   export: exportCommand,

@@ -3,8 +3,10 @@
  * data directory and its database, the model service (engines in a worker thread), the job
  * registry, the event bus, and every capability's slice of the handler map merged into one.
  */
+
 import { join, resolve } from 'node:path';
 import { type DB, databasePath, defaultDataDir, openDatabase } from '../../db/open.ts';
+import { accessHandlers } from './access/handlers.ts';
 import type { Handlers } from './api/contract.ts';
 import { captionHandlers } from './captions/handlers.ts';
 import type { Core } from './core.ts';
@@ -46,6 +48,7 @@ export interface Studio extends Core {
 
 export function createHandlers(core: Core): Handlers {
   return {
+    ...accessHandlers(core),
     ...modelHandlers(core),
     ...libraryHandlers(core),
     ...captionHandlers(core),

@@ -3,14 +3,16 @@
  * plain-Node core (`openStudio`), the same code the CLI and `caption-studio serve` run; the models
  * run in its inference worker thread, off the thread that answers the window.
  * Security: contextIsolation, sandbox, no nodeIntegration, a strict CSP, no remote content, no
- * navigation or new windows, every IPC call checked for its sender and validated.
+ * navigation or new windows, every permission request denied, a single instance, every IPC call
+ * checked for its sender and validated; fuses are set at packaging (build/electron-builder.yml).
  */
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, protocol, session } from 'electron';
 import { CHANNELS } from '../core/api/contract.ts';
 import { dispatch } from '../core/api/dispatch.ts';
-import { MediaError, type MediaKind, media } from '../core/library/media.ts';
+import { MediaError, type MediaKind, media, thumbSize } from '../core/library/media.ts';
 import { contentSecurityPolicy, readPage } from '../core/serve/pages.ts';
 import { openStudio } from '../core/studio.ts';
 
@@ -29,6 +31,9 @@ function isTrusted(event: IpcMainInvokeEvent): boolean {
   return url.startsWith('app://studio/');
 }
 
+// one studio per user: a second launch focuses the first window instead of opening the database again
+if (!app.requestSingleInstanceLock()) app.quit();
+
 app.whenReady().then(async () => {
   const studio = openStudio({
     shipped: join(ROOT, 'models', 'default'),
@@ -43,23 +48,24 @@ app.whenReady().then(async () => {
     });
   });
   protocol.handle('studio-media', async (req) => {
-    const url = new URL(req.url); // studio-media://<media|thumb>/<rootId>/<rel>
-    const [rootId, ...rel] = url.pathname.slice(1).split('/').map(decodeURIComponent);
+    const url = new URL(req.url); // studio-media://<media|thumb>/<fileId>[?size=N]
     try {
-      const { bytes, type } = await media(
-        studio.db,
-        studio.thumbsDir,
-        url.host as MediaKind,
-        Number(rootId),
-        rel.join('/'),
-      );
-      return new Response(new Uint8Array(bytes), { headers: { 'content-type': type } });
+      const fileId = Number(url.pathname.slice(1));
+      if (!Number.isSafeInteger(fileId) || fileId < 1) throw new MediaError(400, 'bad file id');
+      const size = url.host === 'thumb' ? thumbSize(url.searchParams.get('size')) : undefined;
+      const body = await media(studio.db, studio.thumbsDir, url.host as MediaKind, fileId, size);
+      const data =
+        'bytes' in body ? new Uint8Array(body.bytes) : (Readable.toWeb(body.stream) as ReadableStream);
+      return new Response(data, { headers: { 'content-type': body.type } });
     } catch (err) {
       return new Response(err instanceof Error ? err.message : 'error', {
         status: err instanceof MediaError ? err.status : 500,
       });
     }
   });
+  // the studio needs no camera, microphone, notifications, geolocation...
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
   session.defaultSession.webRequest.onBeforeRequest((details, cb) => {
     // no remote content, ever
     cb({ cancel: !/^(app|studio-media|devtools|blob|data):/.test(details.url) });
@@ -90,6 +96,10 @@ app.whenReady().then(async () => {
     if (!win.isDestroyed()) win.webContents.send('studio-event', m);
   });
   win.webContents.on('will-navigate', (e) => e.preventDefault());
+  app.on('second-instance', () => {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   await win.loadURL('app://studio/index.html');
 

@@ -9,8 +9,7 @@ import { type EventMessage, makeClient } from '../core/api/contract.ts';
 
 const exposed = {
   ...makeClient((channel, req) => ipcRenderer.invoke(channel, req)),
-  mediaUrl: (kind, rootId, rel) =>
-    `studio-media://${kind}/${rootId}/${rel.split('/').map(encodeURIComponent).join('/')}`,
+  mediaUrl: (kind, fileId) => `studio-media://${kind}/${fileId}`,
   onEvent: (listener) => {
     const on = (_: unknown, m: EventMessage) => listener(m);
     ipcRenderer.on('studio-event', on);

@@ -1,5 +1,7 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { SYNTHETIC_DOMAIN, syntheticWarning } from '../../electron/core/api/catalog.ts';
+import type { Caller } from '../../electron/core/api/contract.ts';
+import { call } from './api.ts';
 import { Evaluation } from './Evaluation.tsx';
 import { ImageView } from './ImageView.tsx';
 import { JobsPanel } from './JobsPanel.tsx';
@@ -9,7 +11,49 @@ import { useModels } from './models.ts';
 import { Rating } from './Rating.tsx';
 import { go, useRoute } from './route.ts';
 
+/** Who this window is: the owner gets the studio, a rater's link its rating sessions only. */
 export function App() {
+  const [caller, setCaller] = useState<Caller | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    call('auth.me', {}).then(setCaller, (e) => setError(e instanceof Error ? e.message : String(e)));
+  }, []);
+  if (caller?.role === 'owner') return <Studio />;
+  if (caller?.role === 'rater') return <RaterStudio caller={caller} />;
+  return (
+    <div className="app">
+      <main role={error ? 'alert' : 'status'}>{error ?? 'Loading…'}</main>
+    </div>
+  );
+}
+
+function RaterStudio({ caller }: { caller: Extract<Caller, { role: 'rater' }> }) {
+  const route = useRoute();
+  const [error, setError] = useState<string | null>(null);
+  const onError = useCallback((e: unknown) => setError(e instanceof Error ? e.message : String(e)), []);
+  return (
+    <div className="app">
+      <nav className="top">
+        <strong>Caption Studio</strong> <span>rating as {caller.rater}</span>
+      </nav>
+      {error && (
+        <div className="error" role="alert">
+          {error}
+        </div>
+      )}
+      <main>
+        <Rating
+          sessionId={route[0] === 'rate' && route[1] ? Number(route[1]) : null}
+          rater={caller.rater}
+          fixedRater
+          onError={onError}
+        />
+      </main>
+    </div>
+  );
+}
+
+function Studio() {
   const route = useRoute();
   const [error, setError] = useState<string | null>(null);
   const view = route[0] ?? 'library';

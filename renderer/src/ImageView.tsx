@@ -61,11 +61,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   return (
     <section className="image-view">
       <div className="figure">
-        <HeatImage
-          src={mediaUrl('media', detail.file.rootId, detail.file.rel)}
-          heat={h ?? null}
-          token={hover?.token ?? 0}
-        />
+        <HeatImage src={mediaUrl('media', detail.file.fileId)} heat={h ?? null} token={hover?.token ?? 0} />
         <p className="path">{detail.file.rel}</p>
         {detail.file.error && <p className="error">{detail.file.error}</p>}
         <fieldset className="settings">

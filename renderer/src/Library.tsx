@@ -185,7 +185,7 @@ function Grid(props: {
             data-testid="tile"
           >
             {row && row.status !== 'error' && (
-              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.rootId, row.rel)} />
+              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId)} />
             )}
             <span className="tile-caption">
               {row ? (row.error ? `⚠ ${row.error}` : (row.caption ?? row.rel)) : '…'}

@@ -5,14 +5,95 @@ import { call, mediaUrl } from './api.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
 import { go } from './route.ts';
 
+/** `fixedRater`: a rater's link, which rates under its own name and creates nothing. */
 export function Rating(props: {
   sessionId: number | null;
   rater: string | null;
+  fixedRater?: boolean;
   onError: (e: unknown) => void;
 }) {
   const { sessionId, rater, onError } = props;
   if (sessionId && rater) return <RateItems sessionId={sessionId} rater={rater} onError={onError} />;
-  return <Sessions onError={onError} />;
+  return props.fixedRater && rater ? (
+    <SessionList rater={rater} onError={onError} />
+  ) : (
+    <Sessions onError={onError} />
+  );
+}
+
+function SessionList(props: {
+  rater: string;
+  sessions?: Responses['sessions.list'];
+  invite?: boolean;
+  onError: (e: unknown) => void;
+}) {
+  const { rater, onError } = props;
+  const [loaded, setLoaded] = useState<Responses['sessions.list']>([]);
+  useEffect(() => {
+    if (!props.sessions) call('sessions.list', {}).then(setLoaded, onError);
+  }, [props.sessions, onError]);
+  return (
+    <ul>
+      {(props.sessions ?? loaded).map((s) => (
+        <li key={s.id}>
+          {s.name} ({s.items} images{s.blind ? ', blind' : ''}){' '}
+          <button
+            type="button"
+            disabled={!rater}
+            onClick={() => {
+              localStorage.setItem('cs-rater', rater);
+              go('rate', s.id, rater);
+            }}
+          >
+            Rate
+          </button>
+          {props.invite && <Invite sessionId={s.id} onError={onError} />}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The owner's "Invite rater": a link that reaches this session only, shown once. */
+function Invite({ sessionId, onError }: { sessionId: number; onError: (e: unknown) => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [link, setLink] = useState<string | null>(null);
+  if (!open)
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        Invite rater
+      </button>
+    );
+  const served = location.protocol.startsWith('http');
+  return (
+    <form
+      className="invite"
+      onSubmit={(e) => {
+        e.preventDefault();
+        call('raters.invite', { rater: name, sessions: [sessionId] })
+          .then((l) => setLink(served ? `${location.origin}/?token=${l.token}` : l.token))
+          .catch(onError);
+      }}
+    >
+      <input
+        aria-label="Invited rater's name"
+        placeholder="rater's name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <button type="submit" disabled={!name.trim()}>
+        Make link
+      </button>
+      {link && (
+        <output aria-label="Rater link">
+          {served
+            ? link
+            : `token ${link}: start caption-studio serve and share its address with ?token=${link}`}
+        </output>
+      )}
+    </form>
+  );
 }
 
 function Sessions({ onError }: { onError: (e: unknown) => void }) {
@@ -24,10 +105,6 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
   useEffect(() => {
     call('sessions.list', {}).then(setSessions, onError);
   }, [onError]);
-  const start = (id: number) => {
-    localStorage.setItem('cs-rater', rater);
-    go('rate', id, rater);
-  };
   return (
     <section className="sessions">
       <label>
@@ -42,7 +119,10 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
           call('sessions.create', { name, rootId, blind })
             .then((s) => {
               setSessions((l) => [s, ...l]);
-              if (rater) start(s.id);
+              if (rater) {
+                localStorage.setItem('cs-rater', rater);
+                go('rate', s.id, rater);
+              }
             })
             .catch(onError);
         }}
@@ -63,16 +143,7 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
         </button>
       </form>
       <h2>Sessions</h2>
-      <ul>
-        {sessions.map((s) => (
-          <li key={s.id}>
-            {s.name} ({s.items} images{s.blind ? ', blind' : ''}){' '}
-            <button type="button" disabled={!rater} onClick={() => start(s.id)}>
-              Rate
-            </button>
-          </li>
-        ))}
-      </ul>
+      <SessionList rater={rater} sessions={sessions} invite onError={onError} />
     </section>
   );
 }
@@ -185,11 +256,7 @@ function RateItems({
         <span className="hint">press ? for keys</span>
       </header>
       <div className="rate-body">
-        <img
-          className="rate-image"
-          alt={item.file.rel}
-          src={mediaUrl('media', item.file.rootId, item.file.rel)}
-        />
+        <img className="rate-image" alt={item.file.rel} src={mediaUrl('media', item.file.fileId)} />
         <ol className="rate-candidates">
           {item.candidates.map((c, i) => (
             <li

@@ -42,8 +42,7 @@ function httpBridge(): Bridge {
   });
   return {
     ...api,
-    mediaUrl: (kind, rootId, rel) =>
-      `${kind}/${rootId}/${rel.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
+    mediaUrl: (kind, fileId) => `${kind}/${fileId}?token=${encodeURIComponent(token)}`,
     onEvent(listener) {
       const source = new EventSource(`api/events?token=${encodeURIComponent(token)}`);
       const handlers = EVENT_NAMES.map((event) => {

@@ -7,7 +7,8 @@ import type { Api, EventMessage } from './contract.ts';
 export type MediaKind = 'media' | 'thumb';
 
 export type Bridge = Api & {
-  mediaUrl(kind: MediaKind, rootId: number, rel: string): string;
+  /** an image file by id: the original, or its thumbnail */
+  mediaUrl(kind: MediaKind, fileId: number): string;
   /** job progress as it happens; returns a function that stops listening */
   onEvent(listener: (m: EventMessage) => void): () => void;
 };

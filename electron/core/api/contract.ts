@@ -19,6 +19,7 @@ import type {
   JobView,
   ModelEntry,
   PullView,
+  RaterLinkView,
   RootInfo,
   RunSummary,
   RunView,
@@ -73,6 +74,12 @@ const model = z.string().trim().min(1).max(500);
 const dtype = oneOf(DTYPES);
 
 export const contract = {
+  'auth.me': none,
+  'raters.invite': z
+    .object({ rater, sessions: z.array(id).min(1, 'name at least one rating session').max(1000) })
+    .strict(),
+  'raters.list': none,
+  'raters.revoke': z.object({ id }).strict(),
   'engine.info': z.object({ model: model.optional(), dtype: dtype.optional() }).strict(),
   'models.list': none,
   'models.pull': z.object({ repo: model, dtype: dtype.optional() }).strict(),
@@ -152,10 +159,29 @@ export const contract = {
 
 export type Channel = keyof typeof contract;
 export const CHANNELS = Object.keys(contract) as Channel[];
+
+/**
+ * Who is calling. The owner (the desktop app, the CLI, the token `serve` printed) calls everything;
+ * a rater's link calls RATER_CHANNELS only, within its own sessions, under its own name.
+ */
+export type Caller = { role: 'owner' } | { role: 'rater'; linkId: number; rater: string; sessions: number[] };
+export const OWNER: Caller = { role: 'owner' };
+export const RATER_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
+  'auth.me',
+  'sessions.list',
+  'sessions.item',
+  'ratings.set',
+  'ratings.undo',
+  'candidate.edit',
+]);
 export type Request<C extends Channel> = z.input<(typeof contract)[C]>;
 export type ParsedRequest<C extends Channel> = z.output<(typeof contract)[C]>;
 
 export interface Responses {
+  'auth.me': Caller;
+  'raters.invite': RaterLinkView & { token: string };
+  'raters.list': RaterLinkView[];
+  'raters.revoke': RaterLinkView;
   'engine.info': EngineInfoView;
   'models.list': { installed: ModelEntry[]; catalog: CatalogEntry[]; default: string };
   'models.pull': PullView;

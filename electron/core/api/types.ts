@@ -213,3 +213,12 @@ export interface ExportResult {
 }
 
 export type { Split };
+
+/** A rater's link as the owner sees it (the token itself is shown once, when it is made). */
+export interface RaterLinkView {
+  id: number;
+  rater: string;
+  sessions: number[];
+  createdAt: string;
+  revoked: boolean;
+}

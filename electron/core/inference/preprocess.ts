@@ -3,8 +3,9 @@
  * EXIF orientation applied, colour converted to sRGB, alpha flattened onto white, resized to
  * `size`, rescaled by `rescale_factor`, normalised by `image_mean`/`image_std`, laid out CHW.
  */
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { z } from 'zod';
+import { openImage } from '../library/decode.ts';
 
 const Size = z.union([
   z
@@ -68,10 +69,13 @@ export async function preprocessImage(
   if (input.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');
   const { height: H, width: W } = cfg.size;
   let meta: Metadata | undefined;
+  let format: string | undefined;
   let raw: Buffer;
   try {
-    const img = sharp(input, { failOn: 'error', animated: false });
+    const opened = await openImage(input, { failOn: 'error', animated: false });
+    const img = opened.img;
     meta = await img.metadata();
+    format = opened.format ?? meta.format;
     if (!meta.width || !meta.height) throw new Error('no image dimensions');
     let p = img.rotate().toColourspace('srgb').flatten({ background: '#ffffff' });
     if (cfg.do_resize) p = p.resize(W, H, { fit: 'fill', kernel: KERNELS[cfg.resample] ?? 'linear' });
@@ -84,14 +88,14 @@ export async function preprocessImage(
     }
     raw = out.data;
   } catch (err) {
-    throw new ImageDecodeError(file, describeSharpError(err, meta?.format));
+    throw new ImageDecodeError(file, describeSharpError(err, format));
   }
   const orientedSwap = (meta.orientation ?? 1) >= 5;
   return {
     pixels: toCHW(raw, H, W, cfg),
     width: orientedSwap ? meta.height! : meta.width!,
     height: orientedSwap ? meta.width! : meta.height!,
-    format: meta.format ?? 'unknown',
+    format: format ?? 'unknown',
   };
 }
 

@@ -1,77 +1,38 @@
 /**
- * Local image bytes for the UI, by library root and path inside it: never `file://`, never a path
- * outside a library root (no `..`, no absolute paths, no symlink that leads out of the root).
- * Used by the HTTP server and by the Electron shell's custom protocol alike.
+ * Image bytes for the UI, for the HTTP server and the desktop app's `studio-media:` protocol alike.
+ * A file is asked for by its id, so only what a scan recorded as an image can be served; before
+ * anything is read, its path must still lead to a regular file inside its library folder (no
+ * hidden path segment, no symlink leaving the folder, no FIFO or device). Originals stream with
+ * bounded memory; thumbnails, and renditions of formats browsers cannot show (TIFF), are WebP
+ * files made once and cached on disk.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import sharp from 'sharp';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
-import { rootPath } from '../../../db/queries/library.ts';
+import { fileById } from '../../../db/queries/library.ts';
 import type { MediaKind } from '../api/bridge.ts';
+import { openImage } from './decode.ts';
+import { tooLarge } from './read.ts';
 
 export type { MediaKind };
 
 export class MediaError extends Error {
   constructor(
-    readonly status: 400 | 403 | 404,
+    readonly status: 400 | 403 | 404 | 422,
     message: string,
   ) {
     super(message);
   }
 }
 
-const inside = (root: string, p: string) => {
-  const r = relative(root, p);
-  return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
-};
+/** Thumbnail sizes (longest side): a request is served the next size up, so the cache stays small. */
+export const THUMB_SIZES = [128, 256, 512, 1024, 2048] as const;
+/** The longest side of a rendition of an original browsers cannot show. */
+const RENDITION_SIZE = 2048;
 
-/** The real path of `rel` under library root `rootId`, or a MediaError saying why not. */
-export async function resolveMedia(db: DB, rootId: number, rel: string): Promise<string> {
-  const root = rootPath(db, rootId);
-  if (!root) throw new MediaError(404, `no library folder ${rootId}`);
-  if (!rel || rel.includes('\0') || isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) {
-    throw new MediaError(400, 'path must be relative to the library folder');
-  }
-  const joined = resolve(root, rel);
-  if (!inside(root, joined)) throw new MediaError(403, 'path outside the library folder');
-  let real: string;
-  try {
-    real = await realpath(joined);
-  } catch {
-    throw new MediaError(404, 'no such file');
-  }
-  if (!inside(await realpath(root), real)) throw new MediaError(403, 'path leads outside the library folder');
-  return real;
-}
-
-/** A WebP thumbnail (longest side `size`), generated lazily and cached on disk. */
-export async function thumbnail(
-  db: DB,
-  cacheDir: string,
-  rootId: number,
-  rel: string,
-  size = 256,
-): Promise<Buffer> {
-  const path = await resolveMedia(db, rootId, rel);
-  const { mtimeMs, size: bytes } = await stat(path);
-  const key = createHash('sha1').update(`${path}\0${mtimeMs}\0${bytes}\0${size}`).digest('hex');
-  const file = join(cacheDir, key.slice(0, 2), `${key}.webp`);
-  try {
-    return await readFile(file);
-  } catch {
-    const out = await sharp(path, { failOn: 'none' })
-      .rotate()
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toBuffer();
-    await mkdir(join(cacheDir, key.slice(0, 2)), { recursive: true });
-    await writeFile(file, out);
-    return out;
-  }
-}
-
+/** Formats browsers show as they are; anything else is served as a WebP rendition. */
 const MIME: Record<string, string> = {
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
@@ -79,25 +40,88 @@ const MIME: Record<string, string> = {
   webp: 'image/webp',
   gif: 'image/gif',
   bmp: 'image/bmp',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
   avif: 'image/avif',
 };
 
-/**
- * One media request, for the HTTP server and the desktop app's `studio-media:` protocol alike:
- * the image's bytes, or its WebP thumbnail (longest side `size`).
- */
+/** `size` as a query gives it: an integer from 1 to the largest thumbnail, rounded up to a THUMB_SIZES entry. */
+export function thumbSize(raw: string | null): number {
+  if (raw === null) return 256;
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  const max = THUMB_SIZES[THUMB_SIZES.length - 1];
+  if (!(n >= 1 && n <= max)) throw new MediaError(400, `size must be an integer from 1 to ${max}`);
+  return THUMB_SIZES.find((s) => s >= n)!;
+}
+
+const inside = (root: string, p: string) => {
+  const r = relative(root, p);
+  return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
+};
+
+/** The checked real path of library file `fileId`, and its size and mtime. */
+export async function resolveMedia(
+  db: DB,
+  fileId: number,
+): Promise<{ path: string; size: number; mtimeMs: number; ext: string }> {
+  const f = fileById(db, fileId);
+  if (!f) throw new MediaError(404, `no image file with id ${fileId}`);
+  const rel = relative(f.root_path, f.path);
+  if (rel.split(sep).some((part) => part.startsWith('.')))
+    throw new MediaError(403, 'hidden files are not served');
+  let real: string;
+  try {
+    real = await realpath(f.path);
+  } catch {
+    throw new MediaError(404, `${rel}: no such file any more`);
+  }
+  if (!inside(await realpath(f.root_path), real))
+    throw new MediaError(403, `${rel}: leads outside its library folder`);
+  const st = await stat(real);
+  if (!st.isFile()) throw new MediaError(404, `${rel}: not a regular file`);
+  return { path: real, size: st.size, mtimeMs: st.mtimeMs, ext: extname(real).slice(1).toLowerCase() };
+}
+
+/** A WebP of the image, longest side `size`, made once per file version and size, cached on disk. */
+async function webp(
+  cacheDir: string,
+  file: { path: string; size: number; mtimeMs: number },
+  size: number,
+): Promise<Buffer> {
+  const key = createHash('sha1').update(`${file.path}\0${file.mtimeMs}\0${file.size}\0${size}`).digest('hex');
+  const cached = join(cacheDir, key.slice(0, 2), `${key}.webp`);
+  try {
+    return await readFile(cached);
+  } catch {
+    const large = tooLarge(file.size);
+    if (large) throw new MediaError(422, large);
+    let out: Buffer;
+    try {
+      out = await (await openImage(file.path)).img
+        .rotate()
+        .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toBuffer();
+    } catch (err) {
+      throw new MediaError(422, `cannot decode the image (${(err as Error).message.split('\n')[0]})`);
+    }
+    await mkdir(join(cacheDir, key.slice(0, 2)), { recursive: true });
+    await writeFile(cached, out);
+    return out;
+  }
+}
+
+export type MediaBody = { type: string; size: number } & ({ bytes: Buffer } | { stream: ReadStream });
+
+/** One media request: the original (streamed) or a rendition, or the thumbnail at `size`. */
 export async function media(
   db: DB,
   thumbsDir: string,
   kind: MediaKind,
-  rootId: number,
-  rel: string,
+  fileId: number,
   size = 256,
-): Promise<{ bytes: Buffer; type: string }> {
-  if (kind === 'thumb')
-    return { bytes: await thumbnail(db, thumbsDir, rootId, rel, size), type: 'image/webp' };
-  const bytes = await readFile(await resolveMedia(db, rootId, rel));
-  return { bytes, type: MIME[extname(rel).slice(1).toLowerCase()] ?? 'application/octet-stream' };
+): Promise<MediaBody> {
+  const file = await resolveMedia(db, fileId);
+  const type = MIME[file.ext];
+  if (kind === 'media' && type) return { type, size: file.size, stream: createReadStream(file.path) };
+  const bytes = await webp(thumbsDir, file, kind === 'thumb' ? size : RENDITION_SIZE);
+  return { type: 'image/webp', size: bytes.length, bytes };
 }

@@ -1,17 +1,21 @@
 /**
  * `caption-studio serve`: the studio's API and UI over HTTP, for raters working from a browser
- * and for the end-to-end tests. Localhost by default; every API, event and media request needs the
- * random access token printed in the URL (header `Authorization: Bearer …` or `?token=`); image bytes
- * only from inside library roots. Errors are JSON values with a 4xx status for bad input.
+ * and for the end-to-end tests. Localhost by default. Every API, event and media request carries a
+ * token (header `Authorization: Bearer …` or `?token=`): the random owner token printed at start
+ * reaches everything; a rater's link (`raters.invite`) reaches its rating sessions and their images
+ * only. Images by file id, streamed. Errors are JSON values: 400 bad input, 401 no or unknown
+ * token, 403 not this role's, 404 unknown, 413 too large; 5xx only for a bug in the studio.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DB } from '../../../db/open.ts';
-import type { Handlers } from '../api/contract.ts';
-import { dispatch } from '../api/dispatch.ts';
+import { fileInSessions } from '../../../db/queries/access.ts';
+import { raterOf } from '../access/links.ts';
+import { callAs } from '../access/scope.ts';
+import { type Caller, type Handlers, OWNER } from '../api/contract.ts';
 import type { EventBus } from '../events.ts';
-import { MediaError, media } from '../library/media.ts';
+import { MediaError, media, thumbSize } from '../library/media.ts';
 import { contentSecurityPolicy, readPage } from './pages.ts';
 
 export interface ServeOptions {
@@ -28,24 +32,29 @@ export interface ServeOptions {
 
 const CSP = contentSecurityPolicy();
 const KEEPALIVE_MS = 15_000;
+const MAX_BODY = 1 << 20;
 
 export async function serve(
   opts: ServeOptions,
 ): Promise<{ url: string; token: string; close: () => Promise<void> }> {
   const token = opts.token ?? randomBytes(24).toString('hex');
   const expected = Buffer.from(token);
-  const authorised = (req: IncomingMessage, url: URL) => {
+  const identify = (req: IncomingMessage, url: URL): Caller | undefined => {
     const given = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('token') ?? '';
     const b = Buffer.from(given);
-    return b.length === expected.length && timingSafeEqual(b, expected);
+    if (b.length === expected.length && timingSafeEqual(b, expected)) return OWNER;
+    return raterOf(opts.db, given);
   };
-  const send = (res: ServerResponse, status: number, body: string | Buffer, type = 'application/json') => {
+  const head = (res: ServerResponse, status: number, type: string, length?: number) =>
     res.writeHead(status, {
       'content-type': type,
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
+      ...(length === undefined ? {} : { 'content-length': length }),
     });
+  const send = (res: ServerResponse, status: number, body: string | Buffer, type = 'application/json') => {
+    head(res, status, type);
     res.end(body);
   };
   const fail = (res: ServerResponse, status: number, error: string) =>
@@ -66,8 +75,17 @@ export async function serve(
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname;
       const guarded = path.startsWith('/api/') || path.startsWith('/media/') || path.startsWith('/thumb/');
-      if (guarded && !authorised(req, url)) return fail(res, 401, 'missing or wrong access token');
+      if (!guarded) {
+        if (req.method !== 'GET') return send(res, 405, 'GET only', 'text/plain');
+        // client-side routes (and anything not in the built UI) get the app
+        const page = (await readPage(opts.rendererDir, path)) ?? (await readPage(opts.rendererDir, '/'));
+        if (!page) return send(res, 404, 'the UI is not built', 'text/plain');
+        return send(res, 200, page.bytes, page.type);
+      }
+      const caller = identify(req, url);
+      if (!caller) return fail(res, 401, 'missing, wrong or revoked access token');
       if (path === '/api/events') {
+        if (caller.role !== 'owner') return fail(res, 403, "a rater's link has no event stream");
         res.writeHead(200, {
           'content-type': 'text/event-stream',
           'cache-control': 'no-store',
@@ -84,7 +102,10 @@ export async function serve(
         let size = 0;
         for await (const c of req) {
           size += (c as Buffer).length;
-          if (size > 1 << 20) return fail(res, 413, 'request too large');
+          if (size > MAX_BODY) {
+            res.setHeader('connection', 'close');
+            return fail(res, 413, `request body over ${MAX_BODY} bytes`);
+          }
           chunks.push(c as Buffer);
         }
         let body: unknown;
@@ -93,29 +114,25 @@ export async function serve(
         } catch {
           return fail(res, 400, 'request body is not JSON');
         }
-        const result = await dispatch(opts.handlers, path.slice(5), body);
+        const result = await callAs(opts.db, opts.handlers, caller, path.slice(5), body);
         return send(res, result.ok ? 200 : result.status, JSON.stringify(result));
       }
-      const m = /^\/(media|thumb)\/(\d+)\/(.+)$/.exec(path);
-      if (m) {
-        const size = Number(url.searchParams.get('size') ?? 256);
-        const { bytes, type } = await media(
-          opts.db,
-          opts.thumbsDir,
-          m[1] as 'media' | 'thumb',
-          Number(m[2]),
-          decodeURIComponent(m[3]),
-          size,
-        );
-        return send(res, 200, bytes, type);
-      }
-      if (req.method !== 'GET') return send(res, 405, 'GET only', 'text/plain');
-      // client-side routes (and anything not in the built UI) get the app
-      const page = (await readPage(opts.rendererDir, path)) ?? (await readPage(opts.rendererDir, '/'));
-      if (!page) return send(res, 404, 'the UI is not built', 'text/plain');
-      return send(res, 200, page.bytes, page.type);
+      const m = /^\/(media|thumb)\/([^/]+)$/.exec(path);
+      if (!m) return fail(res, 404, 'no such media path: /media/FILE_ID or /thumb/FILE_ID?size=N');
+      if (!/^[1-9]\d{0,15}$/.test(m[2])) return fail(res, 400, 'file id must be a positive integer');
+      const fileId = Number(m[2]);
+      if (caller.role === 'rater' && !fileInSessions(opts.db, fileId, caller.sessions))
+        return fail(res, 403, "this image is not in this link's rating sessions");
+      const size = m[1] === 'thumb' ? thumbSize(url.searchParams.get('size')) : undefined;
+      const body = await media(opts.db, opts.thumbsDir, m[1] as 'media' | 'thumb', fileId, size);
+      head(res, 200, body.type, body.size);
+      if ('bytes' in body) return res.end(body.bytes);
+      body.stream.on('error', () => res.destroy()).pipe(res);
     } catch (err) {
       if (err instanceof MediaError) return fail(res, err.status, err.message);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') return fail(res, 403, 'permission denied');
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return fail(res, 404, 'not found');
       return fail(res, 500, err instanceof Error ? err.message : String(err));
     }
   });

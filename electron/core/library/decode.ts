@@ -1,0 +1,48 @@
+/**
+ * The one way image files are opened for pixels: sharp (libvips), except BMP, which libvips does
+ * not read: bmp-ts decodes it and sharp takes the raw pixels from there. Used for captioning and
+ * for thumbnails alike.
+ */
+import { open, readFile } from 'node:fs/promises';
+import { decode } from 'bmp-ts';
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
+
+const isBmp = (head: Uint8Array) => head[0] === 0x42 && head[1] === 0x4d; // "BM"
+
+async function head(path: string): Promise<Uint8Array> {
+  const fh = await open(path);
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** BMP pixels as sharp raw input; alpha dropped (most BMPs leave it zero). */
+function fromBmp(bytes: Uint8Array, options: SharpOptions): Sharp {
+  let bmp: { width: number; height: number; data: Buffer };
+  try {
+    bmp = decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { toRGBA: true });
+  } catch (err) {
+    throw new Error(`corrupt or truncated bmp image (${(err as Error).message})`);
+  }
+  if (!(bmp.width > 0 && bmp.height > 0)) throw new Error('corrupt bmp image (no dimensions)');
+  return sharp(bmp.data, {
+    ...options,
+    raw: { width: bmp.width, height: Math.abs(bmp.height), channels: 4 },
+  }).removeAlpha();
+}
+
+/**
+ * A sharp pipeline over a file's bytes (or its path); `format` is set where sharp's own metadata
+ * would not name the file's format (BMP comes in as raw pixels).
+ */
+export async function openImage(
+  input: string | Uint8Array,
+  options: SharpOptions = {},
+): Promise<{ img: Sharp; format?: string }> {
+  if (!isBmp(typeof input === 'string' ? await head(input) : input)) return { img: sharp(input, options) };
+  const bytes = typeof input === 'string' ? await readFile(input) : input;
+  return { img: fromBmp(bytes, options), format: 'bmp' };
+}
