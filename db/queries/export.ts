@@ -1,4 +1,4 @@
-/** What exports read: rated candidates with provenance, and the ratings behind preference pairs. */
+/** What exports read (rated candidates with provenance, the ratings behind preference pairs) and what they wrote. */
 import type { DB } from '../open.ts';
 import { stmt } from './statements.ts';
 
@@ -83,4 +83,18 @@ export function verdicts(db: DB, candidateIds: number[]): RaterVerdict[] {
      JOIN raters ra ON ra.id = rt.rater_id WHERE rt.candidate_id IN (SELECT value FROM json_each(?))
      ORDER BY rt.session_id, ra.name, rt.image_id, rt.candidate_id`,
   ).all(JSON.stringify(candidateIds));
+}
+
+/** The SHA-256 an export recorded for the file it wrote at `path`, if it wrote one there. */
+export function exportedHash(db: DB, path: string): string | undefined {
+  return stmt<[string], { sha256: string }>(db, 'SELECT sha256 FROM export_outputs WHERE path = ?').get(path)
+    ?.sha256;
+}
+
+export function recordExported(db: DB, path: string, sha256: string): void {
+  stmt(
+    db,
+    `INSERT INTO export_outputs (path, sha256) VALUES (?, ?)
+     ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, written_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+  ).run(path, sha256);
 }

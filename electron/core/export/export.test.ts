@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DB } from '../../../db/open.ts';
@@ -200,15 +200,33 @@ describe('exports', () => {
     expect(readdirSync(out).sort()).toEqual(['blocker', 'taken.csv']);
   });
 
-  it('.txt sidecars are written next to the images, and not over existing ones', () => {
+  it('.txt sidecars are written next to the images; overwrite replaces only unchanged ones an export wrote', () => {
     const r = exportDataset(db, { format: 'sidecars' });
     expect(r.rows).toBe(6);
     for (const f of r.written) expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
+    expect(() => exportDataset(db, { format: 'sidecars' })).toThrow(/exists \(use overwrite/);
+    expect(exportDataset(db, { format: 'sidecars', overwrite: true }).rows).toBe(6);
     writeFileSync(r.written[0], 'hand written\n');
-    expect(() => exportDataset(db, { format: 'sidecars' })).toThrow(/sidecar file\(s\) exist/);
+    expect(() => exportDataset(db, { format: 'sidecars', overwrite: true })).toThrow(
+      /was not written by an export \(or was changed since\)/,
+    );
     expect(readFileSync(r.written[0], 'utf8')).toBe('hand written\n');
-    exportDataset(db, { format: 'sidecars', overwrite: true });
-    expect(readFileSync(r.written[0], 'utf8')).not.toBe('hand written\n');
+  });
+
+  it('overwrite never replaces a file or folder an export did not write', () => {
+    const out = tempDir('cs-export-theirs-');
+    mkdirSync(join(out, 'photos'));
+    writeFileSync(join(out, 'photos', 'keep.jpg'), 'precious');
+    writeFileSync(join(out, 'notes.csv'), 'mine');
+    expect(() =>
+      exportDataset(db, { format: 'imagefolder', out: join(out, 'photos'), overwrite: true }),
+    ).toThrow(/not a folder an export made/);
+    expect(() => exportDataset(db, { format: 'csv', out: join(out, 'notes.csv'), overwrite: true })).toThrow(
+      /not written by an export/,
+    );
+    expect(readFileSync(join(out, 'photos', 'keep.jpg'), 'utf8')).toBe('precious');
+    expect(readFileSync(join(out, 'notes.csv'), 'utf8')).toBe('mine');
+    expect(readdirSync(out).sort()).toEqual(['notes.csv', 'photos']);
   });
 });
 

@@ -3,15 +3,16 @@
  * raters, timestamps): COCO captions JSON (+ a results file), Hugging Face imagefolder
  * `metadata.jsonl` with the images copied or linked, CSV, `.txt` sidecars next to the images,
  * and preference pairs JSONL. Output is deterministic (exporting twice gives identical bytes) and
- * written atomically (a temporary name renamed into place: a failed export leaves no partial file).
+ * written atomically; `overwrite` replaces only what an export wrote (outputs.ts).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { type RatedCandidate, ratedCandidates, verdicts } from '../../../db/queries/export.ts';
 import type { ExportFormat, ParsedRequest, Split } from '../api/contract.ts';
 import type { ExportResult } from '../api/types.ts';
+import { checkFileTarget, writeExportFile, writeExportFolder } from './outputs.ts';
 
 export type ExportOptions = Partial<ParsedRequest<'export.run'>> & {
   format: ExportFormat;
@@ -65,20 +66,6 @@ const provenance = (r: ExportRow) => ({
   rated_at: r.rated_at,
   split: r.split,
 });
-
-/** Writes `data` to `file` atomically: a temporary sibling, then rename. */
-function writeAtomic(file: string, data: string | Buffer, overwrite: boolean): void {
-  if (existsSync(file) && !overwrite) throw new Error(`${file}: exists (use --overwrite to replace it)`);
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.partial-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 export function csvField(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
@@ -174,7 +161,8 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
         caption: r.caption,
         ...provenance(r),
       }));
-      writeAtomic(
+      writeExportFile(
+        db,
         out,
         `${JSON.stringify({ info: { description: 'Caption Studio rated captions' }, images, annotations }, null, 1)}\n`,
         overwrite,
@@ -190,49 +178,40 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
         if (!cur || (r.mean_rating ?? 0) > (cur.mean_rating ?? 0)) best.set(r.image_id, r);
       }
       const results = [...best.values()].map((r) => ({ image_id: r.image_id, caption: r.caption }));
-      writeAtomic(out, `${JSON.stringify(results, null, 1)}\n`, overwrite);
+      writeExportFile(db, out, `${JSON.stringify(results, null, 1)}\n`, overwrite);
       return { format: o.format, rows: results.length, written: [out] };
     }
     case 'csv': {
       const out = need('FILE');
       const lines = [CSV_COLUMNS.join(',')];
       for (const r of rows) lines.push(CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
-      writeAtomic(out, `${lines.join('\r\n')}\r\n`, overwrite);
+      writeExportFile(db, out, `${lines.join('\r\n')}\r\n`, overwrite);
       return { format: o.format, rows: rows.length, written: [out] };
     }
     case 'preferences': {
       const out = need('FILE');
       const pairs = preferencePairs(db, rows);
-      writeAtomic(out, pairs.map((p) => `${JSON.stringify(p)}\n`).join(''), overwrite);
+      writeExportFile(db, out, pairs.map((p) => `${JSON.stringify(p)}\n`).join(''), overwrite);
       return { format: o.format, rows: pairs.length, written: [out] };
     }
     case 'imagefolder': {
       const out = need('FOLDER');
-      if (existsSync(out) && !overwrite) throw new Error(`${out}: exists (use --overwrite to replace it)`);
-      const tmp = `${out}.partial-${process.pid}`;
-      rmSync(tmp, { recursive: true, force: true });
-      try {
+      writeExportFolder(out, overwrite, (dir) => {
         const names = new Map<number, string>();
         for (const r of rows) {
           if (names.has(r.image_id)) continue;
           // hash-named files: unique even when two folders hold files of the same name
           const name = join(r.split, `${r.image_hash.slice(0, 16)}${extname(r.file_path).toLowerCase()}`);
           names.set(r.image_id, name);
-          mkdirSync(join(tmp, r.split), { recursive: true });
-          if (o.images === 'link') symlinkSync(r.file_path, join(tmp, name));
-          else copyFileSync(r.file_path, join(tmp, name));
+          mkdirSync(join(dir, r.split), { recursive: true });
+          if (o.images === 'link') symlinkSync(r.file_path, join(dir, name));
+          else copyFileSync(r.file_path, join(dir, name));
         }
         const meta = rows.map((r) =>
           JSON.stringify({ file_name: names.get(r.image_id), text: r.caption, ...provenance(r) }),
         );
-        mkdirSync(tmp, { recursive: true });
-        writeFileSync(join(tmp, 'metadata.jsonl'), meta.map((m) => `${m}\n`).join(''));
-        rmSync(out, { recursive: true, force: true });
-        renameSync(tmp, out);
-      } catch (err) {
-        rmSync(tmp, { recursive: true, force: true });
-        throw err;
-      }
+        writeFileSync(join(dir, 'metadata.jsonl'), meta.map((m) => `${m}\n`).join(''));
+      });
       return { format: o.format, rows: rows.length, written: [join(out, 'metadata.jsonl')] };
     }
     case 'sidecars': {
@@ -246,13 +225,8 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
         file: r.file_path.slice(0, -extname(r.file_path).length) + '.txt',
         text: `${r.caption}\n`,
       }));
-      const existing = targets.filter((t) => existsSync(t.file));
-      if (existing.length && !overwrite) {
-        throw new Error(
-          `${existing.length} sidecar file(s) exist, e.g. ${existing[0].file} (use --overwrite to replace them)`,
-        );
-      }
-      for (const t of targets) writeAtomic(t.file, t.text, true);
+      for (const t of targets) checkFileTarget(db, t.file, overwrite);
+      for (const t of targets) writeExportFile(db, t.file, t.text, overwrite);
       return { format: o.format, rows: targets.length, written: targets.map((t) => t.file) };
     }
   }

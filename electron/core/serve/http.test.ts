@@ -67,7 +67,8 @@ describe('caption-studio serve', () => {
   });
 
   it('serves images by file id, only while the path still leads to a file inside its library folder', async () => {
-    const get = (id: number | string, kind = 'media', q = '') => fetch(`${base}/${kind}/${id}?token=${token}${q}`);
+    const get = (id: number | string, kind = 'media', q = '') =>
+      fetch(`${base}/${kind}/${id}?token=${token}${q}`);
     const inside = await get(fileIds['sub/a.png']);
     expect(inside.status).toBe(200);
     expect(inside.headers.get('content-type')).toBe('image/png');
