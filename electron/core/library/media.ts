@@ -4,12 +4,12 @@
  * anything is read, its path must still lead to a regular file inside its library folder (no
  * hidden path segment, no symlink leaving the folder, no FIFO or device). Originals stream with
  * bounded memory; thumbnails, and renditions of formats browsers cannot show (TIFF), are WebP
- * files made once and cached on disk.
+ * files made once and cached on disk. A file whose bytes are no image is not served (422).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import { mkdir, open, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { fileById } from '../../../db/queries/library.ts';
 import type { MediaKind } from '../api/bridge.ts';
@@ -32,16 +32,30 @@ export const THUMB_SIZES = [128, 256, 512, 1024, 2048] as const;
 /** The longest side of a rendition of an original browsers cannot show. */
 const RENDITION_SIZE = 2048;
 
-/** Formats browsers show as they are; anything else is served as a WebP rendition. */
-const MIME: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  avif: 'image/avif',
-};
+/**
+ * The image formats browsers show as they are, by their first bytes (a name is not a format: a
+ * text file called .jpg is not served). Anything else is served as a WebP rendition, if it decodes.
+ */
+function browserFormat(head: Buffer): string | undefined {
+  const ascii = (from: number, to: number) => head.subarray(from, to).toString('latin1');
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'image/png';
+  if (ascii(0, 4) === 'GIF8') return 'image/gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  if (ascii(0, 2) === 'BM') return 'image/bmp';
+  if (ascii(4, 12) === 'ftypavif') return 'image/avif';
+  return undefined;
+}
+
+async function firstBytes(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(16), 0, 16, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** `size` as a query gives it: an integer from 1 to the largest thumbnail, rounded up to a THUMB_SIZES entry. */
 export function thumbSize(raw: string | null): number {
@@ -61,7 +75,7 @@ const inside = (root: string, p: string) => {
 export async function resolveMedia(
   db: DB,
   fileId: number,
-): Promise<{ path: string; size: number; mtimeMs: number; ext: string }> {
+): Promise<{ path: string; size: number; mtimeMs: number }> {
   const f = fileById(db, fileId);
   if (!f) throw new MediaError(404, `no image file with id ${fileId}`);
   const rel = relative(f.root_path, f.path);
@@ -77,7 +91,7 @@ export async function resolveMedia(
     throw new MediaError(403, `${rel}: leads outside its library folder`);
   const st = await stat(real);
   if (!st.isFile()) throw new MediaError(404, `${rel}: not a regular file`);
-  return { path: real, size: st.size, mtimeMs: st.mtimeMs, ext: extname(real).slice(1).toLowerCase() };
+  return { path: real, size: st.size, mtimeMs: st.mtimeMs };
 }
 
 /** A WebP of the image, longest side `size`, made once per file version and size, cached on disk. */
@@ -120,8 +134,8 @@ export async function media(
   size = 256,
 ): Promise<MediaBody> {
   const file = await resolveMedia(db, fileId);
-  const type = MIME[file.ext];
-  if (kind === 'media' && type) return { type, size: file.size, stream: createReadStream(file.path) };
+  const type = kind === 'media' ? browserFormat(await firstBytes(file.path)) : undefined;
+  if (type) return { type, size: file.size, stream: createReadStream(file.path) };
   const bytes = await webp(thumbsDir, file, kind === 'thumb' ? size : RENDITION_SIZE);
   return { type: 'image/webp', size: bytes.length, bytes };
 }
