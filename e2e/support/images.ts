@@ -74,3 +74,27 @@ export function writeBrokenImages(dir: string): Record<(typeof BROKEN_KINDS)[num
   writeFileSync(files.corrupt, corrupt);
   return files;
 }
+
+/** A 24-bit BMP file of `rgb` (w x h, row-major, top row first), as Windows writes them. */
+export function bmpFile(rgb: Uint8Array, w: number, h: number): Buffer {
+  const stride = Math.ceil((w * 3) / 4) * 4;
+  const out = Buffer.alloc(54 + stride * h);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10); // pixel data offset
+  out.writeUInt32LE(40, 14); // BITMAPINFOHEADER
+  out.writeInt32LE(w, 18);
+  out.writeInt32LE(h, 22); // positive: rows bottom-up
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(24, 28);
+  out.writeUInt32LE(stride * h, 34);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const src = (y * w + x) * 3;
+      const dst = 54 + (h - 1 - y) * stride + x * 3;
+      out[dst] = rgb[src + 2];
+      out[dst + 1] = rgb[src + 1];
+      out[dst + 2] = rgb[src];
+    }
+  return out;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUNDLE } from '../../../e2e/support/bundles.ts';
-import { tempDir } from '../../../e2e/support/images.ts';
+import { bmpFile, tempDir } from '../../../e2e/support/images.ts';
 import { BundleError, loadBundle } from './bundle.ts';
 import { preprocessImage } from './preprocess.ts';
 
@@ -125,6 +125,24 @@ describe('image preprocessing', () => {
     const B = (y: number, x: number) => d.pixels[2 * 8 + y * 2 + x];
     expect(R(0, 0)).toBeGreaterThan(0.9);
     expect(B(3, 0)).toBeGreaterThan(0.9);
+  });
+
+  it('decodes BMP (through bmp-ts) to the same pixels as the PNG of the same picture', async () => {
+    const w = 5;
+    const h = 3; // odd width: padded rows
+    const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256);
+    const png = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toBuffer();
+    const size = { ...cfg, size: { height: h, width: w }, do_resize: false };
+    const fromBmp = await preprocessImage('x.bmp', bmpFile(rgb, w, h), size);
+    const fromPng = await preprocessImage('x.png', png, size);
+    expect(fromBmp.format).toBe('bmp');
+    expect([fromBmp.width, fromBmp.height]).toEqual([w, h]);
+    expect(Array.from(fromBmp.pixels)).toEqual(Array.from(fromPng.pixels));
+    await expect(preprocessImage('bad.bmp', Buffer.from('BM not really'), cfg)).rejects.toThrow(
+      /bad\.bmp: .*bmp image/,
+    );
   });
 
   it('flattens transparency onto white and normalises with mean/std', async () => {

@@ -19,7 +19,7 @@ async function head(path: string): Promise<Uint8Array> {
   }
 }
 
-/** BMP pixels as sharp raw input; alpha dropped (most BMPs leave it zero). */
+/** BMP pixels as sharp raw RGB input; alpha dropped (most BMPs leave it zero). */
 function fromBmp(bytes: Uint8Array, options: SharpOptions): Sharp {
   let bmp: { width: number; height: number; data: Buffer };
   try {
@@ -28,10 +28,10 @@ function fromBmp(bytes: Uint8Array, options: SharpOptions): Sharp {
     throw new Error(`corrupt or truncated bmp image (${(err as Error).message})`);
   }
   if (!(bmp.width > 0 && bmp.height > 0)) throw new Error('corrupt bmp image (no dimensions)');
-  return sharp(bmp.data, {
-    ...options,
-    raw: { width: bmp.width, height: Math.abs(bmp.height), channels: 4 },
-  }).removeAlpha();
+  const pixels = bmp.width * Math.abs(bmp.height);
+  const rgb = Buffer.alloc(pixels * 3);
+  for (let i = 0; i < pixels; i++) bmp.data.copy(rgb, i * 3, i * 4, i * 4 + 3);
+  return sharp(rgb, { ...options, raw: { width: bmp.width, height: Math.abs(bmp.height), channels: 3 } });
 }
 
 /**

@@ -1,8 +1,9 @@
 /** The served mode refuses requests without the token and paths outside library roots. */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sceneFiles, tempDir } from '../../../e2e/support/images.ts';
+import { bmpFile, sceneFiles, tempDir } from '../../../e2e/support/images.ts';
 import { call, openTestStudio } from '../../../e2e/support/studio.ts';
 import { serve } from './http.ts';
 
@@ -20,6 +21,11 @@ beforeAll(async () => {
     join(lib, 'sub', 'a.png'),
     Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(sceneFiles()[0]))),
   );
+  const rgb = Uint8Array.from({ length: 8 * 6 * 3 }, (_, i) => (i * 11) % 256);
+  await sharp(rgb, { raw: { width: 8, height: 6, channels: 3 } })
+    .tiff()
+    .toFile(join(lib, 't.tiff'));
+  writeFileSync(join(lib, 'b.bmp'), bmpFile(rgb, 8, 6));
   writeFileSync(join(outside, 'secret.png'), 'secret');
   symlinkSync(join(outside, 'secret.png'), join(lib, 'escape.png')); // a link leading out of the root
   symlinkSync(outside, join(lib, 'escape-dir'));
@@ -82,6 +88,11 @@ describe('caption-studio serve', () => {
       expect((await get(bad)).status, bad).toBe(400);
     const thumb = await get(fileIds['sub/a.png'], 'thumb');
     expect(thumb.headers.get('content-type')).toBe('image/webp');
+    // browsers cannot show TIFF: a WebP rendition; BMP as it is, and its thumbnail through bmp-ts
+    expect((await get(fileIds['t.tiff'])).headers.get('content-type')).toBe('image/webp');
+    expect((await get(fileIds['b.bmp'])).headers.get('content-type')).toBe('image/bmp');
+    const bmpThumb = await get(fileIds['b.bmp'], 'thumb');
+    expect([bmpThumb.status, bmpThumb.headers.get('content-type')]).toEqual([200, 'image/webp']);
     for (const size of ['-1', '0', '1.5', 'abc', '1e9', '99999'])
       expect((await get(fileIds['sub/a.png'], 'thumb', `&size=${size}`)).status, size).toBe(400);
   });
@@ -131,9 +142,9 @@ describe('caption-studio serve', () => {
     const last = text.trim().split('\n\n').at(-1)!;
     expect(JSON.parse(last.split('\ndata: ')[1])).toMatchObject({
       rootId,
-      total: 3,
-      done: 3,
-      captioned: 1,
+      total: 5,
+      done: 5,
+      captioned: 3, // the PNG, the TIFF and the BMP; the two links leading out are errors
       errors: 2,
     });
     await reader.cancel();
