@@ -186,6 +186,37 @@ describe('blind rating session by keyboard only', () => {
       [5, false],
     ]);
   });
+
+  it("invites a rater from the Rating view; the link opens that rater's sessions only, rating under the link's name", async () => {
+    const owner = await open(studio, '#/rate');
+    await owner.getByRole('button', { name: 'Invite rater' }).first().click();
+    await owner.getByLabel("Invited rater's name").fill('bea');
+    await owner.getByRole('button', { name: 'Make link' }).click();
+    const link = (await owner.getByLabel('Rater link').textContent())!;
+    expect(link).toMatch(new RegExp(`^${studio.base}/\\?token=[\\w-]{32}$`));
+    await owner.close();
+
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => {
+      throw e;
+    });
+    await page.goto(link);
+    await page.getByText('rating as bea').waitFor();
+    await expect(page.getByRole('button', { name: 'Library' }).count()).resolves.toBe(0);
+    await expect(page.getByLabel('Rater name').count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Rate' }).click();
+    await page.getByTestId('rating').waitFor();
+    await page.keyboard.press('5');
+    await expect.poll(() => values(page)).toEqual(['5', '']);
+    await screenshot(page, 'rater-link');
+    await page.close();
+    const item = await studio.call<{ candidates: { value: number | null }[] }>('sessions.item', {
+      sessionId: 1,
+      rater: 'bea',
+      position: 0,
+    });
+    expect(item.candidates.map((c) => c.value)).toContain(5);
+  });
 });
 
 describe('evaluation view', () => {

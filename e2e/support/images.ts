@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { PARITY_DIR } from './bundles.ts';
 
+/** The parity scenes (not the flat image the beam-stopping case uses). */
 export const sceneFiles = () =>
   readdirSync(join(PARITY_DIR, 'images'))
-    .filter((f) => f.endsWith('.png'))
+    .filter((f) => f.startsWith('test-') && f.endsWith('.png'))
     .sort()
     .map((f) => join(PARITY_DIR, 'images', f));
 
