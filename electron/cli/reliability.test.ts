@@ -5,15 +5,7 @@
  * permissions do not bind) the child runs as `nobody`, so the unreadable folder is unreadable.
  */
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  readFileSync,
-  symlinkSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir, writeGoodImages } from '../../e2e/support/images.ts';

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { type RatedCandidate, ratedCandidates, verdicts } from '../../../db/queries/export.ts';
 import type { ExportFormat, ParsedRequest, Split } from '../api/contract.ts';
