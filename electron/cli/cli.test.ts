@@ -2,7 +2,7 @@
  * The `caption-studio` command as users run it: a real child process, a real database file.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -247,5 +247,19 @@ describe('caption-studio metrics', () => {
     const r = cli(['metrics', f]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${f}: items[0].references must be an array of strings`);
+  });
+
+  it('ends quietly when the reader goes away (caption-studio … | head -1)', () => {
+    const f = join(tempDir('cs-cli-pipe-'), 'many.json');
+    const items = Array.from({ length: 4000 }, (_, i) => ({
+      references: [`a red circle number ${i}`],
+      hypothesis: `a red circle ${i}`,
+    }));
+    writeFileSync(f, JSON.stringify({ items }));
+    const r = spawnSync('sh', ['-c', `node ${BIN} metrics ${f} --per-image | head -c 100`], {
+      encoding: 'utf8',
+    });
+    expect(r.stdout).toHaveLength(100);
+    expect(r.stderr).toBe('');
   });
 });

@@ -18,16 +18,22 @@ const step = (scorer: BeamScorer<null>, candidates: [token: number, score: numbe
     () => ({ tokens: [EOS], payload: null }),
   );
 
+/** A scorer for one image, 2 beams, holding one finished hypothesis (score -3.2 / 2 = -1.6). */
+function withOneFinished(): BeamScorer<null> {
+  const scorer = new BeamScorer<null>(1, d, EOS);
+  step(scorer, [
+    [EOS, -3.2],
+    [3, -3.5],
+    [4, -3.6],
+    [7, -5],
+  ]);
+  return scorer;
+}
+
 describe('BeamScorer stopping bound (transformers >= 4.50)', () => {
   it('bounds with the best running beam, not with an EOS candidate ranked above it', () => {
-    const scorer = new BeamScorer<null>(1, d, EOS);
-    step(scorer, [
-      [EOS, -3.2],
-      [3, -3.5],
-      [4, -3.6],
-      [7, -5],
-    ]); // one finished hypothesis (-1.6): not done
-    expect(scorer.isDone(0)).toBe(false);
+    const scorer = withOneFinished();
+    expect(scorer.isDone(0)).toBe(false); // one finished of two
     const next = step(scorer, [
       [EOS, -1.0],
       [5, -4.0],
@@ -41,13 +47,7 @@ describe('BeamScorer stopping bound (transformers >= 4.50)', () => {
   });
 
   it('goes on while the best running beam can still beat the worst finished one', () => {
-    const scorer = new BeamScorer<null>(1, d, EOS);
-    step(scorer, [
-      [EOS, -3.2],
-      [3, -3.5],
-      [4, -3.6],
-      [7, -5],
-    ]);
+    const scorer = withOneFinished();
     step(scorer, [
       [EOS, -1.0],
       [5, -3.0],

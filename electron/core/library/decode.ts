@@ -9,10 +9,11 @@ import sharp, { type Sharp, type SharpOptions } from 'sharp';
 
 const isBmp = (head: Uint8Array) => head[0] === 0x42 && head[1] === 0x4d; // "BM"
 
-async function head(path: string): Promise<Uint8Array> {
+/** The first `n` bytes of a file (fewer if it is shorter): enough to tell its format. */
+export async function firstBytes(path: string, n = 16): Promise<Buffer> {
   const fh = await open(path);
   try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(n), 0, n, 0);
     return buffer.subarray(0, bytesRead);
   } finally {
     await fh.close();
@@ -42,7 +43,8 @@ export async function openImage(
   input: string | Uint8Array,
   options: SharpOptions = {},
 ): Promise<{ img: Sharp; format?: string }> {
-  if (!isBmp(typeof input === 'string' ? await head(input) : input)) return { img: sharp(input, options) };
+  if (!isBmp(typeof input === 'string' ? await firstBytes(input, 2) : input))
+    return { img: sharp(input, options) };
   const bytes = typeof input === 'string' ? await readFile(input) : input;
   return { img: fromBmp(bytes, options), format: 'bmp' };
 }

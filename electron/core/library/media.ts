@@ -8,12 +8,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { fileById } from '../../../db/queries/library.ts';
 import type { MediaKind } from '../api/bridge.ts';
-import { openImage } from './decode.ts';
+import { firstBytes, openImage } from './decode.ts';
 import { tooLarge } from './read.ts';
 
 export type { MediaKind };
@@ -45,16 +45,6 @@ function browserFormat(head: Buffer): string | undefined {
   if (ascii(0, 2) === 'BM') return 'image/bmp';
   if (ascii(4, 12) === 'ftypavif') return 'image/avif';
   return undefined;
-}
-
-async function firstBytes(path: string): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(16), 0, 16, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 /** `size` as a query gives it: an integer from 1 to the largest thumbnail, rounded up to a THUMB_SIZES entry. */
