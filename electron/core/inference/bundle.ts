@@ -84,6 +84,8 @@ export interface LoadOptions {
   source?: string;
   intraOpThreads?: number;
   interOpThreads?: number;
+  /** ORT's thread-pool spin-waiting (default off: see SESSION_CONFIG) */
+  spinning?: boolean;
 }
 
 function readJson(file: string, required: boolean): Record<string, unknown> | null {
@@ -141,6 +143,11 @@ function specialTokens(
   };
 }
 
+/** ONNX Runtime session config entries (see SESSION_OPTIONS for why). */
+const sessionConfig = (spinning: boolean) => ({
+  session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: spinning ? '1' : '0' } },
+});
+
 async function createSession(
   file: string,
   providers: string[],
@@ -153,6 +160,7 @@ async function createSession(
       interOpNumThreads: opts.interOpThreads ?? 1,
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      extra: sessionConfig(opts.spinning ?? false),
     });
   } catch (err) {
     throw new BundleError(`${file}: cannot load ONNX model (${(err as Error).message.split('\n')[0]})`);
