@@ -68,21 +68,28 @@ def test_the_golden_tells_the_two_stopping_bounds_apart(golden, monkeypatch):
     assert tokens() != expected
 
 
-def test_onnx_files_have_the_hugging_face_names():
+def test_onnx_files_have_the_seq2seq_layout_of_optimum():
+    """Names as Optimum's seq2seq exports have them: the first step returns the image's
+    cross-attention keys and values (present.{i}.encoder.*), later steps take them back in."""
     enc = onnx.load(BUNDLE / "encoder_model.onnx")
     onnx.checker.check_model(enc)
     assert [i.name for i in enc.graph.input] == ["pixel_values"]
     assert [o.name for o in enc.graph.output] == ["last_hidden_state"]
     cfg = json.loads((BUNDLE / "config.json").read_text())
     layers = cfg["decoder"]["n_layer"]
-    presents = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    own = [f"{i}.decoder.{kv}" for i in range(layers) for kv in ("key", "value")]
+    both = [f"{i}.{part}.{kv}" for i in range(layers) for part in ("decoder", "encoder") for kv in ("key", "value")]
     crosses = [f"cross_attentions.{i}" for i in range(layers)]
     first = onnx.load(BUNDLE / "decoder_model.onnx")
     assert [i.name for i in first.graph.input] == ["input_ids", "encoder_hidden_states"]
-    assert [o.name for o in first.graph.output] == ["logits", *presents, *crosses]
+    assert [o.name for o in first.graph.output] == ["logits", *[f"present.{n}" for n in both], *crosses]
     past = onnx.load(BUNDLE / "decoder_with_past_model.onnx")
-    assert [i.name for i in past.graph.input] == [
-        "input_ids", "encoder_hidden_states", *[p.replace("present", "past_key_values") for p in presents]]
+    assert [i.name for i in past.graph.input] == ["input_ids", *[f"past_key_values.{n}" for n in both]]
+    assert [o.name for o in past.graph.output] == ["logits", *[f"present.{n}" for n in own], *crosses]
+    # the later steps no longer read the encoder states: no cross-attention key/value projection
+    past_matmuls = sum(n.op_type in ("MatMul", "Gemm") for n in past.graph.node)
+    first_matmuls = sum(n.op_type in ("MatMul", "Gemm") for n in first.graph.node)
+    assert past_matmuls == first_matmuls - layers
 
 
 def test_bundle_is_small():

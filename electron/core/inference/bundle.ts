@@ -145,7 +145,10 @@ function specialTokens(
 
 /** ONNX Runtime session config entries (see SESSION_OPTIONS for why). */
 const sessionConfig = (spinning: boolean) => ({
-  session: { intra_op: { allow_spinning: spinning ? '1' : '0' }, inter_op: { allow_spinning: spinning ? '1' : '0' } },
+  session: {
+    intra_op: { allow_spinning: spinning ? '1' : '0' },
+    inter_op: { allow_spinning: spinning ? '1' : '0' },
+  },
 });
 
 async function createSession(

@@ -3,7 +3,8 @@
  * previous step, by name from the sessions' metadata. Seq2seq decoders (TrOCR, Donut, BART,
  * Florence-2) also cache the encoder's keys and values (`past_key_values.{i}.encoder.*`): those are
  * computed on the first step and kept — later steps' `present.{i}.encoder.*` (constant and empty in
- * a merged decoder's with-past branch) never overwrite them. Beam reordering is `select`.
+ * a merged decoder's with-past branch) never overwrite them, and beams share them. Beam reordering
+ * is `select`.
  */
 import * as ort from 'onnxruntime-node';
 import { emptyInput, gatherRows } from './tensors.ts';
@@ -30,9 +31,14 @@ export class KVCache {
     }
   }
 
-  /** Reorders (and drops) rows: beam reordering after each beam-search step. */
-  select(rows: readonly number[]): void {
+  /**
+   * Reorders (and drops) rows: beam reordering after each beam-search step. The encoder cache
+   * belongs to images, not beams: with `sameImages` (the rows still show the same images in the
+   * same places, a reorder among each image's beams) it is left as it is.
+   */
+  select(rows: readonly number[], sameImages: boolean): void {
     for (const [name, t] of this.tensors) {
+      if (sameImages && isEncoderCache(name)) continue;
       const [, ...rest] = t.dims as number[];
       const rowSize = rest.reduce((a, b) => a * b, 1);
       const data = gatherRows(t.data as Float32Array | Uint16Array, rowSize, rows);

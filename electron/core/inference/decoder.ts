@@ -52,13 +52,15 @@ export class OrtDecoder implements StepModel {
     // Encoder states belong to images, not beams: when the new rows map to the same images in the
     // same places (a reorder among one image's beams), the buffer is already right.
     const images = rows.map((r) => this.rowImage[r]);
-    if (images.length !== this.rowImage.length || images.some((im, i) => im !== this.rowImage[i])) {
+    const sameImages =
+      images.length === this.rowImage.length && images.every((im, i) => im === this.rowImage[i]);
+    if (!sameImages) {
       const data = gatherRows(this.enc.data as Float32Array | Uint16Array, this.S * this.E, rows);
       this.enc = new ort.Tensor(this.enc.type as 'float32', data, [rows.length, this.S, this.E]);
     }
     this.rowImage = images;
     this.rows = rows.length;
-    if (this.started) this.cache.select(rows);
+    if (this.started) this.cache.select(rows, sameImages);
     if (this.seqs) this.seqs = rows.map((r) => [...this.seqs![r]]);
   }
 

@@ -1,12 +1,16 @@
 """Export a trained captioner as a Hugging Face-layout ONNX bundle.
 
     /usr/bin/python3 -m captioner.export runs/default/ckpt.pt default
+    /usr/bin/python3 -m captioner.export default default     # the same weights, exported again
 
-Writes `encoder_model.onnx` (pixel_values -> last_hidden_state), `decoder_model.onnx` (first step,
-no past) and `decoder_with_past_model.onnx` (past_key_values.{i}.key/value in,
-present.{i}.key/value out), both with an extra `cross_attentions.{i}` output (B, heads, T, S) for
-the studio's heat-maps, and `decoder_model_merged.onnx` (the two behind `use_cache_branch`, as
-Optimum and transformers.js use); plus config.json, tokenizer_config.json, generation_config.json, preprocessor_config.json,
+Writes `encoder_model.onnx` (pixel_values -> last_hidden_state) and the decoder in the layout of
+Optimum's seq2seq exports, which cache the cross-attention keys and values of the image once:
+`decoder_model.onnx` (first step: input_ids, encoder_hidden_states -> logits,
+present.{i}.decoder.key/value and present.{i}.encoder.key/value) and `decoder_with_past_model.onnx`
+(input_ids, past_key_values.{i}.decoder.* and past_key_values.{i}.encoder.* -> logits,
+present.{i}.decoder.*), both with an extra `cross_attentions.{i}` output (B, heads, T, S) for the
+studio's heat-maps, and `decoder_model_merged.onnx` (the two behind `use_cache_branch`, as Optimum
+and transformers.js use); plus config.json, tokenizer_config.json, generation_config.json, preprocessor_config.json,
 tokenizer.json and the PyTorch weights (model.pt) the parity tests load.
 """
 
@@ -20,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..model.captioner import Captioner
+from ..model.captioner import Captioner, load_captioner
 from ..model.generation import GenerationConfig
 from ..model.gpt import GPTConfig
 from ..model.vit import ViTConfig
@@ -43,15 +47,31 @@ class _Encoder(nn.Module):
         return self.m.encoder.forward_features(pixel_values)
 
 
-class _Decoder(nn.Module):
-    def __init__(self, m: Captioner, with_past: bool):
-        super().__init__()
-        self.m, self.with_past = m, with_past
+class _FirstDecoder(nn.Module):
+    """First step: the image's cross-attention keys and values are computed and returned."""
 
-    def forward(self, input_ids, encoder_hidden_states, *past_flat):
+    def __init__(self, m: Captioner):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, encoder_hidden_states):
+        cross = self.m.decoder.cross_kv(encoder_hidden_states)
+        logits, presents, crosses = self.m.decoder(input_ids, None, None, cross)
+        return (logits, *[t for own, img in zip(presents, cross) for t in (*own, *img)], *crosses)
+
+
+class _PastDecoder(nn.Module):
+    """Later steps: per layer the self-attention past and the image's keys and values come in."""
+
+    def __init__(self, m: Captioner):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, *past_flat):
         n = self.m.decoder.cfg.num_layers
-        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(n)] if self.with_past else None
-        logits, presents, crosses = self.m.decoder(input_ids, encoder_hidden_states, past)
+        past = [(past_flat[4 * i], past_flat[4 * i + 1]) for i in range(n)]
+        cross = [(past_flat[4 * i + 2], past_flat[4 * i + 3]) for i in range(n)]
+        logits, presents, crosses = self.m.decoder(input_ids, None, past, cross)
         return (logits, *[t for kv in presents for t in kv], *crosses)
 
 
@@ -69,47 +89,59 @@ def export_bundle(model: Captioner, gen: GenerationConfig, tokenizer_json: Path,
     )
     enc = model.encoder(px)
     ids = torch.tensor([[gen.decoder_start_token_id, 5], [gen.decoder_start_token_id, 6]])
-    present_names = [f"present.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
+    S = enc.size(1)
+    own = [f"{i}.decoder.{kv}" for i in range(L) for kv in ("key", "value")]
+    both = [f"{i}.{part}.{kv}" for i in range(L) for part in ("decoder", "encoder") for kv in ("key", "value")]
     cross_names = [f"cross_attentions.{i}" for i in range(L)]
+    batch = {0: "batch_size"}
     axes = {
         "input_ids": {0: "batch_size", 1: "decoder_sequence_length"},
         "encoder_hidden_states": {0: "batch_size", 1: "encoder_sequence_length"},
         "logits": {0: "batch_size", 1: "decoder_sequence_length"},
-        **{n: {0: "batch_size", 2: "past_decoder_sequence_length + decoder_sequence_length"} for n in present_names},
-        **{n: {0: "batch_size", 2: "decoder_sequence_length", 3: "encoder_sequence_length"} for n in cross_names},
+        **{f"present.{n}": {**batch, 2: "past_decoder_sequence_length + decoder_sequence_length"} for n in own},
+        **{f"present.{i}.encoder.{kv}": {**batch, 2: "encoder_sequence_length_out"} for i in range(L) for kv in ("key", "value")},
+        **{n: {**batch, 2: "decoder_sequence_length", 3: "encoder_sequence_length"} for n in cross_names},
+        **{f"past_key_values.{n}": {**batch, 2: "past_decoder_sequence_length"} for n in own},
+        **{f"past_key_values.{i}.encoder.{kv}": {**batch, 2: "encoder_sequence_length_out"} for i in range(L) for kv in ("key", "value")},
     }
+    first_out = ["logits", *[f"present.{n}" for n in both], *cross_names]
     torch.onnx.export(
-        _Decoder(model, False), (ids, enc), out / "decoder_model.onnx", opset_version=OPSET,
-        input_names=["input_ids", "encoder_hidden_states"], output_names=["logits", *present_names, *cross_names],
-        dynamic_axes=axes,
+        _FirstDecoder(model), (ids, enc), out / "decoder_model.onnx", opset_version=OPSET,
+        input_names=["input_ids", "encoder_hidden_states"], output_names=first_out,
+        dynamic_axes={k: v for k, v in axes.items() if k in {"input_ids", "encoder_hidden_states", *first_out}},
     )
-    past_names = [f"past_key_values.{i}.{kv}" for i in range(L) for kv in ("key", "value")]
-    past = [torch.randn(2, H, 3, hs) for _ in past_names]
+    past_in = [f"past_key_values.{n}" for n in both]
+    past = [torch.randn(2, H, 3 if ".decoder." in n else S, hs) for n in past_in]
+    past_out = ["logits", *[f"present.{n}" for n in own], *cross_names]
     torch.onnx.export(
-        _Decoder(model, True), (ids[:, :1], enc, *past), out / "decoder_with_past_model.onnx", opset_version=OPSET,
-        input_names=["input_ids", "encoder_hidden_states", *past_names],
-        output_names=["logits", *present_names, *cross_names],
-        dynamic_axes={**axes, **{n: {0: "batch_size", 2: "past_decoder_sequence_length"} for n in past_names}},
+        _PastDecoder(model), (ids[:, :1], *past), out / "decoder_with_past_model.onnx", opset_version=OPSET,
+        input_names=["input_ids", *past_in], output_names=past_out,
+        dynamic_axes={k: v for k, v in axes.items() if k in {"input_ids", *past_in, *past_out}},
     )
     merge_decoders(out / "decoder_model.onnx", out / "decoder_with_past_model.onnx", out / "decoder_model_merged.onnx")
     (out / "config.json").write_text(json.dumps(hf_config(enc_cfg, dec_cfg, gen), indent=2) + "\n")
     gen_json = {k: v for k, v in vars(gen).items()}
     (out / "generation_config.json").write_text(json.dumps(gen_json, indent=2) + "\n")
     (out / "preprocessor_config.json").write_text(json.dumps(preprocessor_config(enc_cfg), indent=2) + "\n")
-    shutil.copyfile(tokenizer_json, out / "tokenizer.json")
+    if tokenizer_json.resolve() != (out / "tokenizer.json").resolve():
+        shutil.copyfile(tokenizer_json, out / "tokenizer.json")
     (out / "tokenizer_config.json").write_text(json.dumps(TOKENIZER_CONFIG, indent=2) + "\n")
     torch.save(model.state_dict(), out / "model.pt")
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("checkpoint", type=Path)
+    p.add_argument("checkpoint", type=Path, help="a training checkpoint, or a bundle folder to export again")
     p.add_argument("out", type=Path)
     args = p.parse_args(argv)
-    ck = torch.load(args.checkpoint, map_location="cpu")
-    model = Captioner(ViTConfig(**ck["enc_cfg"]), GPTConfig(**ck["dec_cfg"]))
-    model.load_state_dict(ck["model"])
-    export_bundle(model, GenerationConfig(**ck["gen"]), args.checkpoint.parent / "tokenizer.json", args.out)
+    if args.checkpoint.is_dir():  # the same weights again (model.pt), e.g. after an export change
+        model, gen = load_captioner(args.checkpoint)
+        export_bundle(model, gen, args.checkpoint / "tokenizer.json", args.out)
+    else:
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        model = Captioner(ViTConfig(**ck["enc_cfg"]), GPTConfig(**ck["dec_cfg"]))
+        model.load_state_dict(ck["model"])
+        export_bundle(model, GenerationConfig(**ck["gen"]), args.checkpoint.parent / "tokenizer.json", args.out)
     print(f"exported {args.out}")
 
 

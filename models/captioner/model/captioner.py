@@ -26,16 +26,17 @@ class Captioner(nn.Module):
         return self.decoder.loss(input_ids, labels, self.encoder(pixel_values), pad_id)
 
     def step(self, pixel_values: torch.Tensor) -> Step:
-        """The decoder step over these images, with its KV cache and encoder states per row."""
-        enc = self.encoder(pixel_values)  # (B, S, E)
+        """The decoder step over these images, with its KV cache and the image's cross-attention
+        keys and values per row (computed once)."""
+        cross = self.decoder.cross_kv(self.encoder(pixel_values))  # per layer (B, nh, S, hs) x2
         past = None
 
         def run(tokens: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-            nonlocal enc, past
-            enc = enc[rows]  # rows continue earlier rows (the first step: images)
+            nonlocal cross, past
+            cross = [(k[rows], v[rows]) for k, v in cross]  # rows continue earlier rows (first: images)
             if past is not None:
                 past = [(k[rows], v[rows]) for k, v in past]  # reorder the cache by source row
-            logits, past, _ = self.decoder(tokens, enc, past)
+            logits, past, _ = self.decoder(tokens, None, past, cross)
             return logits[:, -1, :]
 
         return run

@@ -7,7 +7,9 @@ to the token embedding.
 
 The cache is explicit so the ONNX export has the Hugging Face names: `forward` takes the past
 (key, value) per layer, shape (B, nh, T_past, hs), and returns the present ones, T_past + T long.
-It also returns each layer's cross-attention weights (B, nh, T, S): the studio's heat-maps.
+The cross-attention keys and values of the image tokens do not change while decoding: `cross_kv`
+computes them once per image and `forward` takes them (as seq2seq decoders cache them). It also
+returns each layer's cross-attention weights (B, nh, T, S): the studio's heat-maps.
 """
 
 from __future__ import annotations
@@ -73,13 +75,19 @@ class CrossAttention(nn.Module):
         self.c_proj = nn.Linear(cfg.hidden_size, cfg.hidden_size)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, enc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        B, T, C = x.size()  # batch, tokens, channels
-        S = enc.size(1)  # image tokens
-        q = self.q_attn(x).view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+    def kv(self, enc: torch.Tensor) -> KV:
+        """The image tokens' keys and values, (B, nh, S, hs) each: the same at every decoding step."""
+        B, S, _ = enc.size()
+        C = self.c_proj.out_features
         k, v = self.kv_attn(enc).split(C, dim=2)
         k = k.view(B, S, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, S, hs)
         v = v.view(B, S, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, S, hs)
+        return k, v
+
+    def forward(self, x: torch.Tensor, kv: KV) -> tuple[torch.Tensor, torch.Tensor]:
+        B, T, C = x.size()  # batch, tokens, channels
+        q = self.q_attn(x).view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        k, v = kv
         att = ((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))).softmax(dim=-1)  # (B, nh, T, S)
         y = (self.drop(att) @ v).transpose(1, 2).reshape(B, T, C)  # (B, T, C)
         return self.drop(self.c_proj(y)), att
@@ -95,10 +103,10 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.mlp = MLP(cfg.hidden_size, cfg.mlp_ratio, cfg.dropout)
 
-    def forward(self, x: torch.Tensor, enc: torch.Tensor, past: KV | None):
+    def forward(self, x: torch.Tensor, cross_kv: KV, past: KV | None):
         a, present = self.attn(self.ln_1(x), past)
         x = x + a
-        c, cross = self.crossattention(self.ln_cross(x), enc)
+        c, cross = self.crossattention(self.ln_cross(x), cross_kv)
         x = x + c
         return x + self.mlp(self.ln_2(x)), present, cross
 
@@ -123,16 +131,29 @@ class GPTDecoder(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
-    def forward(self, input_ids: torch.Tensor, encoder_hidden_states: torch.Tensor, past: list[KV] | None = None):
+    def cross_kv(self, encoder_hidden_states: torch.Tensor) -> list[KV]:
+        """Each layer's cross-attention keys and values of the image tokens: computed once per image."""
+        return [block.crossattention.kv(encoder_hidden_states) for block in self.blocks]
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None,
+        past: list[KV] | None = None,
+        cross_kv: list[KV] | None = None,
+    ):
         """input_ids (B, T) -> logits (B, T, V), presents [(B, nh, P + T, hs) x2] per layer,
-        cross-attentions [(B, nh, T, S)] per layer."""
+        cross-attentions [(B, nh, T, S)] per layer. The image comes as encoder states, or as the
+        layers' cross-attention keys and values (`cross_kv`) computed from them once."""
+        if cross_kv is None:
+            cross_kv = self.cross_kv(encoder_hidden_states)
         B, T = input_ids.size()
         P = 0 if past is None else past[0][0].size(2)
         pos = torch.arange(P, P + T, device=input_ids.device).unsqueeze(0)  # (1, T)
         x = self.drop(self.wte(input_ids) + self.wpe(pos))  # (B, T, E)
         presents, crosses = [], []
         for i, block in enumerate(self.blocks):
-            x, present, cross = block(x, encoder_hidden_states, None if past is None else past[i])
+            x, present, cross = block(x, cross_kv[i], None if past is None else past[i])
             presents.append(present)
             crosses.append(cross)
         return self.lm_head(self.ln_f(x)), presents, crosses
