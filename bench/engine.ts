@@ -1,179 +1,184 @@
 /**
- * Engine throughput, images/s, every contestant on the same ONNX files and thread count, measured
- * in interleaved rounds (each round runs every contestant once; a warm-up run first) and reported as
- * medians: noisy machines slow all contestants of a round alike.
+ * Our engine against transformers.js (`image-to-text`), fairly: the same photo-size JPEGs (made
+ * now; reading and decoding them is part of every run), each contestant in its own process (its
+ * memory its own: RSS after load and peak), interleaved rounds (a warm-up, then every contestant
+ * once per round, ROUNDS >= 5), medians.
  *
- * 1. The shipped model, 64 images: ours greedy and beam-5 n-best (merged and split decoders) against
- *    transformers.js's `image-to-text` pipeline (greedy); PyTorch eager on the same weights (one run,
- *    a subprocess).
- * 2. Florence-2 at Florence-2-base's shapes (random weights, generated now, not committed; 768 x 768
- *    images): ours with the model's own 3-beam search (and greedy) against transformers.js's
- *    Florence2ForConditionalGeneration, which decodes greedily whatever num_beams says.
+ * Ours runs as the CLI and the app run it: the model in its worker thread, batches of 16, the
+ * bundle's default decoder layout and session options; greedy and beam-5 (the n-best kept).
+ * transformers.js takes one image at a time and has no beam search: it runs greedy, and both of ours
+ * are compared with that. It gets the public export's layout of the same weights (cross-attention
+ * recomputed every step, as vit-gpt2-image-captioning ships), which is what it can load; ours gets
+ * our layout (cross-attention cached).
  *
- *   npx tsx bench/engine.ts [--images 64] [--florence-images 4] [--rounds 3] [--threads 2]
+ * Models: the shipped one (its weights exported again in the public layout for transformers.js),
+ * and a vit-gpt2-image-captioning-shaped captioner (ViT-B/16 + 12-layer GPT-2, 239 M parameters,
+ * random weights) generated now by `python -m captioner.export.vitgpt2_shaped` (~5 GB, not
+ * committed), fp32 and int8 (transformers.js's q8).
+ *
+ *   npx tsx bench/engine.ts [--images 16] [--default-images 64] [--rounds 5] [--keep DIR]
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  AutoProcessor,
-  env,
-  Florence2ForConditionalGeneration,
-  pipeline,
-  RawImage,
-} from '@huggingface/transformers';
-import { FIXTURES, fixtureReference, MODELS_DIR } from '../e2e/support/bundles.ts';
-import { tempDir, writeGoodImages } from '../e2e/support/images.ts';
+import { DEFAULT_BUNDLE, MODELS_DIR } from '../e2e/support/bundles.ts';
+import { tempDir } from '../e2e/support/images.ts';
+import type { Dtype } from '../electron/core/api/contract.ts';
 import type { DecodingOptions } from '../electron/core/api/decoding.ts';
-import type { LoadOptions } from '../electron/core/inference/bundle.ts';
-import { CaptionEngine } from '../electron/core/inference/engine.ts';
+import type { Message, Report } from './support/contestant.ts';
+import { writePhotos } from './support/photos.ts';
 
 const { values } = parseArgs({
   options: {
     images: { type: 'string' },
-    'florence-images': { type: 'string' },
+    'default-images': { type: 'string' },
     rounds: { type: 'string' },
-    threads: { type: 'string' },
+    keep: { type: 'string' },
   },
 });
-const N = Number(values.images ?? 64);
-const NF = Number(values['florence-images'] ?? 4);
-const ROUNDS = Number(values.rounds ?? 3);
-const THREADS = Number(values.threads ?? 2);
-const BUNDLE = join(MODELS_DIR, 'default');
-const dir = tempDir('cs-bench-');
-env.allowRemoteModels = false;
-const tjsOptions = {
-  device: 'cpu',
-  dtype: 'fp32',
-  session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 },
-} as const;
-
+const N = Number(values.images ?? 16);
+const N_DEFAULT = Number(values['default-images'] ?? 64);
+const ROUNDS = Number(values.rounds ?? 5);
+const work = values.keep ?? tempDir('cs-bench-engine-');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** images/s of each contestant: a warm-up, then ROUNDS interleaved rounds; medians. */
-async function race(
-  images: number,
-  contestants: Record<string, () => Promise<unknown>>,
-): Promise<Record<string, number>> {
-  const rates: Record<string, number[]> = Object.fromEntries(Object.keys(contestants).map((k) => [k, []]));
-  for (const run of Object.values(contestants)) await run();
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, run] of Object.entries(contestants)) {
-      const t = performance.now();
-      await run();
-      rates[name].push(images / ((performance.now() - t) / 1000));
-    }
+function python(args: string[]): void {
+  const r = spawnSync('/usr/bin/python3', args, { cwd: MODELS_DIR, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 ${args.join(' ')} failed:\n${r.stderr.slice(-2000)}`);
+}
+
+/** transformers.js reads <root>/<name>/onnx/*.onnx beside the JSON files. */
+function tjsLayout(src: string, name: string): string {
+  const dst = join(work, 'tjs', name);
+  if (existsSync(dst)) return dst;
+  mkdirSync(join(dst, 'onnx'), { recursive: true });
+  for (const f of [
+    'config.json',
+    'generation_config.json',
+    'preprocessor_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ])
+    symlinkSync(join(src, f), join(dst, f));
+  for (const f of ['encoder_model', 'decoder_model_merged'])
+    for (const suffix of ['', '_quantized'])
+      if (existsSync(join(src, `${f}${suffix}.onnx`)))
+        symlinkSync(join(src, `${f}${suffix}.onnx`), join(dst, 'onnx', `${f}${suffix}.onnx`));
+  return dst;
+}
+
+class Contestant {
+  private child: ChildProcess;
+  private replies: Report[] = [];
+  private waiting: ((r: Report) => void) | null = null;
+  loadedMB = 0;
+
+  constructor(kind: 'ours' | 'tjs', dir: string, dtype: Dtype) {
+    this.child = fork(join(import.meta.dirname, 'support', 'contestant.ts'), [kind, dir, dtype], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (r: Report) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w(r);
+      } else this.replies.push(r);
+    });
+    this.child.on('exit', (code) => {
+      if (code !== 0) throw new Error(`${kind} ${dir} ${dtype} exited with ${code}`);
+    });
   }
-  const out = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
-  for (const [k, v] of Object.entries(out))
-    console.log(
-      `${k.padEnd(40)} ${v.toFixed(2).padStart(8)} img/s  (rounds: ${rates[k].map((x) => x.toFixed(2)).join(', ')})`,
-    );
-  return out;
+
+  private next(): Promise<Report> {
+    const r = this.replies.shift();
+    return r ? Promise.resolve(r) : new Promise((res) => (this.waiting = res));
+  }
+
+  async ready(): Promise<this> {
+    this.loadedMB = ((await this.next()) as { rssMB: number }).rssMB;
+    return this;
+  }
+
+  async run(files: string[], decoding: DecodingOptions) {
+    this.child.send({ run: true, files, decoding } satisfies Message);
+    return (await this.next()) as Extract<Report, { seconds: number }>;
+  }
+
+  async end(): Promise<number> {
+    this.child.send({ end: true } satisfies Message);
+    return ((await this.next()) as { peakMB: number }).peakMB;
+  }
 }
 
-async function ours(bundle: string, load: LoadOptions, files: string[], batchSize: number) {
-  const engine = await CaptionEngine.load(bundle, { intraOpThreads: THREADS, ...load });
-  return {
-    engine,
-    run: (o: DecodingOptions) => async () => {
-      for await (const r of engine.captionFiles(
-        files.map((file) => ({ file })),
-        engine.decoding(o),
-        { batchSize },
-      ))
-        if (!r.ok) throw new Error(r.error);
-    },
+/** One model size and dtype: interleaved rounds of tjs greedy, ours greedy, ours beam-5. */
+async function compare(
+  label: string,
+  ours: string,
+  peer: string,
+  dtype: Dtype,
+  files: string[],
+): Promise<string> {
+  const us = await new Contestant('ours', ours, dtype).ready();
+  const them = await new Contestant('tjs', peer, dtype).ready();
+  const runs: Record<string, () => Promise<{ seconds: number; stallP99: number | null }>> = {
+    'transformers.js greedy': () => them.run(files, {}),
+    'ours greedy': () => us.run(files, { num_beams: 1 }),
+    'ours beam-5': () => us.run(files, { num_beams: 5, num_return_sequences: 5 }),
   };
+  const rates: Record<string, number[]> = {};
+  const stalls: number[] = [];
+  for (const run of Object.values(runs)) await run(); // warm-up
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [name, run] of Object.entries(runs)) {
+      const out = await run();
+      (rates[name] ??= []).push(files.length / out.seconds);
+      if (out.stallP99 !== null) stalls.push(out.stallP99);
+    }
+  const peak = { ours: await us.end(), tjs: await them.end() };
+  const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
+  console.log(`${label}: ${files.length} photos, ${ROUNDS} rounds (medians; rounds in brackets)`);
+  for (const [k, v] of Object.entries(rates))
+    console.log(
+      `  ${k.padEnd(24)} ${m[k].toFixed(2).padStart(7)} images/s  [${v.map((x) => x.toFixed(2)).join(', ')}]`,
+    );
+  console.log(
+    `  RSS after load: ours ${us.loadedMB.toFixed(0)} MB, transformers.js ${them.loadedMB.toFixed(0)} MB; ` +
+      `peak: ours ${peak.ours.toFixed(0)} MB, transformers.js ${peak.tjs.toFixed(0)} MB; ` +
+      `our main thread's event-loop stall p99 ${median(stalls).toFixed(1)} ms`,
+  );
+  const tjs = m['transformers.js greedy'];
+  return (
+    `engine ${label}: greedy ${(m['ours greedy'] / tjs).toFixed(2)}x tjs greedy, beam-5 ${(m['ours beam-5'] / tjs).toFixed(2)}x tjs greedy, ` +
+    `RSS ${(peak.ours / peak.tjs).toFixed(2)}x tjs, stall p99 ${median(stalls).toFixed(1)} ms`
+  );
 }
 
-// ---- 1. the shipped model --------------------------------------------------------------------------
+const photos = await writePhotos(join(work, 'photos'), Math.max(N, N_DEFAULT));
+const lines: string[] = [];
 
-const files = await writeGoodImages(join(dir, 'images'), N);
-// transformers.js reads <model>/onnx/{encoder_model,decoder_model_merged}.onnx beside the configs
-const tjsRoot = join(dir, 'tjs');
-const tjsModel = join(tjsRoot, 'default');
-mkdirSync(join(tjsModel, 'onnx'), { recursive: true });
-for (const f of [
-  'config.json',
-  'generation_config.json',
-  'preprocessor_config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-])
-  symlinkSync(join(BUNDLE, f), join(tjsModel, f));
-for (const f of ['encoder_model.onnx', 'decoder_model_merged.onnx'])
-  symlinkSync(join(BUNDLE, f), join(tjsModel, 'onnx', f));
-env.localModelPath = `${tjsRoot}/`;
-const captioner = await pipeline('image-to-text', 'default', tjsOptions);
-const merged = await ours(BUNDLE, { decoder: 'merged' }, files, 16);
-const split = await ours(BUNDLE, { decoder: 'split' }, files, 16);
-console.log(`the shipped model: ${N} images, ${THREADS} threads, ${ROUNDS} rounds`);
-const r1 = await race(N, {
-  'transformers.js greedy': () => captioner(files, { max_new_tokens: 23 }),
-  'ours greedy (merged)': merged.run({}),
-  'ours greedy (split)': split.run({}),
-  'ours beam-5 n-best (merged)': merged.run({ num_beams: 5, num_return_sequences: 5 }),
-  'ours beam-5 n-best (split)': split.run({ num_beams: 5, num_return_sequences: 5 }),
-});
-await Promise.all([captioner.dispose(), merged.engine.dispose(), split.engine.dispose()]);
-const py = spawnSync('/usr/bin/python3', ['-m', 'captioner.bench_torch', BUNDLE, String(THREADS), ...files], {
-  cwd: MODELS_DIR,
-  encoding: 'utf8',
-});
-if (py.status !== 0) throw new Error(`PyTorch baseline failed: ${py.stderr}`);
-const torch = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { greedy: number; beam5: number };
-console.log(
-  `${'pytorch eager greedy / beam-5 (one run)'.padEnd(40)} ${torch.greedy.toFixed(2)} / ${torch.beam5.toFixed(2)} img/s`,
-);
-const tjs = r1['transformers.js greedy'];
-const x = (v: number, base = tjs) => `${(v / base).toFixed(2)}x`;
-console.log(
-  `ratios to transformers.js greedy: ours greedy merged ${x(r1['ours greedy (merged)'])}, split ${x(r1['ours greedy (split)'])}; ` +
-    `beam-5 merged ${x(r1['ours beam-5 n-best (merged)'])}, split ${x(r1['ours beam-5 n-best (split)'])}; ` +
-    `pytorch eager greedy ${x(torch.greedy)}, beam-5 ${x(torch.beam5)}`,
+// the shipped model; transformers.js gets the same weights in the public layout
+const defaultPublic = join(work, 'default-vit-gpt2-layout');
+if (!existsSync(defaultPublic))
+  python(['-m', 'captioner.export', DEFAULT_BUNDLE, defaultPublic, '--layout', 'vit-gpt2']);
+lines.push(
+  await compare(
+    'default fp32',
+    DEFAULT_BUNDLE,
+    tjsLayout(defaultPublic, 'default'),
+    'fp32',
+    photos.slice(0, N_DEFAULT),
+  ),
 );
 
-// ---- 2. Florence-2 at Florence-2-base's shapes -----------------------------------------------------
+// vit-gpt2-image-captioning's size
+const shaped = join(work, 'vit-gpt2-shaped');
+if (!existsSync(join(shaped, 'vit-gpt2', 'decoder_model_merged_quantized.onnx')))
+  python(['-m', 'captioner.export.vitgpt2_shaped', shaped]);
+const peer = tjsLayout(join(shaped, 'vit-gpt2'), 'vit-gpt2-shaped');
+lines.push(await compare('vit-gpt2-shaped int8', join(shaped, 'seq2seq'), peer, 'q8', photos.slice(0, N)));
+lines.push(await compare('vit-gpt2-shaped fp32', join(shaped, 'seq2seq'), peer, 'fp32', photos.slice(0, N)));
 
-const florence = join(dir, 'florence-2-base-shaped');
-const gen = spawnSync('/usr/bin/python3', ['-m', 'captioner.export.fixtures', '--florence-real', florence], {
-  cwd: MODELS_DIR,
-  encoding: 'utf8',
-});
-if (gen.status !== 0) throw new Error(`generating the Florence-2-shaped bundle failed: ${gen.stderr}`);
-const photos = fixtureReference().florence.images;
-const ffiles = Array.from({ length: NF }, (_, i) => {
-  const f = join(dir, `florence-${i}.png`);
-  copyFileSync(join(FIXTURES, 'florence-images', photos[i % photos.length]), f);
-  return f;
-});
-env.localModelPath = `${dir}/`;
-const tjsFlorence = await Florence2ForConditionalGeneration.from_pretrained(
-  'florence-2-base-shaped',
-  tjsOptions,
-);
-const processor = await AutoProcessor.from_pretrained('florence-2-base-shaped');
-// Florence2Processor's own task -> prompt mapping
-const prompt = (processor as unknown as { construct_prompts(task: string): string[] }).construct_prompts(
-  '<CAPTION>',
-);
-const ourFlorence = await ours(florence, {}, ffiles, 4);
-console.log(`Florence-2 at base shapes (random weights): ${NF} images of 768 x 768, task caption`);
-const r2 = await race(NF, {
-  'transformers.js greedy': async () => {
-    for (const f of ffiles)
-      await tjsFlorence.generate({ ...(await processor(await RawImage.read(f), prompt)) });
-  },
-  'ours 3-beam (the model default)': ourFlorence.run({}),
-  'ours greedy': ourFlorence.run({ num_beams: 1 }),
-});
-await Promise.all([tjsFlorence.dispose(), ourFlorence.engine.dispose()]);
-const ft = r2['transformers.js greedy'];
-console.log(
-  `engine: shipped model greedy ${x(r1['ours greedy (merged)'])} and beam-5 ${x(r1['ours beam-5 n-best (merged)'])} of transformers.js greedy; ` +
-    `Florence-2 (base shapes) our 3-beam ${r2['ours 3-beam (the model default)'].toFixed(2)} img/s = ` +
-    `${x(r2['ours 3-beam (the model default)'], ft)} of transformers.js greedy (${ft.toFixed(2)} img/s; our greedy ${x(r2['ours greedy'], ft)})`,
-);
+for (const l of lines) console.log(l);
+process.exit(0);

@@ -29,6 +29,7 @@ export async function captionRoot(
   studio: Studio,
   rootId: number,
   decoding: Request<'jobs.start'>['decoding'] = {},
+  batchSize?: number,
 ): Promise<Responses['jobs.start']> {
   const stopped = new Promise<Responses['jobs.start']>((resolve) => {
     const off = studio.events.on((m) => {
@@ -38,7 +39,7 @@ export async function captionRoot(
       }
     });
   });
-  const job = await call(studio, 'jobs.start', { rootId, decoding });
+  const job = await call(studio, 'jobs.start', { rootId, decoding, batchSize });
   return job.state === 'running' ? stopped : job;
 }
 

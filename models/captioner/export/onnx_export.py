@@ -60,6 +60,22 @@ class _FirstDecoder(nn.Module):
         return (logits, *[t for own, img in zip(presents, cross) for t in (*own, *img)], *crosses)
 
 
+class _GPT2Decoder(nn.Module):
+    """The public vit-gpt2 export's layout: the encoder states go in at every step and the
+    cross-attention keys and values are computed again each time; only self-attention is cached
+    (past_key_values.{i}.key/value). For comparing with runtimes that expect that layout."""
+
+    def __init__(self, m: Captioner, with_past: bool):
+        super().__init__()
+        self.m, self.with_past = m, with_past
+
+    def forward(self, input_ids, encoder_hidden_states, *past_flat):
+        n = self.m.decoder.cfg.num_layers
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(n)] if self.with_past else None
+        logits, presents, crosses = self.m.decoder(input_ids, encoder_hidden_states, past)
+        return (logits, *[t for kv in presents for t in kv], *crosses)
+
+
 class _PastDecoder(nn.Module):
     """Later steps: per layer the self-attention past and the image's keys and values come in."""
 
@@ -75,7 +91,10 @@ class _PastDecoder(nn.Module):
         return (logits, *[t for kv in presents for t in kv], *crosses)
 
 
-def export_bundle(model: Captioner, gen: GenerationConfig, tokenizer_json: Path, out: Path) -> None:
+def export_bundle(
+    model: Captioner, gen: GenerationConfig, tokenizer_json: Path, out: Path, layout: str = "seq2seq"
+) -> None:
+    """`layout`: "seq2seq" (ours, the cross-attention cached) or "vit-gpt2" (the public export's)."""
     out.mkdir(parents=True, exist_ok=True)
     model.eval()
     enc_cfg: ViTConfig = model.encoder.cfg
@@ -104,20 +123,23 @@ def export_bundle(model: Captioner, gen: GenerationConfig, tokenizer_json: Path,
         **{f"past_key_values.{n}": {**batch, 2: "past_decoder_sequence_length"} for n in own},
         **{f"past_key_values.{i}.encoder.{kv}": {**batch, 2: "encoder_sequence_length_out"} for i in range(L) for kv in ("key", "value")},
     }
-    first_out = ["logits", *[f"present.{n}" for n in both], *cross_names]
-    torch.onnx.export(
-        _FirstDecoder(model), (ids, enc), out / "decoder_model.onnx", opset_version=OPSET,
-        input_names=["input_ids", "encoder_hidden_states"], output_names=first_out,
-        dynamic_axes={k: v for k, v in axes.items() if k in {"input_ids", "encoder_hidden_states", *first_out}},
-    )
-    past_in = [f"past_key_values.{n}" for n in both]
-    past = [torch.randn(2, H, 3 if ".decoder." in n else S, hs) for n in past_in]
-    past_out = ["logits", *[f"present.{n}" for n in own], *cross_names]
-    torch.onnx.export(
-        _PastDecoder(model), (ids[:, :1], *past), out / "decoder_with_past_model.onnx", opset_version=OPSET,
-        input_names=["input_ids", *past_in], output_names=past_out,
-        dynamic_axes={k: v for k, v in axes.items() if k in {"input_ids", *past_in, *past_out}},
-    )
+    if layout == "vit-gpt2":
+        _export_gpt2_layout(model, ids, enc, out, axes, cross_names, own, (2, H, 3, hs))
+    else:
+        first_out = ["logits", *[f"present.{n}" for n in both], *cross_names]
+        torch.onnx.export(
+            _FirstDecoder(model), (ids, enc), out / "decoder_model.onnx", opset_version=OPSET,
+            input_names=["input_ids", "encoder_hidden_states"], output_names=first_out,
+            dynamic_axes={k: v for k, v in axes.items() if k in {"input_ids", "encoder_hidden_states", *first_out}},
+        )
+        past_in = [f"past_key_values.{n}" for n in both]
+        past = [torch.randn(2, H, 3 if ".decoder." in n else S, hs) for n in past_in]
+        past_out = ["logits", *[f"present.{n}" for n in own], *cross_names]
+        torch.onnx.export(
+            _PastDecoder(model), (ids[:, :1], *past), out / "decoder_with_past_model.onnx", opset_version=OPSET,
+            input_names=["input_ids", *past_in], output_names=past_out,
+            dynamic_axes={k: v for k, v in axes.items() if k in {"input_ids", *past_in, *past_out}},
+        )
     merge_decoders(out / "decoder_model.onnx", out / "decoder_with_past_model.onnx", out / "decoder_model_merged.onnx")
     (out / "config.json").write_text(json.dumps(hf_config(enc_cfg, dec_cfg, gen), indent=2) + "\n")
     gen_json = {k: v for k, v in vars(gen).items()}
@@ -129,19 +151,37 @@ def export_bundle(model: Captioner, gen: GenerationConfig, tokenizer_json: Path,
     torch.save(model.state_dict(), out / "model.pt")
 
 
+def _export_gpt2_layout(model, ids, enc, out: Path, axes: dict, cross_names: list[str], own: list[str], past_shape) -> None:
+    plain = {f"present.{n}": f"present.{n.replace('.decoder', '')}" for n in own}
+    plain_past = {f"past_key_values.{n}": f"past_key_values.{n.replace('.decoder', '')}" for n in own}
+    presents, pasts = list(plain.values()), list(plain_past.values())
+    ax = {plain.get(k, plain_past.get(k, k)): v for k, v in axes.items() if ".encoder." not in k}
+    for m, args, path, inputs in (
+        (_GPT2Decoder(model, False), (ids, enc), "decoder_model.onnx", ["input_ids", "encoder_hidden_states"]),
+        (_GPT2Decoder(model, True), (ids[:, :1], enc, *[torch.randn(*past_shape) for _ in pasts]),
+         "decoder_with_past_model.onnx", ["input_ids", "encoder_hidden_states", *pasts]),
+    ):
+        outputs = ["logits", *presents, *cross_names]
+        torch.onnx.export(m, args, out / path, opset_version=OPSET, input_names=inputs, output_names=outputs,
+                          dynamic_axes={k: v for k, v in ax.items() if k in {*inputs, *outputs}})
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", type=Path, help="a training checkpoint, or a bundle folder to export again")
     p.add_argument("out", type=Path)
+    p.add_argument("--layout", choices=["seq2seq", "vit-gpt2"], default="seq2seq",
+                   help="seq2seq: ours, cross-attention cached; vit-gpt2: the public export's layout")
     args = p.parse_args(argv)
     if args.checkpoint.is_dir():  # the same weights again (model.pt), e.g. after an export change
         model, gen = load_captioner(args.checkpoint)
-        export_bundle(model, gen, args.checkpoint / "tokenizer.json", args.out)
+        export_bundle(model, gen, args.checkpoint / "tokenizer.json", args.out, layout=args.layout)
     else:
         ck = torch.load(args.checkpoint, map_location="cpu")
         model = Captioner(ViTConfig(**ck["enc_cfg"]), GPTConfig(**ck["dec_cfg"]))
         model.load_state_dict(ck["model"])
-        export_bundle(model, GenerationConfig(**ck["gen"]), args.checkpoint.parent / "tokenizer.json", args.out)
+        export_bundle(model, GenerationConfig(**ck["gen"]), args.checkpoint.parent / "tokenizer.json", args.out,
+                      layout=args.layout)
     print(f"exported {args.out}")
 
 
