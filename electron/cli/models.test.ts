@@ -47,12 +47,15 @@ describe('models from the Hugging Face cache, offline', () => {
       expect(r.out).toMatch(/Done: 3 captioned/);
       const list = cli(['models', 'list', '--data-dir', data], env);
       const row = list.out.split('\n').find((l) => l.startsWith(REPO))!;
-      expect(row).toMatch(new RegExp(`^${REPO}\\s+vit\\+gpt2\\s+${dtype}\\s+\\d+\\.\\d MB\\s+${snapshot}`));
-      expect(list.out).toMatch(/^default\s+captioner-v1\s+fp32\s+[\d.]+ MB\s+synthetic-scenes/m);
+      expect(row).toMatch(
+        new RegExp(`^${REPO}\\s+vit\\+gpt2\\s+${dtype}\\s+merged\\s+\\d+\\.\\d MB\\s+${snapshot}`),
+      );
+      expect(list.out).toMatch(/^default\s+captioner-v1\s+fp32\s+merged\s+[\d.]+ MB\s+synthetic-scenes/m);
       const json = JSON.parse(cli(['models', 'list', '--data-dir', data, '--json'], env).out);
       expect(json.find((m: { ref: string }) => m.ref === REPO)).toMatchObject({
         kind: 'hub',
         dtypes: [dtype],
+        decoder: 'merged',
       });
     });
   }

@@ -53,11 +53,12 @@ async function list(studio: Studio, out: NodeJS.WritableStream, json?: boolean):
     m.ref,
     m.architecture ?? '?',
     m.dtypes.join(','),
+    m.decoder ?? '',
     megabytes(m.bytes),
     m.domain ?? '',
     m.path,
   ]);
-  const header = ['model', 'architecture', 'variants', 'size', 'domain', 'where'];
+  const header = ['model', 'architecture', 'variants', 'decoder', 'size', 'domain', 'where'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [header, ...rows])
     out.write(

@@ -147,6 +147,8 @@ export interface ModelEntry {
   architecture: string | null;
   /** the export variants present */
   dtypes: Dtype[];
+  /** the decoder files the engine loads: 'merged' (one copy of the weights), 'split', 'uncached' */
+  decoder: 'merged' | 'split' | 'uncached' | null;
   bytes: number;
   path: string;
   domain: string | null;

@@ -42,9 +42,9 @@ describe('model bundle errors', () => {
     await expect(loadBundle(dir)).rejects.toThrow(BundleError);
     await expect(loadBundle(dir)).rejects.toThrow(`${enc}: cannot load ONNX model`);
     const dec = copyBundle();
-    writeFileSync(join(dec, 'decoder_with_past_model.onnx'), 'not onnx at all');
+    writeFileSync(join(dec, 'decoder_model_merged.onnx'), 'not onnx at all');
     await expect(loadBundle(dec)).rejects.toThrow(
-      `${join(dec, 'decoder_with_past_model.onnx')}: cannot load ONNX model`,
+      `${join(dec, 'decoder_model_merged.onnx')}: cannot load ONNX model`,
     );
   });
 

@@ -19,7 +19,7 @@ import type { SpecialTokens } from './generate.ts';
 import { PreprocessorConfig } from './preprocess.ts';
 import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './providers.ts';
 import { inputMeta, outputMeta } from './tensors.ts';
-import { chooseDtype, onnxVariants } from './variants.ts';
+import { chooseDtype, decoderLayout, onnxVariants } from './variants.ts';
 
 export class BundleError extends Error {}
 
@@ -73,8 +73,9 @@ export interface Bundle {
 export interface LoadOptions {
   provider?: Provider;
   /**
-   * Which decoder files to use when a bundle has both: 'split' (decoder_model + decoder_with_past,
-   * the default: no branch in the graph) or 'merged' (decoder_model_merged with use_cache_branch).
+   * Which decoder files to use when a bundle has both: 'merged' (decoder_model_merged with
+   * use_cache_branch, the default: one copy of the weights) or 'split' (decoder_model +
+   * decoder_with_past_model); see `decoderLayout`.
    */
   decoder?: 'split' | 'merged';
   /** the export variant; default: fp32 where present, else the smallest variant present */
@@ -254,7 +255,7 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const plain = onnx.get('decoder_model') ?? null;
   const pastFile = onnx.get('decoder_with_past_model') ?? null;
   const mergedFile = onnx.get('decoder_model_merged') ?? null;
-  const useMerged = mergedFile !== null && (opts.decoder === 'merged' || !(plain && pastFile));
+  const useMerged = decoderLayout(onnx, opts.decoder) === 'merged';
   if (opts.decoder === 'merged' && !mergedFile) {
     throw new BundleError(
       `${join(dir, 'decoder_model_merged.onnx')}: missing (decoder 'merged' was asked for)`,

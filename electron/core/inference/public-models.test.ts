@@ -17,10 +17,10 @@ const ref = fixtureReference();
 const images = ref.images.map((f) => join(FIXTURES, 'images', f));
 
 const CASES: { layout: string; load?: LoadOptions; files: RegExp }[] = [
-  { layout: 'optimum-top-level', files: /^decoder_with_past_model\.onnx$/ },
-  { layout: 'optimum-top-level', load: { decoder: 'merged' }, files: /^decoder_model_merged\.onnx$/ },
-  { layout: 'onnx-folder', files: /^onnx\/decoder_with_past_model\.onnx$/ },
-  { layout: 'onnx-folder', load: { decoder: 'merged' }, files: /^onnx\/decoder_model_merged\.onnx$/ },
+  { layout: 'optimum-top-level', files: /^decoder_model_merged\.onnx$/ },
+  { layout: 'optimum-top-level', load: { decoder: 'split' }, files: /^decoder_with_past_model\.onnx$/ },
+  { layout: 'onnx-folder', files: /^onnx\/decoder_model_merged\.onnx$/ },
+  { layout: 'onnx-folder', load: { decoder: 'split' }, files: /^onnx\/decoder_with_past_model\.onnx$/ },
   { layout: 'merged-only', files: /^onnx\/decoder_model_merged\.onnx$/ },
   { layout: 'split-only', files: /^onnx\/decoder_with_past_model\.onnx$/ },
   { layout: 'no-cache', files: /^onnx\/decoder_model\.onnx$/ },
@@ -28,7 +28,7 @@ const CASES: { layout: string; load?: LoadOptions; files: RegExp }[] = [
   { layout: 'fp16-only', files: /^onnx\/decoder_model_merged_fp16\.onnx$/ },
   { layout: 'fp16-io', files: /^onnx\/decoder_model_merged_fp16\.onnx$/ },
   { layout: 'seq2seq-merged', files: /^onnx\/decoder_model_merged\.onnx$/ },
-  { layout: 'seq2seq-split', files: /^onnx\/decoder_with_past_model\.onnx$/ },
+  { layout: 'seq2seq-split', load: { decoder: 'split' }, files: /^onnx\/decoder_with_past_model\.onnx$/ },
 ];
 
 function expectLike(ours: GeneratedCaption[], theirs: FixtureHyp[], family: string, label: string) {

@@ -36,6 +36,23 @@ export function onnxVariants(dir: string): Variants {
   return out;
 }
 
+export type DecoderLayout = 'merged' | 'split' | 'uncached';
+
+/**
+ * Which decoder files a variant's engine loads: the merged decoder where there is one (one copy of
+ * the weights; as fast as the split pair, measured on the shipped model and a vit-gpt2-sized one),
+ * else the split pair, else a decoder without a KV cache.
+ */
+export function decoderLayout(
+  files: ReadonlyMap<string, string>,
+  prefer?: 'split' | 'merged',
+): DecoderLayout {
+  const merged = files.has('decoder_model_merged');
+  const split = files.has('decoder_model') && files.has('decoder_with_past_model');
+  if (merged && (prefer !== 'split' || !split)) return 'merged';
+  return split ? 'split' : 'uncached';
+}
+
 /** A variant's size on disk (its ONNX files and their external data). */
 export function variantBytes(files: Iterable<string>): number {
   let n = 0;

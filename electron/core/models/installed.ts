@@ -10,7 +10,7 @@ import { modelFolders } from '../../../db/queries/models.ts';
 import { ApiError, notFound } from '../api/dispatch.ts';
 import type { ModelEntry } from '../api/types.ts';
 import { taskPrompts } from '../inference/florence.ts';
-import { onnxVariants } from '../inference/variants.ts';
+import { decoderLayout, onnxVariants } from '../inference/variants.ts';
 import { cachedSnapshot, type HubEnv, parseRepoRef, REPO_ID } from './hub.ts';
 
 export interface ResolvedModel {
@@ -58,12 +58,15 @@ function sizeOnDisk(dir: string): number {
 export function describe(r: ResolvedModel): ModelEntry {
   const config = readConfig(r.dir);
   const pre = config?.model_type === 'florence2' ? readJson(join(r.dir, 'preprocessor_config.json')) : null;
+  const variants = onnxVariants(r.dir);
+  const preferred = variants.get(variants.has('fp32') ? 'fp32' : [...variants.keys()][0]);
   return {
     ref: r.ref,
     name: r.label,
     kind: r.kind,
     architecture: architectureOf(config),
-    dtypes: [...onnxVariants(r.dir).keys()],
+    dtypes: [...variants.keys()],
+    decoder: preferred ? decoderLayout(preferred) : null,
     bytes: sizeOnDisk(r.dir),
     path: r.dir,
     domain: (config?.caption_studio as { domain?: string } | undefined)?.domain ?? null,
