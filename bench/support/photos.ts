@@ -27,7 +27,7 @@ export async function writePhotos(dir: string, N: number): Promise<string[]> {
   for (let i = 0; i < N; i++) {
     const file = join(dir, `photo-${String(i).padStart(4, '0')}.jpg`);
     await sharp(texture, { raw: { width: W + 200, height: H + 200, channels: 3 } })
-      .extract({ left: (i * 37) % 200, top: (i * 53) % 200, width: W, height: H })
+      .extract({ left: i % 200, top: Math.floor(i / 200) % 200, width: W, height: H }) // distinct for i < 40,000
       .composite([{ input: scenes[i % scenes.length], blend: 'overlay' }])
       .jpeg({ quality: 85 })
       .toFile(file);

@@ -29,7 +29,7 @@ export async function captionRoot(
   studio: Studio,
   rootId: number,
   decoding: Request<'jobs.start'>['decoding'] = {},
-  batchSize?: number,
+  options: Omit<Request<'jobs.start'>, 'rootId' | 'decoding'> = {},
 ): Promise<Responses['jobs.start']> {
   const stopped = new Promise<Responses['jobs.start']>((resolve) => {
     const off = studio.events.on((m) => {
@@ -39,7 +39,7 @@ export async function captionRoot(
       }
     });
   });
-  const job = await call(studio, 'jobs.start', { rootId, decoding, batchSize });
+  const job = await call(studio, 'jobs.start', { rootId, decoding, ...options });
   return job.state === 'running' ? stopped : job;
 }
 
