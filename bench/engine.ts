@@ -127,13 +127,13 @@ async function compare(
     'ours greedy': () => us.run(files, { num_beams: 1 }),
     'ours beam-5': () => us.run(files, { num_beams: 5, num_return_sequences: 5 }),
   };
-  const rates: Record<string, number[]> = {};
+  const rates: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   const stalls: number[] = [];
   for (const run of Object.values(runs)) await run(); // warm-up
   for (let r = 0; r < ROUNDS; r++)
     for (const [name, run] of Object.entries(runs)) {
       const out = await run();
-      (rates[name] ??= []).push(files.length / out.seconds);
+      rates[name].push(files.length / out.seconds);
       if (out.stallP99 !== null) stalls.push(out.stallP99);
     }
   const peak = { ours: await us.end(), tjs: await them.end() };
