@@ -44,7 +44,7 @@ describe('library, captioning, beam comparison and heat-maps', () => {
     await page.getByRole('button', { name: 'Library' }).click();
     await page.getByText('17 images, 12 captioned, 5 errors').waitFor();
     const tiles = page.locator('[data-testid=tile]');
-    await expect(tiles.count()).resolves.toBe(17);
+    await expect.poll(() => tiles.count()).toBe(17);
     await page.locator('[data-testid=tile] img').first().waitFor();
     await screenshot(page, 'library');
 

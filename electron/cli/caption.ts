@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SYNTHETIC_DOMAIN, syntheticWarning } from '../core/api/catalog.ts';
 import type { Dtype } from '../core/api/contract.ts';
-import type { DecodingKey, Task } from '../core/api/decoding.ts';
+import { type DecodingKey, DecodingOptions, type Task } from '../core/api/decoding.ts';
 import { PROVIDERS, type Provider } from '../core/inference/providers.ts';
 import { openStudio } from '../core/studio.ts';
 import { call, floatArg, given, intArg, UsageError } from './args.ts';
@@ -64,6 +64,14 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
     dtype: 'dtype',
     'decoding.task': 'task',
   };
+  // the request's own checks (ranges, the cross-field rules) before anything is scanned
+  const checked = DecodingOptions.safeParse(decoding);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const key = String(issue.path[0] ?? '');
+    const flag = key in DECODING_FLAGS ? DECODING_FLAGS[key as DecodingKey][0] : key;
+    throw new UsageError(`--${flag}: ${issue.message}`);
+  }
   const dtype = values.dtype as Dtype | undefined;
   const studio = openStudio({
     dataDir: values['data-dir'],

@@ -2,13 +2,15 @@
  * The `caption-studio` command as users run it: a real child process, a real database file.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
 import { tempDir, writeBrokenImages, writeGoodImages } from '../../e2e/support/images.ts';
+import { main } from './main.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const GOLDEN = resolve(import.meta.dirname, '../core/eval/testdata/coco-caption-metrics.json');
@@ -24,6 +26,40 @@ beforeAll(async () => {
   folder = tempDir('cs-cli-lib-');
   await writeGoodImages(folder, 45);
   broken = writeBrokenImages(folder);
+});
+
+describe('usage', () => {
+  it('--help works for every command, showing its own options', () => {
+    for (const command of [
+      'caption',
+      'models',
+      'status',
+      'serve',
+      'invite',
+      'import-refs',
+      'eval',
+      'export',
+      'metrics',
+    ]) {
+      const r = cli([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.out).toMatch(
+        new RegExp(`^Usage: caption-studio ${command} \\[options\\]\\n\\n  ${command}\\b`),
+      );
+      expect(r.out).toContain('--data-dir DIR');
+    }
+    expect(cli(['caption', '--help']).out).toContain('--beams N');
+  });
+
+  it('a bad decoding flag is one line naming it, before anything is scanned; negative numbers are values', () => {
+    const data = tempDir('cs-cli-usage-');
+    const r = cli(['caption', folder, '--data-dir', data, '--beams', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('caption-studio: --beams: Too small: expected number to be >=1');
+    expect(existsSync(databasePath(data))).toBe(false);
+    const neg = cli(['caption', '/no/such/folder', '--data-dir', data, '--length-penalty', '-3']);
+    expect(neg.err).toBe('caption-studio: /no/such/folder: not a folder\n'); // past the flags
+  });
 });
 
 describe('caption-studio caption', () => {

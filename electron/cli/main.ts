@@ -86,6 +86,37 @@ const COMMANDS: Record<
   models: modelsCommand,
 };
 
+/** One command's part of USAGE: its lines under Commands, its options section, the common options. */
+export function commandUsage(command: string): string {
+  const sections = USAGE.split('\n\n');
+  const commands = sections.find((s) => s.startsWith('Commands:'))!;
+  const own = commands.split('\n').filter((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
+  const options = sections.filter(
+    (s) =>
+      s.startsWith(`${command} options:`) || s.startsWith(`${command} `) || s.startsWith('Common options:'),
+  );
+  return (
+    [`Usage: caption-studio ${command} [options]`, own.join('\n'), ...options].join('\n\n').trimEnd() + '\n'
+  );
+}
+
+/**
+ * `--flag -3`: a value that starts with a dash but is a number is the flag's value (parseArgs
+ * would take it for an option and call the flag's argument missing).
+ */
+export function attachNegativeNumbers(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (/^--[\w-]+$/.test(a) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -95,7 +126,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     }
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command '${command}'`);
-    return await run(rest, out, err);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      out.write(commandUsage(command));
+      return 0;
+    }
+    return await run(attachNegativeNumbers(rest), out, err);
   } catch (e) {
     if (e instanceof UsageError) {
       err.write(`caption-studio: ${e.message}\n\n${USAGE}`);
