@@ -5,12 +5,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
 import { tempDir, writeBrokenImages, writeGoodImages } from '../../e2e/support/images.ts';
-import { main } from './main.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const GOLDEN = resolve(import.meta.dirname, '../core/eval/testdata/coco-caption-metrics.json');
