@@ -24,6 +24,20 @@ export function floatArg(v: string | undefined, name: string): number | undefine
   return n;
 }
 
+/** Rows under a header, each column as wide as its widest cell (the last one unpadded). */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows]
+    .map(
+      (r) =>
+        `${r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('');
+}
+
 export const listArg = (v: string | undefined) => v?.split(',').filter(Boolean);
 
 /** Drops the keys whose value is undefined (flags not given). */

@@ -92,8 +92,10 @@ describe('caption-studio caption', () => {
     );
 
     const status = cli(['status', '--data-dir', data]);
-    expect(status.out).toMatch(/45 images, 0 not yet read, 5 errors, 0 missing/);
-    expect(status.out).toMatch(/Captions: 45 images by default/);
+    // tables: a row per folder, a row per model and decoding
+    expect(status.out).toMatch(/^folder\s+images\s+not yet read\s+errors\s+missing$/m);
+    expect(status.out).toContain(`${folder}  45      0             5       0\n`);
+    expect(status.out).toMatch(/^captions\s+model\s+decoding\n45\s+default\s+beam 3$/m);
   });
 
   it('survives SIGKILL at several points: every image ends with exactly one run, nothing committed is lost', async () => {

@@ -3,10 +3,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { databasePath, defaultDataDir } from '../../db/open.ts';
+import { decodingSummary } from '../core/api/decoding.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { serve } from '../core/serve/http.ts';
 import { openStudio, type Studio } from '../core/studio.ts';
-import { call, floatArg, intArg, listArg, UsageError } from './args.ts';
+import { call, floatArg, intArg, listArg, table, UsageError } from './args.ts';
 
 export const RENDERER_DIR = resolve(import.meta.dirname, '../../renderer/dist');
 
@@ -28,16 +29,22 @@ export async function statusCommand(argv: string[], out: NodeJS.WritableStream):
     return 0;
   }
   return withStudio(dir, async (studio) => {
-    out.write(`Data: ${databasePath(dir)}\n`);
+    out.write(`Data: ${databasePath(dir)}\n\n`);
     const roots = await call(studio, 'library.roots', {});
-    for (const r of roots) {
-      const readable = r.images - r.unread - r.errors;
+    out.write(
+      table(
+        ['folder', 'images', 'not yet read', 'errors', 'missing'],
+        roots.map((r) => [r.path, r.images - r.unread - r.errors, r.unread, r.errors, r.missing].map(String)),
+      ),
+    );
+    const runs = await call(studio, 'library.runs', {});
+    if (runs.length)
       out.write(
-        `Folder ${r.path}: ${readable} images, ${r.unread} not yet read, ${r.errors} errors, ${r.missing} missing\n`,
+        `\n${table(
+          ['captions', 'model', 'decoding'],
+          runs.map((run) => [String(run.images), run.model, decodingSummary(run.decoding)]),
+        )}`,
       );
-    }
-    for (const run of await call(studio, 'library.runs', {}))
-      out.write(`Captions: ${run.images} images by ${run.model} with ${JSON.stringify(run.decoding)}\n`);
     const paths = new Map(roots.map((r) => [r.id, r.path]));
     for (const j of await call(studio, 'jobs.list', {}))
       out.write(

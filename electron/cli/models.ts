@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Dtype } from '../core/api/contract.ts';
 import { openStudio, type Studio } from '../core/studio.ts';
-import { call, UsageError } from './args.ts';
+import { call, table, UsageError } from './args.ts';
 import { follow, liveLine } from './follow.ts';
 import { megabytes, pullLine } from './progress.ts';
 
@@ -58,15 +58,7 @@ async function list(studio: Studio, out: NodeJS.WritableStream, json?: boolean):
     m.domain ?? '',
     m.path,
   ]);
-  const header = ['model', 'architecture', 'variants', 'decoder', 'size', 'domain', 'where'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [header, ...rows])
-    out.write(
-      `${r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+  out.write(table(['model', 'architecture', 'variants', 'decoder', 'size', 'domain', 'where'], rows));
   const missing = catalog.filter((c) => !installed.some((m) => m.ref === c.repo));
   if (missing.length) {
     out.write('\nKnown captioners you can pull:\n');
