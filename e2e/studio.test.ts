@@ -292,6 +292,7 @@ describe('evaluation view', () => {
     // export from the UI: the rated captions as CSV, with provenance columns
     const csv = join(tempDir('cs-e2e-export-'), 'rated.csv');
     await page.getByLabel('Export format').selectOption('csv');
+    await page.getByLabel('Captions to export').selectOption('rated');
     await page.getByLabel('Export to').fill(csv);
     await page.getByRole('button', { name: 'Export' }).click();
     await expect(page.getByTestId('export-done').textContent()).resolves.toBe(

@@ -2,8 +2,13 @@
 import type { DB } from '../open.ts';
 import { stmt } from './statements.ts';
 
-export interface RatedCandidate {
+export interface ExportCandidate {
   image_id: number;
+  run_id: number;
+  /** 0 = the run's best beam; human edits come after the model's n-best */
+  rank: number;
+  /** 1 when the candidate has ratings under the filters */
+  rated: number;
   image_hash: string;
   file_path: string | null;
   width: number | null;
@@ -26,11 +31,11 @@ export interface RatedCandidate {
   rated_at: string | null;
 }
 
-/** Current candidates that have ratings under the filters, in a fixed order (image hash, candidate). */
-export function ratedCandidates(
+/** Current candidates with their ratings under the filters, in a fixed order (image hash, candidate). */
+export function exportCandidates(
   db: DB,
   f: { rootId?: number; raters?: string[]; sessions?: number[] },
-): RatedCandidate[] {
+): ExportCandidate[] {
   const where = ['r.superseded = 0'];
   const args: unknown[] = [];
   const ratingWhere: string[] = ['1'];
@@ -47,20 +52,21 @@ export function ratedCandidates(
     where.push('r.image_id IN (SELECT image_id FROM files WHERE root_id = ?)');
     args.push(f.rootId);
   }
-  return stmt<unknown[], RatedCandidate>(
+  return stmt<unknown[], ExportCandidate>(
     db,
     `WITH rated AS (
-       SELECT rt.candidate_id, json_group_array(DISTINCT ra.name) AS raters, avg(rt.value) AS mean_rating,
+       SELECT rt.candidate_id AS candidate_id, json_group_array(DISTINCT ra.name) AS raters, avg(rt.value) AS mean_rating,
          count(rt.value) AS n, sum(rt.best) AS best_picks, max(rt.created_at) AS rated_at
        FROM ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
-     SELECT i.id AS image_id, i.hash AS image_hash, i.width, i.height,
+     SELECT i.id AS image_id, r.id AS run_id, c.rank, (rated.candidate_id IS NOT NULL) AS rated,
+       i.hash AS image_hash, i.width, i.height,
        (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,
        c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash, m.dtype AS model_dtype, m.source AS model_source,
        dc.json AS decoding_config, c.created_at AS captioned_at,
-       rated.raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
+       coalesce(rated.raters, '[]') AS raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
      FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id
      JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
-     JOIN rated ON rated.candidate_id = c.id
+     LEFT JOIN rated ON rated.candidate_id = c.id
      WHERE ${where.join(' AND ')} ORDER BY i.hash, c.id`,
   ).all(...ratingArgs, ...args);
 }

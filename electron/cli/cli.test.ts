@@ -229,10 +229,17 @@ describe('caption-studio import-refs, eval and export', () => {
     expect(lines[2]).toMatch(/^default · greedy\s+45\s+5\s+\d\.\d{3}/);
     const json = JSON.parse(cli(['eval', '--data-dir', data, '--json']).out);
     expect(json.rows).toHaveLength(2);
-    // nothing rated yet: exports are empty but well-formed, and refuse to overwrite
+    // nothing rated yet: the rated captions are none, and the command says why; the default policy
+    // exports every image's caption; an existing file is not overwritten
     const out = join(tempDir('cs-cli-exp-'), 'x.csv');
-    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).out).toMatch(
-      /Exported 0 rows as csv/,
+    expect(
+      cli(['export', '--data-dir', data, '--format', 'csv', '--policy', 'rated', '--out', out]).out,
+    ).toBe(
+      `Exported 0 rows as csv to ${out}: no caption has been rated: rate some, or export with policy 'best'\n`,
+    );
+    const all = join(tempDir('cs-cli-exp-'), 'all.csv');
+    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', all]).out).toBe(
+      `Exported 45 rows as csv to ${all}\n`,
     );
     expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).err).toMatch(
       /x\.csv: exists/,

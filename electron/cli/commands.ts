@@ -213,6 +213,7 @@ export async function evalCommand(argv: string[], out: NodeJS.WritableStream): P
 /** Request fields and the flags that set them, for error messages. */
 const EXPORT_FLAGS = {
   format: 'format',
+  policy: 'policy',
   out: 'out',
   minRating: 'min-rating',
   raters: 'raters',
@@ -227,6 +228,7 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
     options: {
       'data-dir': { type: 'string' },
       format: { type: 'string' },
+      policy: { type: 'string' },
       out: { type: 'string' },
       'min-rating': { type: 'string' },
       raters: { type: 'string' },
@@ -238,6 +240,7 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
   });
   const request = {
     format: values.format,
+    policy: values.policy,
     out: values.out && resolve(values.out),
     minRating: floatArg(values['min-rating'], 'min-rating'),
     raters: listArg(values.raters),
@@ -255,7 +258,7 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
       EXPORT_FLAGS,
     );
     const where = r.written.length === 1 ? ` to ${r.written[0]}` : ` (${r.written.length} files)`;
-    out.write(`Exported ${r.rows} rows as ${r.format}${where}\n`);
+    out.write(`Exported ${r.rows} rows as ${r.format}${where}${r.note ? `: ${r.note}` : ''}\n`);
   });
 }
 

@@ -3,7 +3,7 @@
  * served mode use.
  */
 import { defaultDataDir } from '../../db/open.ts';
-import { DTYPES, EXPORT_FORMATS, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
+import { DTYPES, EXPORT_FORMATS, EXPORT_POLICIES, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
 import { TASKS } from '../core/api/decoding.ts';
 import { PROVIDERS } from '../core/inference/providers.ts';
 import { UsageError } from './args.ts';
@@ -32,7 +32,7 @@ Commands:
   invite --list, invite --revoke ID       raters' links, and ending one
   import-refs <file>   reference captions: COCO captions JSON or image<TAB>caption lines
   eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate
-  export               rated captions: --format ${EXPORT_FORMATS.join('|')} --out PATH
+  export               a dataset: --format ${EXPORT_FORMATS.join('|')} --out PATH [--policy ${EXPORT_POLICIES.join('|')}]
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
 models options: --dtype D (pull), --json (list). The Hub: $HF_ENDPOINT, $HF_TOKEN (gated repositories),
@@ -63,6 +63,8 @@ serve options:
   --model M            what the UI captions with unless it picks another model
 
 export options:
+  --policy P           which captions: best (default; each image's highest-rated, else its human edit,
+                       else the top beam of its latest run), latest, human (edits), rated, all
   --min-rating X, --raters a,b, --sessions 1,2, --split ${SPLITS.join('|')} (stable split by image hash),
   --overwrite, --images ${IMAGE_MODES.join('|')} (imagefolder)
 

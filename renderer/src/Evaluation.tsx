@@ -1,5 +1,10 @@
 import { useEffect, useState } from 'react';
-import { EXPORT_FORMATS, type ExportFormat } from '../../electron/core/api/contract.ts';
+import {
+  EXPORT_FORMATS,
+  EXPORT_POLICIES,
+  type ExportFormat,
+  type ExportPolicy,
+} from '../../electron/core/api/contract.ts';
 import type { EvalSummary } from '../../electron/core/api/types.ts';
 import { call } from './api.ts';
 
@@ -196,6 +201,7 @@ function Scatter({ points }: { points: EvalSummary['scatter'] }) {
 
 function ExportForm({ onError }: { onError: (e: unknown) => void }) {
   const [format, setFormat] = useState<ExportFormat>('coco');
+  const [policy, setPolicy] = useState<ExportPolicy>('best');
   const [out, setOut] = useState('');
   const [minRating, setMinRating] = useState('');
   const [done, setDone] = useState<string | null>(null);
@@ -206,12 +212,13 @@ function ExportForm({ onError }: { onError: (e: unknown) => void }) {
         e.preventDefault();
         call('export.run', {
           format,
+          policy,
           out: out || undefined,
           minRating: minRating ? Number(minRating) : undefined,
         }).then(
           (r) =>
             setDone(
-              `Exported ${r.rows} rows as ${r.format} (${r.written.length} file${r.written.length === 1 ? '' : 's'})`,
+              `Exported ${r.rows} rows as ${r.format} (${r.written.length} file${r.written.length === 1 ? '' : 's'})${r.note ? `: ${r.note}` : ''}`,
             ),
           onError,
         );
@@ -224,6 +231,16 @@ function ExportForm({ onError }: { onError: (e: unknown) => void }) {
       >
         {EXPORT_FORMATS.map((f) => (
           <option key={f}>{f}</option>
+        ))}
+      </select>
+      <select
+        aria-label="Captions to export"
+        title="best: each image's highest-rated caption, else its human edit, else the top beam of its latest run"
+        value={policy}
+        onChange={(e) => setPolicy(e.target.value as ExportPolicy)}
+      >
+        {EXPORT_POLICIES.map((p) => (
+          <option key={p}>{p}</option>
         ))}
       </select>
       <input

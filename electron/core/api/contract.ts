@@ -40,6 +40,8 @@ export const EXPORT_FORMATS = [
   'sidecars',
   'preferences',
 ] as const;
+/** Which captions an export takes (one per image for best and latest; see export.ts `select`). */
+export const EXPORT_POLICIES = ['best', 'latest', 'human', 'rated', 'all'] as const;
 export const SPLITS = ['train', 'val', 'test'] as const;
 export const IMAGE_MODES = ['copy', 'link'] as const;
 /** ONNX export variants, as transformers.js names them; each is a file-name suffix (`DTYPE_SUFFIX`). */
@@ -49,6 +51,7 @@ export type Policy = (typeof POLICIES)[number];
 export type JobState = (typeof JOB_STATES)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type Split = (typeof SPLITS)[number];
+export type ExportPolicy = (typeof EXPORT_POLICIES)[number];
 export type Dtype = (typeof DTYPES)[number];
 export const DTYPE_SUFFIX: Record<Dtype, string> = {
   fp32: '',
@@ -145,6 +148,8 @@ export const contract = {
   'export.run': z
     .object({
       format: oneOf(EXPORT_FORMATS),
+      /** best: each image's highest-rated caption, else its human edit, else the top beam of its latest run */
+      policy: oneOf(EXPORT_POLICIES).default('best'),
       /** a file (coco, coco-results, csv, preferences) or a folder (imagefolder); unused for sidecars */
       out: path.optional(),
       minRating: z.number().min(1).max(5).optional(),

@@ -212,6 +212,8 @@ export interface ExportResult {
   format: ExportFormat;
   rows: number;
   written: string[];
+  /** why nothing was exported, when nothing was */
+  note?: string;
 }
 
 export type { Split };

@@ -10,6 +10,9 @@ import { evaluationSummary } from '../eval/summary.ts';
 import type { Studio } from '../studio.ts';
 import { type ExportRow, exportDataset, exportRows } from './export.ts';
 
+/** The tests below were written for rated captions (the policy before there was a choice). */
+const RATED = { policy: 'rated' } as const;
+
 /** An independent RFC 4180 reader (not the writer's code). */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -89,7 +92,7 @@ beforeAll(async () => {
     files.map((f) => `${basename(f)}\ta large red circle\n${basename(f)}\ttwo small shapes`).join('\n'),
   );
   importReferences(db, join(folder, 'refs.tsv'));
-  rows = exportRows(db);
+  rows = exportRows(db, RATED);
 });
 afterAll(() => studio?.close());
 
@@ -105,9 +108,11 @@ describe('exports', () => {
       expect(r.raters).toEqual(['ada', 'bob']);
       expect(r.rated_at).toBeTruthy();
     }
-    expect(exportRows(db, { minRating: 4 }).every((r) => r.mean_rating! >= 4)).toBe(true);
-    expect(exportRows(db, { raters: ['bob'] }).every((r) => r.raters.join() === 'bob')).toBe(true);
-    const splits = ['train', 'val', 'test'].map((s) => exportRows(db, { split: s as 'train' }).length);
+    expect(exportRows(db, { ...RATED, minRating: 4 }).every((r) => r.mean_rating! >= 4)).toBe(true);
+    expect(exportRows(db, { ...RATED, raters: ['bob'] }).every((r) => r.raters.join() === 'bob')).toBe(true);
+    const splits = ['train', 'val', 'test'].map(
+      (s) => exportRows(db, { ...RATED, split: s as 'train' }).length,
+    );
     expect(splits.reduce((a, b) => a + b)).toBe(rows.length);
   });
 
@@ -117,7 +122,7 @@ describe('exports', () => {
       `${r.image_hash}|${r.caption ?? r.text}`;
     const expected = rows.map((r) => key(r)).sort();
 
-    exportDataset(db, { format: 'coco', out: join(out, 'coco.json') });
+    exportDataset(db, { ...RATED, format: 'coco', out: join(out, 'coco.json') });
     const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
     const hashOf = new Map(coco.images.map((i: { id: number; image_hash: string }) => [i.id, i.image_hash]));
     expect(
@@ -126,18 +131,18 @@ describe('exports', () => {
         .sort(),
     ).toEqual(expected);
 
-    exportDataset(db, { format: 'coco-results', out: join(out, 'results.json') });
+    exportDataset(db, { ...RATED, format: 'coco-results', out: join(out, 'results.json') });
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results).toHaveLength(6);
     expect(Object.keys(results[0]).sort()).toEqual(['caption', 'image_id']);
 
-    exportDataset(db, { format: 'csv', out: join(out, 'data.csv') });
+    exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'data.csv') });
     const [header, ...body] = parseCsv(readFileSync(join(out, 'data.csv'), 'utf8'));
     const col = (n: string) => header.indexOf(n);
     expect(body.map((r) => `${r[col('image_hash')]}|${r[col('caption')]}`).sort()).toEqual(expected);
     expect(body.some((r) => r[col('caption')] === 'a "quoted", caption')).toBe(true);
 
-    exportDataset(db, { format: 'imagefolder', out: join(out, 'hf') });
+    exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf') });
     const meta = readFileSync(join(out, 'hf', 'metadata.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -145,7 +150,7 @@ describe('exports', () => {
     expect(meta.map((m) => key(m)).sort()).toEqual(expected);
     for (const m of meta) expect(existsSync(join(out, 'hf', m.file_name))).toBe(true);
 
-    exportDataset(db, { format: 'preferences', out: join(out, 'prefs.jsonl') });
+    exportDataset(db, { ...RATED, format: 'preferences', out: join(out, 'prefs.jsonl') });
     const prefs = readFileSync(join(out, 'prefs.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -166,11 +171,11 @@ describe('exports', () => {
       ['coco-results', 'results.json'],
     ] as const) {
       const before = readFileSync(join(out, file));
-      exportDataset(db, { format, out: join(out, file), overwrite: true });
+      exportDataset(db, { ...RATED, format, out: join(out, file), overwrite: true });
       expect(readFileSync(join(out, file)).equals(before), file).toBe(true);
     }
     const metaBefore = readFileSync(join(out, 'hf', 'metadata.jsonl'));
-    exportDataset(db, { format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
+    exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
     expect(readFileSync(join(out, 'hf', 'metadata.jsonl')).equals(metaBefore)).toBe(true);
     expect(FORMATS).toHaveLength(6);
     // through the API as well: values checked at the boundary, the file written by the handler
@@ -179,9 +184,11 @@ describe('exports', () => {
       field: 'format',
     });
     const csv = join(tempDir('cs-export-api-'), 'rated.csv');
-    expect(await call(studio, 'export.run', { format: 'csv', out: csv, minRating: 4 })).toEqual({
+    expect(
+      await call(studio, 'export.run', { format: 'csv', out: csv, minRating: 4, policy: 'rated' }),
+    ).toEqual({
       format: 'csv',
-      rows: exportRows(db, { minRating: 4 }).length,
+      rows: exportRows(db, { ...RATED, minRating: 4 }).length,
       written: [csv],
     });
   });
@@ -189,25 +196,29 @@ describe('exports', () => {
   it('never overwrites without --overwrite, and a failed export leaves no partial file', () => {
     const out = tempDir('cs-export-fail-');
     writeFileSync(join(out, 'taken.csv'), 'mine');
-    expect(() => exportDataset(db, { format: 'csv', out: join(out, 'taken.csv') })).toThrow(
+    expect(() => exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'taken.csv') })).toThrow(
       /taken\.csv: exists/,
     );
     expect(readFileSync(join(out, 'taken.csv'), 'utf8')).toBe('mine');
     // the target's folder is a file: the write fails, nothing is left behind
     writeFileSync(join(out, 'blocker'), 'x');
-    expect(() => exportDataset(db, { format: 'coco', out: join(out, 'blocker', 'coco.json') })).toThrow();
-    expect(() => exportDataset(db, { format: 'imagefolder', out: join(out, 'blocker', 'hf') })).toThrow();
+    expect(() =>
+      exportDataset(db, { ...RATED, format: 'coco', out: join(out, 'blocker', 'coco.json') }),
+    ).toThrow();
+    expect(() =>
+      exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'blocker', 'hf') }),
+    ).toThrow();
     expect(readdirSync(out).sort()).toEqual(['blocker', 'taken.csv']);
   });
 
   it('.txt sidecars are written next to the images; overwrite replaces only unchanged ones an export wrote', () => {
-    const r = exportDataset(db, { format: 'sidecars' });
+    const r = exportDataset(db, { ...RATED, format: 'sidecars' });
     expect(r.rows).toBe(6);
     for (const f of r.written) expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
-    expect(() => exportDataset(db, { format: 'sidecars' })).toThrow(/exists \(use overwrite/);
-    expect(exportDataset(db, { format: 'sidecars', overwrite: true }).rows).toBe(6);
+    expect(() => exportDataset(db, { ...RATED, format: 'sidecars' })).toThrow(/exists \(use overwrite/);
+    expect(exportDataset(db, { ...RATED, format: 'sidecars', overwrite: true }).rows).toBe(6);
     writeFileSync(r.written[0], 'hand written\n');
-    expect(() => exportDataset(db, { format: 'sidecars', overwrite: true })).toThrow(
+    expect(() => exportDataset(db, { ...RATED, format: 'sidecars', overwrite: true })).toThrow(
       /was not written by an export \(or was changed since\)/,
     );
     expect(readFileSync(r.written[0], 'utf8')).toBe('hand written\n');
@@ -219,11 +230,11 @@ describe('exports', () => {
     writeFileSync(join(out, 'photos', 'keep.jpg'), 'precious');
     writeFileSync(join(out, 'notes.csv'), 'mine');
     expect(() =>
-      exportDataset(db, { format: 'imagefolder', out: join(out, 'photos'), overwrite: true }),
+      exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'photos'), overwrite: true }),
     ).toThrow(/not a folder an export made/);
-    expect(() => exportDataset(db, { format: 'csv', out: join(out, 'notes.csv'), overwrite: true })).toThrow(
-      /not written by an export/,
-    );
+    expect(() =>
+      exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'notes.csv'), overwrite: true }),
+    ).toThrow(/not written by an export/);
     expect(readFileSync(join(out, 'photos', 'keep.jpg'), 'utf8')).toBe('precious');
     expect(readFileSync(join(out, 'notes.csv'), 'utf8')).toBe('mine');
     expect(readdirSync(out).sort()).toEqual(['notes.csv', 'photos']);
@@ -272,5 +283,76 @@ describe('evaluation summary', () => {
     expect(r).toMatchObject({ captions: 2, added: 1, matchedImages: 1, unmatched: ['nowhere.jpg'] });
     writeFileSync(f, JSON.stringify({ images: [], annotations: [{ image_id: 9, caption: 'x' }] }));
     expect(() => importReferences(db, f)).toThrow(`${f}: annotations[0].image_id 9 is not in images`);
+  });
+});
+
+describe('caption selection policies', () => {
+  it('best: one caption per image, the highest-rated one where there are ratings', () => {
+    const best = exportRows(db, {});
+    const all = exportRows(db, { policy: 'all' });
+    const images = new Set(all.map((r) => r.image_id));
+    expect(best.map((r) => r.image_id).sort()).toEqual([...images].sort());
+    for (const r of best) {
+      const top = Math.max(...all.filter((a) => a.image_id === r.image_id).map((a) => a.mean_rating ?? -1));
+      expect(r.mean_rating, `image ${r.image_id}`).toBe(top);
+    }
+    expect(exportRows(db, { policy: 'latest' }).every((r) => r.source === 'model' && r.rank === 0)).toBe(
+      true,
+    );
+    expect(exportRows(db, { policy: 'human' }).map((r) => r.caption)).toEqual(['a "quoted", caption']);
+  });
+
+  it('an unrated library exports its captions in every format; rated and human say why there are none', async () => {
+    const s = openTestStudio();
+    try {
+      const lib = tempDir('cs-export-unrated-');
+      await writeGoodImages(join(lib, 'a', 'b'), 3);
+      const root = await call(s, 'library.addRoot', { path: lib });
+      await captionRoot(s, root.id, { num_beams: 2, num_return_sequences: 2 });
+      const out = tempDir('cs-export-unrated-out-');
+      for (const format of FORMATS.filter((f) => f !== 'sidecars' && f !== 'preferences'))
+        for (const policy of ['best', 'latest', 'all'] as const) {
+          const r = await call(s, 'export.run', { format, policy, out: join(out, `${format}-${policy}`) });
+          expect(r.rows, `${format} ${policy}`).toBe(policy === 'all' && format !== 'coco-results' ? 6 : 3);
+          expect(r.note).toBeUndefined();
+        }
+      const sidecars = await call(s, 'export.run', { format: 'sidecars' });
+      expect(sidecars.rows).toBe(3);
+      for (const f of sidecars.written) expect(readFileSync(f, 'utf8').trim()).toMatch(/^[a-z]+( [a-z]+)+$/);
+      const rated = await call(s, 'export.run', {
+        format: 'csv',
+        policy: 'rated',
+        out: join(out, 'rated.csv'),
+      });
+      expect(rated).toMatchObject({
+        rows: 0,
+        note: "no caption has been rated: rate some, or export with policy 'best'",
+      });
+      const human = await call(s, 'export.run', {
+        format: 'csv',
+        policy: 'human',
+        out: join(out, 'human.csv'),
+      });
+      expect(human).toMatchObject({ rows: 0, note: 'no caption has been edited by a person' });
+      const prefs = await call(s, 'export.run', { format: 'preferences', out: join(out, 'p.jsonl') });
+      expect(prefs.note).toMatch(/no caption has been rated/);
+      const high = await call(s, 'export.run', { format: 'csv', minRating: 4, out: join(out, 'high.csv') });
+      expect(high.note).toBe('no caption has a mean rating of 4 or more');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('nothing captioned: the note says so', async () => {
+    const s = openTestStudio();
+    try {
+      const r = await call(s, 'export.run', {
+        format: 'csv',
+        out: join(tempDir('cs-export-empty-'), 'x.csv'),
+      });
+      expect(r).toMatchObject({ rows: 0, note: 'nothing is captioned yet: caption a folder first' });
+    } finally {
+      await s.close();
+    }
   });
 });

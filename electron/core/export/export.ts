@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
-import { type RatedCandidate, ratedCandidates, verdicts } from '../../../db/queries/export.ts';
-import type { ExportFormat, ParsedRequest, Split } from '../api/contract.ts';
+import { type ExportCandidate, exportCandidates, verdicts } from '../../../db/queries/export.ts';
+import type { ExportFormat, ExportPolicy, ParsedRequest, Split } from '../api/contract.ts';
 import type { ExportResult } from '../api/types.ts';
 import { checkFileTarget, writeExportFile, writeExportFolder } from './outputs.ts';
 
@@ -21,7 +21,7 @@ export type ExportOptions = Partial<ParsedRequest<'export.run'>> & {
   rootId?: number;
 };
 
-export interface ExportRow extends Omit<RatedCandidate, 'raters' | 'file_path'> {
+export interface ExportRow extends Omit<ExportCandidate, 'raters' | 'file_path'> {
   file_path: string;
   file_name: string;
   raters: string[];
@@ -35,10 +35,39 @@ export function splitOf(hash: string, [train, val]: [number, number] = [0.8, 0.1
   return u < train ? 'train' : u < train + val ? 'val' : 'test';
 }
 
-/** Candidates with their ratings under the filters, in a fixed order. */
+/**
+ * The captions a policy takes from one image's current candidates:
+ * - best: the highest mean rating (more ratings, then the earlier candidate, break ties); unrated,
+ *   the newest human edit; else the top beam of the latest run. One per image.
+ * - latest: the top beam of the image's latest run. One per image.
+ * - human: every human edit. rated: every candidate with ratings. all: every candidate.
+ */
+export function select(candidates: ExportRow[], policy: ExportPolicy): ExportRow[] {
+  if (policy === 'all') return candidates;
+  if (policy === 'rated') return candidates.filter((r) => r.rated);
+  if (policy === 'human') return candidates.filter((r) => r.source === 'human');
+  const byImage = new Map<number, ExportRow[]>();
+  for (const r of candidates) byImage.set(r.image_id, [...(byImage.get(r.image_id) ?? []), r]);
+  const topOfLatest = (rs: ExportRow[]) =>
+    rs.filter((r) => r.source === 'model').sort((a, b) => b.run_id - a.run_id || a.rank - b.rank)[0];
+  const chosen = new Set<ExportRow>();
+  for (const rs of byImage.values()) {
+    const rated = rs
+      .filter((r) => r.mean_rating !== null)
+      .sort(
+        (a, b) => b.mean_rating! - a.mean_rating! || b.ratings - a.ratings || a.candidate_id - b.candidate_id,
+      );
+    const human = rs.filter((r) => r.source === 'human').sort((a, b) => b.candidate_id - a.candidate_id);
+    const pick = policy === 'latest' ? topOfLatest(rs) : (rated[0] ?? human[0] ?? topOfLatest(rs));
+    if (pick) chosen.add(pick);
+  }
+  return candidates.filter((r) => chosen.has(r));
+}
+
+/** The rows an export writes: current candidates under the filters, chosen by the policy (default best). */
 export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): ExportRow[] {
-  return ratedCandidates(db, o)
-    .filter((r): r is RatedCandidate & { file_path: string } => r.file_path !== null)
+  const candidates = exportCandidates(db, o)
+    .filter((r): r is ExportCandidate & { file_path: string } => r.file_path !== null)
     .filter((r) => o.minRating === undefined || (r.mean_rating !== null && r.mean_rating >= o.minRating))
     .map((r) => ({
       ...r,
@@ -46,8 +75,8 @@ export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): Expor
       raters: (JSON.parse(r.raters) as string[]).sort(),
       mean_rating: r.mean_rating === null ? null : Math.round(r.mean_rating * 1e6) / 1e6,
       split: splitOf(r.image_hash, o.splitFractions),
-    }))
-    .filter((r) => !o.split || r.split === o.split);
+    }));
+  return select(candidates, o.policy ?? 'best').filter((r) => !o.split || r.split === o.split);
 }
 
 const provenance = (r: ExportRow) => ({
@@ -138,8 +167,29 @@ function preferencePairs(db: DB, rows: ExportRow[]) {
   return out;
 }
 
+/** Why an export found no rows: the first reason that holds. */
+function whyNothing(db: DB, o: ExportOptions): string {
+  if (!exportRows(db, { policy: 'all' }).length) return 'nothing is captioned yet: caption a folder first';
+  const policy = o.policy ?? 'best';
+  const filters = { ...o, policy: 'all' as const };
+  if (!exportRows(db, { ...filters, minRating: undefined, split: undefined }).length)
+    return 'no captions match the raters, sessions or folder asked for';
+  if (o.minRating !== undefined && !exportRows(db, { ...filters, split: undefined }).length)
+    return `no caption has a mean rating of ${o.minRating} or more`;
+  if (o.split && !exportRows(db, filters).length) return `no image falls in the '${o.split}' split`;
+  if (policy === 'rated')
+    return o.format === 'preferences'
+      ? 'preference pairs come from ratings, and no caption has been rated'
+      : "no caption has been rated: rate some, or export with policy 'best'";
+  if (policy === 'human') return 'no caption has been edited by a person';
+  return 'no captions under these filters';
+}
+
 export function exportDataset(db: DB, o: ExportOptions): ExportResult {
-  const rows = exportRows(db, o);
+  // preference pairs come from what raters compared: every rated candidate, whatever the policy
+  const chosen: ExportOptions = o.format === 'preferences' ? { ...o, policy: 'rated' } : o;
+  const rows = exportRows(db, chosen);
+  const note = rows.length ? {} : { note: whyNothing(db, chosen) };
   const overwrite = o.overwrite ?? false;
   const need = (what: string) => {
     if (!o.out) throw new Error(`export ${o.format}: --out ${what} is required`);
@@ -167,7 +217,7 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
         `${JSON.stringify({ info: { description: 'Caption Studio rated captions' }, images, annotations }, null, 1)}\n`,
         overwrite,
       );
-      return { format: o.format, rows: rows.length, written: [out] };
+      return { format: o.format, rows: rows.length, written: [out], ...note };
     }
     case 'coco-results': {
       // the best-rated caption per image, in coco-caption's results format
@@ -179,20 +229,20 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
       }
       const results = [...best.values()].map((r) => ({ image_id: r.image_id, caption: r.caption }));
       writeExportFile(db, out, `${JSON.stringify(results, null, 1)}\n`, overwrite);
-      return { format: o.format, rows: results.length, written: [out] };
+      return { format: o.format, rows: results.length, written: [out], ...note };
     }
     case 'csv': {
       const out = need('FILE');
       const lines = [CSV_COLUMNS.join(',')];
       for (const r of rows) lines.push(CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
       writeExportFile(db, out, `${lines.join('\r\n')}\r\n`, overwrite);
-      return { format: o.format, rows: rows.length, written: [out] };
+      return { format: o.format, rows: rows.length, written: [out], ...note };
     }
     case 'preferences': {
       const out = need('FILE');
       const pairs = preferencePairs(db, rows);
       writeExportFile(db, out, pairs.map((p) => `${JSON.stringify(p)}\n`).join(''), overwrite);
-      return { format: o.format, rows: pairs.length, written: [out] };
+      return { format: o.format, rows: pairs.length, written: [out], ...note };
     }
     case 'imagefolder': {
       const out = need('FOLDER');
@@ -212,7 +262,7 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
         );
         writeFileSync(join(dir, 'metadata.jsonl'), meta.map((m) => `${m}\n`).join(''));
       });
-      return { format: o.format, rows: rows.length, written: [join(out, 'metadata.jsonl')] };
+      return { format: o.format, rows: rows.length, written: [join(out, 'metadata.jsonl')], ...note };
     }
     case 'sidecars': {
       // one .txt next to each image: its best-rated caption. Every target is checked before any is written.
@@ -227,7 +277,7 @@ export function exportDataset(db: DB, o: ExportOptions): ExportResult {
       }));
       for (const t of targets) checkFileTarget(db, t.file, overwrite);
       for (const t of targets) writeExportFile(db, t.file, t.text, overwrite);
-      return { format: o.format, rows: targets.length, written: targets.map((t) => t.file) };
+      return { format: o.format, rows: targets.length, written: targets.map((t) => t.file), ...note };
     }
   }
 }
