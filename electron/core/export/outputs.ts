@@ -5,7 +5,17 @@
  * marker file; `overwrite` replaces only a folder with that marker. Nothing else is ever deleted.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { exportedHash, recordExported } from '../../../db/queries/export.ts';
@@ -31,11 +41,13 @@ export function writeExportFile(db: DB, file: string, data: string | Buffer, ove
   checkFileTarget(db, file, overwrite);
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.partial-${process.pid}`;
+  const fd = openSync(tmp, 'wx'); // fails if something is in the way: that is not ours to remove
   try {
-    writeFileSync(tmp, data, { flag: 'wx' });
+    writeFileSync(fd, data);
+    closeSync(fd);
     renameSync(tmp, file);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    rmSync(tmp, { force: true }); // ours: created just now
     throw err;
   }
   recordExported(db, file, sha256(data));
