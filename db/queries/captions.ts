@@ -188,29 +188,10 @@ export function runSummaries(
 }
 
 /** Candidates a rating session shows for an image: the best of every current run, and human edits. */
-export function sessionCandidateIds(db: DB, imageId: number): number[] {
-  return stmt<[number], { id: number }>(
+export function sessionCandidates(db: DB, imageId: number): { id: number; text: string }[] {
+  return stmt<[number], { id: number; text: string }>(
     db,
-    `SELECT c.id FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
+    `SELECT c.id, c.text FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
      WHERE r.image_id = ? AND r.superseded = 0 AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
-  )
-    .all(imageId)
-    .map((r) => r.id);
-}
-
-/** Candidates with where they came from, for rating labels. */
-export function candidateSources(
-  db: DB,
-  ids: number[],
-): { id: number; text: string; source: 'model' | 'human'; model: string; config: string }[] {
-  if (!ids.length) return [];
-  return stmt<
-    [string],
-    { id: number; text: string; source: 'model' | 'human'; model: string; config: string }
-  >(
-    db,
-    `SELECT c.id, c.text, c.source, m.name AS model, dc.json AS config FROM caption_candidates c
-     JOIN caption_runs r ON r.id = c.run_id JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
-     WHERE c.id IN (SELECT value FROM json_each(?))`,
-  ).all(JSON.stringify(ids));
+  ).all(imageId);
 }

@@ -57,6 +57,6 @@ export interface RatingFact {
 export function allRatings(db: DB): RatingFact[] {
   return stmt<[], RatingFact>(
     db,
-    'SELECT candidate_id, rater_id, value, best, session_id, image_id FROM ratings',
+    'SELECT candidate_id, rater_id, value, best, session_id, image_id FROM candidate_ratings',
   ).all();
 }

@@ -57,7 +57,7 @@ export function exportCandidates(
     `WITH rated AS (
        SELECT rt.candidate_id AS candidate_id, json_group_array(DISTINCT ra.name) AS raters, avg(rt.value) AS mean_rating,
          count(rt.value) AS n, sum(rt.best) AS best_picks, max(rt.created_at) AS rated_at
-       FROM ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
+       FROM candidate_ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
      SELECT i.id AS image_id, r.id AS run_id, c.rank, (rated.candidate_id IS NOT NULL) AS rated,
        i.hash AS image_hash, i.width, i.height,
        (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,

@@ -1,25 +1,84 @@
-/** Rating sessions, raters and ratings, with an undo log per rater. */
+/**
+ * Rating sessions, raters and ratings, with an undo log per rater. Sessions are tables (items,
+ * shown candidates with their sources, per-rater progress and queues): every statement a key press
+ * runs is an indexed lookup, whatever the session's size.
+ */
 import type { DB } from '../open.ts';
 import { stmt, writeTx } from './statements.ts';
 
 export function raterId(db: DB, name: string): number {
+  const get = () => stmt<[string], { id: number }>(db, 'SELECT id FROM raters WHERE name = ?').get(name);
+  const found = get();
+  if (found) return found.id;
   stmt(db, 'INSERT INTO raters (name) VALUES (?) ON CONFLICT(name) DO NOTHING').run(name);
-  return stmt<[string], { id: number }>(db, 'SELECT id FROM raters WHERE name = ?').get(name)!.id;
+  return get()!.id;
 }
 
-export interface RatingRow {
-  candidate_id: number;
-  value: number | null;
-  best: number;
-}
-
-/** Everything one rater has rated in a session, by candidate. */
-export function ratingsOf(db: DB, sessionId: number, raterId: number): Map<number, RatingRow> {
-  const rows = stmt<[number, number], RatingRow>(
+/**
+ * Marks whether the rater has given every shown candidate of the item a value, keeping the
+ * rater's count of finished items in step.
+ */
+function refreshProgress(db: DB, sessionId: number, raterId: number, position: number): void {
+  const key = { s: sessionId, r: raterId, p: position };
+  const old = stmt<[typeof key], { done: number }>(
     db,
-    'SELECT candidate_id, value, best FROM ratings WHERE session_id = ? AND rater_id = ?',
-  ).all(sessionId, raterId);
-  return new Map(rows.map((r) => [r.candidate_id, r]));
+    'SELECT done FROM session_progress WHERE session_id = @s AND rater_id = @r AND position = @p',
+  ).get(key);
+  if (!old) return; // not one of the rater's items
+  const done = stmt<[typeof key], { done: number }>(
+    db,
+    `SELECT (SELECT count(r.value) FROM session_candidates sc
+         JOIN ratings r ON r.session_id = sc.session_id AND r.rater_id = @r AND r.candidate_id = sc.candidate_id
+         WHERE sc.session_id = @s AND sc.position = @p AND sc.source_id = sc.candidate_id)
+       >= (SELECT candidates FROM session_items WHERE session_id = @s AND position = @p) AS done`,
+  ).get(key)!.done;
+  if (done === old.done) return;
+  stmt(
+    db,
+    'UPDATE session_progress SET done = @d WHERE session_id = @s AND rater_id = @r AND position = @p',
+  ).run({
+    ...key,
+    d: done,
+  });
+  stmt(db, 'UPDATE session_raters SET done = done + ? WHERE session_id = ? AND rater_id = ?').run(
+    done - old.done,
+    sessionId,
+    raterId,
+  );
+}
+
+/**
+ * A rater's size of the session and finished items. On the rater's first visit, writes the
+ * rater's progress over every item of theirs (all items, or their share), from the ratings.
+ */
+export function enterSession(db: DB, s: SessionRow, raterId: number): { items: number; done: number } {
+  const get = () =>
+    stmt<[number, number], { items: number; done: number }>(
+      db,
+      'SELECT items, done FROM session_raters WHERE session_id = ? AND rater_id = ?',
+    ).get(s.id, raterId);
+  const found = get();
+  if (found) return found;
+  return writeTx(db, () => {
+    const again = get();
+    if (again) return again;
+    const key = { s: s.id, r: raterId, all: s.overlap === null ? 1 : 0 };
+    stmt(
+      db,
+      `INSERT OR REPLACE INTO session_progress (session_id, rater_id, position, done)
+       SELECT @s, @r, i.position, (SELECT count(r.value) FROM session_candidates sc
+           JOIN ratings r ON r.session_id = sc.session_id AND r.rater_id = @r AND r.candidate_id = sc.candidate_id
+           WHERE sc.session_id = @s AND sc.position = i.position AND sc.source_id = sc.candidate_id) >= i.candidates
+       FROM session_items i WHERE i.session_id = @s
+         AND (@all OR i.position IN (SELECT position FROM session_queue WHERE session_id = @s AND rater_id = @r))`,
+    ).run(key);
+    stmt(
+      db,
+      `INSERT INTO session_raters (session_id, rater_id, items, done)
+       SELECT @s, @r, count(*), coalesce(sum(done), 0) FROM session_progress WHERE session_id = @s AND rater_id = @r`,
+    ).run({ s: s.id, r: raterId });
+    return get()!;
+  });
 }
 
 /**
@@ -32,6 +91,7 @@ export function setRating(
     sessionId: number;
     raterId: number;
     imageId: number;
+    position: number;
     candidateId: number;
     value?: number | null;
     best?: boolean;
@@ -44,11 +104,13 @@ export function setRating(
         db,
         'SELECT max(action) AS a FROM rating_log WHERE session_id = ? AND rater_id = ?',
       ).get(r.sessionId, r.raterId)!.a ?? 0;
-    const touch = (candidateId: number, value: number | null | undefined, best: boolean | undefined) => {
-      const prev = stmt<[number, number, number], { value: number | null; best: number }>(
+    const current = (candidateId: number) =>
+      stmt<[number, number, number], { value: number | null; best: number }>(
         db,
         'SELECT value, best FROM ratings WHERE session_id = ? AND rater_id = ? AND candidate_id = ?',
       ).get(r.sessionId, r.raterId, candidateId);
+    const touch = (candidateId: number, value: number | null | undefined, best: boolean | undefined) => {
+      const prev = current(candidateId);
       stmt(
         db,
         'INSERT INTO rating_log (session_id, rater_id, action, candidate_id, prev_value, prev_best) VALUES (?, ?, ?, ?, ?, ?)',
@@ -75,16 +137,11 @@ export function setRating(
       );
     };
     if (r.best) {
-      for (const other of r.siblings) {
-        if (other === r.candidateId) continue;
-        const cur = stmt<[number, number, number], { best: number }>(
-          db,
-          'SELECT best FROM ratings WHERE session_id = ? AND rater_id = ? AND candidate_id = ?',
-        ).get(r.sessionId, r.raterId, other);
-        if (cur?.best) touch(other, undefined, false);
-      }
+      for (const other of r.siblings)
+        if (other !== r.candidateId && current(other)?.best) touch(other, undefined, false);
     }
     touch(r.candidateId, r.value, r.best);
+    refreshProgress(db, r.sessionId, r.raterId, r.position);
   });
 }
 
@@ -118,65 +175,202 @@ export function undoRating(db: DB, sessionId: number, raterId: number): number |
       }
       stmt(db, 'UPDATE rating_log SET undone = 1 WHERE id = ?').run(e.id);
     }
+    const position = positionOfCandidate(db, sessionId, last.candidate_id);
+    if (position !== undefined) refreshProgress(db, sessionId, raterId, position);
     return last.candidate_id;
   });
 }
 
 // ---- sessions and their items ----
 
-export function insertSession(
-  db: DB,
-  s: { name: string; blind: boolean; config: object; items: { imageId: number; candidateIds: number[] }[] },
-): number {
+export interface NewSession {
+  name: string;
+  blind: boolean;
+  guidelines: string;
+  /** percent of items every assigned rater rates; null: no assignment, everyone rates everything */
+  overlap: number | null;
+  /** per image, its shown candidates, each the list of candidate ids with that text (shown one first) */
+  items: { imageId: number; groups: number[][] }[];
+  /** per assigned rater, the positions of the items it rates, ascending */
+  queues: Map<string, number[]>;
+  config: object;
+}
+
+export function insertSession(db: DB, s: NewSession): number {
   return writeTx(db, () => {
     const sid = Number(
-      stmt(db, 'INSERT INTO rating_sessions (name, blind, config) VALUES (?, ?, ?)').run(
-        s.name,
-        s.blind ? 1 : 0,
-        JSON.stringify(s.config),
-      ).lastInsertRowid,
+      stmt(
+        db,
+        'INSERT INTO rating_sessions (name, blind, config, guidelines, overlap) VALUES (?, ?, ?, ?, ?)',
+      ).run(s.name, s.blind ? 1 : 0, JSON.stringify(s.config), s.guidelines, s.overlap).lastInsertRowid,
     );
     s.items.forEach((it, position) => {
       stmt(
         db,
-        'INSERT INTO session_items (session_id, position, image_id, candidate_ids) VALUES (?, ?, ?, ?)',
-      ).run(sid, position, it.imageId, JSON.stringify(it.candidateIds));
+        'INSERT INTO session_items (session_id, position, image_id, candidates) VALUES (?, ?, ?, ?)',
+      ).run(sid, position, it.imageId, it.groups.length);
+      it.groups.forEach((group, slot) => {
+        for (const source of group) insertShown(db, sid, position, slot, group[0], source);
+      });
     });
+    for (const [name, positions] of s.queues) {
+      const rid = raterId(db, name);
+      positions.forEach((position, idx) => {
+        stmt(db, 'INSERT INTO session_queue (session_id, rater_id, idx, position) VALUES (?, ?, ?, ?)').run(
+          sid,
+          rid,
+          idx,
+          position,
+        );
+      });
+    }
     return sid;
   });
 }
 
-export function sessionRow(db: DB, id: number): { id: number; blind: number } | undefined {
-  return stmt<[number], { id: number; blind: number }>(
+function insertShown(db: DB, sid: number, position: number, slot: number, shown: number, source: number) {
+  stmt(
     db,
-    'SELECT id, blind FROM rating_sessions WHERE id = ?',
+    'INSERT INTO session_candidates (session_id, position, slot, candidate_id, source_id) VALUES (?, ?, ?, ?, ?)',
+  ).run(sid, position, slot, shown, source);
+}
+
+export interface SessionRow {
+  id: number;
+  name: string;
+  blind: number;
+  guidelines: string;
+  overlap: number | null;
+}
+
+export function sessionRow(db: DB, id: number): SessionRow | undefined {
+  return stmt<[number], SessionRow>(
+    db,
+    'SELECT id, name, blind, guidelines, overlap FROM rating_sessions WHERE id = ?',
   ).get(id);
 }
 
-export function listSessions(db: DB): { id: number; name: string; blind: number; items: number }[] {
-  return stmt<[], { id: number; name: string; blind: number; items: number }>(
+export function listSessions(db: DB): (SessionRow & { items: number; raters: string | null })[] {
+  return stmt<[], SessionRow & { items: number; raters: string | null }>(
     db,
-    'SELECT s.id, s.name, s.blind, (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items FROM rating_sessions s ORDER BY s.id DESC',
+    `SELECT s.id, s.name, s.blind, s.guidelines, s.overlap,
+       (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items,
+       (SELECT json_group_array(name) FROM (SELECT DISTINCT ra.name FROM session_queue q JOIN raters ra ON ra.id = q.rater_id
+          WHERE q.session_id = s.id ORDER BY ra.name)) AS raters
+     FROM rating_sessions s ORDER BY s.id DESC`,
   ).all();
 }
 
-export interface ItemRow {
-  position: number;
-  image_id: number;
-  candidate_ids: string;
+/** The item position at a rater's queue index (they are equal without assignments). */
+export function positionAt(db: DB, s: SessionRow, raterId: number, idx: number): number | undefined {
+  if (s.overlap === null) return idx;
+  return stmt<[number, number, number], { position: number }>(
+    db,
+    'SELECT position FROM session_queue WHERE session_id = ? AND rater_id = ? AND idx = ?',
+  ).get(s.id, raterId, idx)?.position;
 }
 
-export function sessionItems(db: DB, sessionId: number): ItemRow[] {
-  return stmt<[number], ItemRow>(
+/** A rater's queue index of an item, undefined when the item is not the rater's. */
+export function indexOf(db: DB, s: SessionRow, raterId: number, position: number): number | undefined {
+  if (s.overlap === null) return position;
+  return stmt<[number, number, number], { idx: number }>(
     db,
-    'SELECT position, image_id, candidate_ids FROM session_items WHERE session_id = ? ORDER BY position',
-  ).all(sessionId);
+    'SELECT idx FROM session_queue WHERE session_id = ? AND rater_id = ? AND position = ?',
+  ).get(s.id, raterId, position)?.idx;
 }
 
-/** The session item showing a candidate. */
-export function itemOfCandidate(db: DB, sessionId: number, candidateId: number): ItemRow | undefined {
-  return stmt<[number, string], ItemRow>(
+/** The lowest position of the rater's items not finished yet, or null when all are. */
+export function firstOpen(db: DB, sessionId: number, raterId: number): number | null {
+  return stmt<[number, number], { p: number | null }>(
     db,
-    'SELECT position, image_id, candidate_ids FROM session_items WHERE session_id = ? AND EXISTS (SELECT 1 FROM json_each(candidate_ids) WHERE value = CAST(? AS INTEGER))',
-  ).get(sessionId, String(candidateId));
+    'SELECT min(position) AS p FROM session_progress WHERE session_id = ? AND rater_id = ? AND done = 0',
+  ).get(sessionId, raterId)!.p;
+}
+
+export function itemAt(db: DB, sessionId: number, position: number): { image_id: number } | undefined {
+  return stmt<[number, number], { image_id: number }>(
+    db,
+    'SELECT image_id FROM session_items WHERE session_id = ? AND position = ?',
+  ).get(sessionId, position);
+}
+
+export interface ShownRow {
+  id: number;
+  source_id: number;
+  text: string;
+  source: 'model' | 'human';
+  model: string;
+  config: string;
+  value: number | null;
+  best: number | null;
+}
+
+/** An item's shown candidates with every source and this rater's rating, in slot order (shown one first). */
+export function shownCandidates(db: DB, sessionId: number, position: number, raterId: number): ShownRow[] {
+  return stmt<[{ s: number; p: number; r: number }], ShownRow>(
+    db,
+    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, m.name AS model, dc.json AS config, r.value, r.best
+     FROM session_candidates sc
+     JOIN caption_candidates c ON c.id = sc.source_id JOIN caption_runs ru ON ru.id = c.run_id
+     JOIN models m ON m.id = ru.model_id JOIN decoding_configs dc ON dc.id = ru.config_id
+     LEFT JOIN ratings r ON r.session_id = sc.session_id AND r.rater_id = @r AND r.candidate_id = sc.candidate_id
+     WHERE sc.session_id = @s AND sc.position = @p
+     ORDER BY sc.slot, sc.source_id <> sc.candidate_id, sc.source_id`,
+  ).all({ s: sessionId, p: position, r: raterId });
+}
+
+/** The item that shows a candidate (as itself or as one of its sources). */
+export function positionOfCandidate(db: DB, sessionId: number, candidateId: number): number | undefined {
+  return (
+    stmt<[number, number], { position: number }>(
+      db,
+      'SELECT position FROM session_candidates WHERE session_id = ? AND candidate_id = ? LIMIT 1',
+    ).get(sessionId, candidateId) ??
+    stmt<[number, number], { position: number }>(
+      db,
+      'SELECT position FROM session_candidates WHERE session_id = ? AND source_id = ? LIMIT 1',
+    ).get(sessionId, candidateId)
+  )?.position;
+}
+
+/**
+ * Adds a caption to an item: as another source of the shown candidate with the same text, or as a
+ * new shown candidate after the others (which leaves every rater of the item with one to rate).
+ */
+export function addToItem(
+  db: DB,
+  sessionId: number,
+  position: number,
+  candidateId: number,
+  sameTextAs?: number,
+) {
+  writeTx(db, () => {
+    if (sameTextAs !== undefined) {
+      const slot = stmt<[number, number], { slot: number }>(
+        db,
+        'SELECT slot FROM session_candidates WHERE session_id = ? AND candidate_id = ? LIMIT 1',
+      ).get(sessionId, sameTextAs)!.slot;
+      insertShown(db, sessionId, position, slot, sameTextAs, candidateId);
+      return;
+    }
+    const slot = stmt<[number, number], { s: number }>(
+      db,
+      'SELECT coalesce(max(slot) + 1, 0) AS s FROM session_candidates WHERE session_id = ? AND position = ?',
+    ).get(sessionId, position)!.s;
+    insertShown(db, sessionId, position, slot, candidateId, candidateId);
+    stmt(
+      db,
+      'UPDATE session_items SET candidates = candidates + 1 WHERE session_id = ? AND position = ?',
+    ).run(sessionId, position);
+    // every rater who had finished the item has a caption to rate there now
+    stmt(
+      db,
+      `UPDATE session_raters SET done = done - 1 WHERE session_id = @s AND rater_id IN
+         (SELECT rater_id FROM session_progress WHERE session_id = @s AND position = @p AND done = 1)`,
+    ).run({ s: sessionId, p: position });
+    stmt(db, 'UPDATE session_progress SET done = 0 WHERE session_id = ? AND position = ?').run(
+      sessionId,
+      position,
+    );
+  });
 }

@@ -4,7 +4,7 @@
  * replaced by the link's), and sees only its sessions listed. Everything else answers 403.
  */
 import type { DB } from '../../../db/open.ts';
-import { itemOfCandidate } from '../../../db/queries/rating.ts';
+import { positionOfCandidate } from '../../../db/queries/rating.ts';
 import {
   type Caller,
   type Channel,
@@ -38,7 +38,7 @@ export async function callAs(
     if (
       channel === 'candidate.edit' &&
       typeof r.candidateId === 'number' &&
-      !caller.sessions.some((s) => itemOfCandidate(db, s, r.candidateId as number))
+      !caller.sessions.some((s) => positionOfCandidate(db, s, r.candidateId as number) !== undefined)
     )
       return forbidden(`candidate ${r.candidateId} is not in this link's sessions`);
   }

@@ -110,7 +110,14 @@ export const contract = {
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
     .strict(),
   'candidate.attention': z.object({ candidateId: id }).strict(),
-  'candidate.edit': z.object({ candidateId: id, text: z.string().trim().min(1).max(500) }).strict(),
+  'candidate.edit': z
+    .object({
+      candidateId: id,
+      text: z.string().trim().min(1).max(500),
+      /** edited while rating this session: the edit joins the image's item there at once */
+      sessionId: id.optional(),
+    })
+    .strict(),
   'jobs.start': z
     .object({
       rootId: id,
@@ -129,6 +136,17 @@ export const contract = {
       rootId: id,
       blind: z.boolean().default(true),
       limit: z.number().int().min(1).max(10_000).default(100),
+      /** shown to raters with `?`, markdown */
+      guidelines: z.string().max(20_000).default(''),
+      /** absent: everyone rates everything; else each rater gets a share, and `overlap` percent of
+       * the images go to every one of them (for agreement) */
+      assign: z
+        .object({
+          raters: z.array(rater).min(1).max(100),
+          overlap: z.number().int().min(0).max(100).default(0),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
   'sessions.list': none,

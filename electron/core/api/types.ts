@@ -105,6 +105,12 @@ export interface SessionView {
   name: string;
   blind: boolean;
   items: number;
+  /** markdown, shown to raters with `?` */
+  guidelines: string;
+  /** raters the images are assigned to; empty: everyone rates everything */
+  raters: string[];
+  /** percent of images every assigned rater rates; null without assignment */
+  overlap: number | null;
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */
@@ -118,12 +124,16 @@ export interface RatingCandidate {
 
 export interface SessionItem {
   sessionId: number;
+  name: string;
+  guidelines: string;
+  /** index in this rater's images (all of the session's, or the rater's share) */
   position: number;
   total: number;
   /** first position this rater has not finished; where a returning rater resumes */
   resumeAt: number;
   file: ImageRow;
   candidates: RatingCandidate[];
+  /** images this rater has finished */
   rated: number;
 }
 

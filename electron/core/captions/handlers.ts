@@ -15,6 +15,7 @@ import type { CandidateView, RunView } from '../api/types.ts';
 import type { Core } from '../core.ts';
 import { readAndHash } from '../library/read.ts';
 import { toImageRow } from '../library/views.ts';
+import { addEditToSession, checkInSession } from '../rating/sessions.ts';
 import { commitRun, runSource } from './commit.ts';
 
 const parse = <T>(json: string | null, fallback: T): T => (json ? JSON.parse(json) : fallback);
@@ -97,9 +98,11 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
         throw notFound(`caption candidate ${candidateId} has no attention maps`);
       return { shape: JSON.parse(c.attention_grid), data: Array.from(c.attention) };
     },
-    async 'candidate.edit'({ candidateId, text }) {
+    async 'candidate.edit'({ candidateId, text, sessionId }) {
+      if (sessionId !== undefined) checkInSession(db, sessionId, candidateId);
       const id = insertEdit(db, candidateId, text);
       if (id === null) throw notFound(`no caption candidate with id ${candidateId}`);
+      if (sessionId !== undefined) addEditToSession(db, sessionId, candidateId, { id, text });
       return candidateView(candidateById(db, id)!);
     },
   };

@@ -34,28 +34,31 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
       byCandidate.set(r.candidate_id, [...(byCandidate.get(r.candidate_id) ?? []), r.value]);
   const candById = new Map(cands.map((c) => [c.candidate_id, c]));
 
-  // best-of-N: within each (session, rater, image) with a pick, the picked source beats the others
-  const groups = new Map<string, { best: number | null; all: number[] }>();
+  // best-of-N: within each (session, rater, image) with a pick, the picked sources (several when
+  // runs wrote the same text) beat the others
+  const groups = new Map<string, { best: Set<number>; all: number[] }>();
   for (const r of ratings) {
     const k = `${r.session_id}/${r.rater_id}/${r.image_id}`;
-    const g = groups.get(k) ?? { best: null, all: [] };
+    const g = groups.get(k) ?? { best: new Set<number>(), all: [] };
     g.all.push(r.candidate_id);
-    if (r.best) g.best = r.candidate_id;
+    if (r.best) g.best.add(r.candidate_id);
     groups.set(k, g);
   }
   const comparisons: Comparison[] = [];
   const appearances = new Map<string, number>();
   const wins = new Map<string, number>();
   for (const g of groups.values()) {
-    if (g.best === null || !candById.has(g.best)) continue;
-    const winner = sourceOf(candById.get(g.best)!);
+    const winners = new Set(
+      [...g.best].filter((c) => candById.has(c)).map((c) => sourceOf(candById.get(c)!)),
+    );
+    if (!winners.size) continue;
     for (const cid of g.all) {
       const c = candById.get(cid);
       if (!c) continue;
       const s = sourceOf(c);
       appearances.set(s, (appearances.get(s) ?? 0) + 1);
-      if (cid === g.best) wins.set(s, (wins.get(s) ?? 0) + 1);
-      else if (s !== winner) comparisons.push({ winner, loser: s });
+      if (g.best.has(cid)) wins.set(s, (wins.get(s) ?? 0) + 1);
+      else if (!winners.has(s)) for (const winner of winners) comparisons.push({ winner, loser: s });
     }
   }
   const bt = comparisons.length ? bradleyTerry(comparisons) : new Map<string, number>();

@@ -14,7 +14,11 @@ export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
       return createSession(db, s);
     },
     async 'sessions.list'() {
-      return listSessions(db).map((s) => ({ ...s, blind: s.blind === 1 }));
+      return listSessions(db).map((s) => ({
+        ...s,
+        blind: s.blind === 1,
+        raters: JSON.parse(s.raters ?? '[]'),
+      }));
     },
     async 'sessions.item'({ sessionId, rater, position }) {
       return sessionItem(db, sessionId, rater, position);

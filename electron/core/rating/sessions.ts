@@ -1,21 +1,28 @@
 /**
- * Rating sessions: which captions each image shows, what a rater sees of them (blind sessions hide
- * the sources behind letters and shuffle the order per rater), where a returning rater resumes,
- * and ratings with undo. Every rating is committed at once.
+ * Rating sessions: which captions each image shows (identical texts once, remembering every
+ * source), what a rater sees of them (blind sessions hide the sources behind letters and shuffle
+ * the order per rater), which images each rater gets, where a returning rater resumes, and
+ * ratings with undo. Every rating is committed at once; a key press costs the same at any size.
  */
 import { createHash } from 'node:crypto';
 import type { DB } from '../../../db/open.ts';
-import { candidateSources, sessionCandidateIds } from '../../../db/queries/captions.ts';
+import { sessionCandidates } from '../../../db/queries/captions.ts';
 import { captionedImagesOfRoot, fileOfImage } from '../../../db/queries/library.ts';
 import {
-  type ItemRow,
+  addToItem,
+  enterSession,
+  firstOpen,
+  indexOf,
   insertSession,
-  itemOfCandidate,
+  itemAt,
+  positionAt,
+  positionOfCandidate,
   raterId,
-  ratingsOf,
-  sessionItems,
+  type SessionRow,
+  type ShownRow,
   sessionRow,
   setRating,
+  shownCandidates,
   undoRating,
 } from '../../../db/queries/rating.ts';
 import { decodingLabel } from '../api/decoding.ts';
@@ -25,19 +32,66 @@ import { toImageRow } from '../library/views.ts';
 
 export const SESSION_SOURCES = 'best candidate of every current run, plus human edits';
 
+/** Texts that differ only in spacing are the same caption. */
+const sameText = (t: string) => t.trim().replace(/\s+/g, ' ');
+
+/** An image's candidates grouped by text, in first-seen order: each group's first id is the one shown. */
+export function groupByText(cands: { id: number; text: string }[]): number[][] {
+  const groups = new Map<string, number[]>();
+  for (const c of cands) {
+    const key = sameText(c.text);
+    groups.set(key, [...(groups.get(key) ?? []), c.id]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Which items each rater gets: `overlap` percent of the items (spread evenly over the session) go
+ * to every rater, for agreement; the rest are dealt out in turn, so each rater gets a share.
+ */
+export function assignItems(items: number, raters: string[], overlap: number): Map<string, number[]> {
+  const queues = new Map(raters.map((r) => [r, [] as number[]]));
+  let turn = 0;
+  for (let p = 0; p < items; p++) {
+    const shared = Math.floor(((p + 1) * overlap) / 100) > Math.floor((p * overlap) / 100);
+    if (shared || raters.length === 1) for (const r of raters) queues.get(r)!.push(p);
+    else queues.get(raters[turn++ % raters.length])!.push(p);
+  }
+  return queues;
+}
+
 export function createSession(
   db: DB,
-  s: { name: string; rootId: number; blind: boolean; limit: number },
+  s: {
+    name: string;
+    rootId: number;
+    blind: boolean;
+    limit: number;
+    guidelines: string;
+    assign?: { raters: string[]; overlap: number };
+  },
 ): SessionView {
   const images = captionedImagesOfRoot(db, s.rootId, s.limit);
   if (!images.length) throw conflict('no captioned images in this folder yet: caption it first');
+  const raters = [...new Set(s.assign?.raters ?? [])];
   const id = insertSession(db, {
     name: s.name,
     blind: s.blind,
+    guidelines: s.guidelines,
+    overlap: s.assign ? s.assign.overlap : null,
     config: { rootId: s.rootId, sources: SESSION_SOURCES, scale: '1-5' },
-    items: images.map((imageId) => ({ imageId, candidateIds: sessionCandidateIds(db, imageId) })),
+    items: images.map((imageId) => ({ imageId, groups: groupByText(sessionCandidates(db, imageId)) })),
+    queues: s.assign ? assignItems(images.length, raters, s.assign.overlap) : new Map(),
   });
-  return { id, name: s.name, blind: s.blind, items: images.length };
+  return {
+    id,
+    name: s.name,
+    blind: s.blind,
+    items: images.length,
+    guidelines: s.guidelines,
+    raters,
+    overlap: s.assign ? s.assign.overlap : null,
+  };
 }
 
 /** A per-rater, per-session order: the same every time this rater opens the item, different across raters. */
@@ -45,71 +99,138 @@ function shuffleKey(sessionId: number, rater: string, candidateId: number): stri
   return createHash('sha1').update(`${sessionId}\0${rater}\0${candidateId}`).digest('hex');
 }
 
-const ids = (it: ItemRow) => JSON.parse(it.candidate_ids) as number[];
+function session(db: DB, sessionId: number): SessionRow {
+  const s = sessionRow(db, sessionId);
+  if (!s) throw notFound(`no rating session with id ${sessionId}`);
+  return s;
+}
 
-/** The item at `position` (default: where this rater resumes) as the rater sees it. */
-export function sessionItem(db: DB, sessionId: number, rater: string, position?: number): SessionItem {
-  const session = sessionRow(db, sessionId);
-  if (!session) throw notFound(`no rating session with id ${sessionId}`);
-  const items = sessionItems(db, sessionId);
-  if (!items.length) throw conflict(`rating session ${sessionId} has no images`);
-  const rated = ratingsOf(db, sessionId, raterId(db, rater));
-  const isDone = (it: ItemRow) => ids(it).every((c) => rated.get(c)?.value != null);
-  const firstOpen = items.findIndex((it) => !isDone(it));
-  const resumeAt = firstOpen === -1 ? items.length - 1 : firstOpen;
-  const pos = Math.min(Math.max(position ?? resumeAt, 0), items.length - 1);
-  const it = items[pos];
-  const f = fileOfImage(db, it.image_id);
-  if (!f) throw notFound(`image ${it.image_id} of session ${sessionId} is no longer in the library`);
-  const sources = new Map(candidateSources(db, ids(it)).map((r) => [r.id, r]));
-  const order = session.blind
-    ? [...ids(it)].sort((a, b) =>
-        shuffleKey(sessionId, rater, a).localeCompare(shuffleKey(sessionId, rater, b)),
-      )
-    : ids(it);
+const sourceLabel = (r: ShownRow) =>
+  r.source === 'human' ? 'human edit' : `${r.model}, ${decodingLabel(JSON.parse(r.config))}`;
+
+/** The rater's item at queue index `index` (default: where this rater resumes), as the rater sees it. */
+export function sessionItem(db: DB, sessionId: number, rater: string, index?: number): SessionItem {
+  const s = session(db, sessionId);
+  const rid = raterId(db, rater);
+  const { items: total, done } = enterSession(db, s, rid);
+  if (!total)
+    throw conflict(
+      s.overlap === null
+        ? `rating session ${sessionId} has no images`
+        : `rating session ${sessionId} assigns no images to ${rater}`,
+    );
+  const open = firstOpen(db, sessionId, rid);
+  const resumeAt = open === null ? total - 1 : indexOf(db, s, rid, open)!;
+  const idx = Math.min(Math.max(index ?? resumeAt, 0), total - 1);
+  const position = positionAt(db, s, rid, idx)!;
+  const imageId = itemAt(db, sessionId, position)!.image_id;
+  const f = fileOfImage(db, imageId);
+  if (!f) throw notFound(`image ${imageId} of session ${sessionId} is no longer in the library`);
+  const shown = new Map<number, { row: ShownRow; sources: string[] }>();
+  for (const r of shownCandidates(db, sessionId, position, rid)) {
+    const label = sourceLabel(r);
+    const seen = shown.get(r.id);
+    if (!seen) shown.set(r.id, { row: r, sources: [label] });
+    else if (!seen.sources.includes(label)) seen.sources.push(label);
+  }
+  const ids = [...shown.keys()];
+  const order = s.blind
+    ? ids.sort((a, b) => shuffleKey(sessionId, rater, a).localeCompare(shuffleKey(sessionId, rater, b)))
+    : ids;
   const candidates = order.map((cid, i): RatingCandidate => {
-    const r = sources.get(cid)!;
-    const label = session.blind
-      ? `Caption ${String.fromCharCode(65 + i)}`
-      : r.source === 'human'
-        ? 'human edit'
-        : `${r.model}, ${decodingLabel(JSON.parse(r.config))}`;
-    const rt = rated.get(cid);
-    return { id: cid, label, text: r.text, value: rt?.value ?? null, best: rt?.best === 1 };
+    const { row, sources } = shown.get(cid)!;
+    return {
+      id: cid,
+      label: s.blind ? `Caption ${String.fromCharCode(65 + i)}` : sources.join(' · '),
+      text: row.text,
+      value: row.value ?? null,
+      best: row.best === 1,
+    };
   });
   return {
     sessionId,
-    position: pos,
-    total: items.length,
+    name: s.name,
+    guidelines: s.guidelines,
+    position: idx,
+    total,
     resumeAt,
     file: toImageRow(f),
     candidates,
-    rated: items.filter(isDone).length,
+    rated: done,
   };
+}
+
+/** The item showing a candidate, checked to be this rater's. */
+function itemOf(db: DB, s: SessionRow, rid: number, rater: string, candidateId: number) {
+  const position = checkInSession(db, s.id, candidateId);
+  const index = indexOf(db, s, rid, position);
+  if (index === undefined) throw conflict(`rating session ${s.id} does not assign this image to ${rater}`);
+  return { position, index };
 }
 
 export function rate(
   db: DB,
   r: { sessionId: number; rater: string; candidateId: number; value?: number | null; best?: boolean },
 ): SessionItem {
-  const item = itemOfCandidate(db, r.sessionId, r.candidateId);
-  if (!item) throw notFound(`candidate ${r.candidateId} is not part of rating session ${r.sessionId}`);
+  const s = session(db, r.sessionId);
+  const rid = raterId(db, r.rater);
+  enterSession(db, s, rid);
+  const { position, index } = itemOf(db, s, rid, r.rater, r.candidateId);
+  const siblings = [...new Set(shownCandidates(db, s.id, position, rid).map((c) => c.id))];
+  if (!siblings.includes(r.candidateId))
+    throw notFound(
+      `candidate ${r.candidateId} is shown as another caption in rating session ${s.id}: rate that one`,
+    );
   setRating(db, {
-    sessionId: r.sessionId,
-    raterId: raterId(db, r.rater),
-    imageId: item.image_id,
+    sessionId: s.id,
+    raterId: rid,
+    imageId: itemAt(db, s.id, position)!.image_id,
+    position,
     candidateId: r.candidateId,
     value: r.value,
     best: r.best,
-    siblings: ids(item),
+    siblings,
   });
-  return sessionItem(db, r.sessionId, r.rater, item.position);
+  return sessionItem(db, s.id, r.rater, index);
 }
 
 /** Reverts the rater's last action and shows the item it touched. */
 export function undo(db: DB, sessionId: number, rater: string): SessionItem {
-  if (!sessionRow(db, sessionId)) throw notFound(`no rating session with id ${sessionId}`);
-  const cand = undoRating(db, sessionId, raterId(db, rater));
-  const position = cand === null ? undefined : itemOfCandidate(db, sessionId, cand)?.position;
-  return sessionItem(db, sessionId, rater, position);
+  const s = session(db, sessionId);
+  const rid = raterId(db, rater);
+  enterSession(db, s, rid);
+  const cand = undoRating(db, sessionId, rid);
+  const position = cand === null ? undefined : positionOfCandidate(db, sessionId, cand);
+  return sessionItem(
+    db,
+    sessionId,
+    rater,
+    position === undefined ? undefined : indexOf(db, s, rid, position),
+  );
+}
+
+/** The position of the item showing a candidate; 404 for an unknown session or a candidate not in it. */
+export function checkInSession(db: DB, sessionId: number, candidateId: number): number {
+  session(db, sessionId);
+  const position = positionOfCandidate(db, sessionId, candidateId);
+  if (position === undefined)
+    throw notFound(`candidate ${candidateId} is not part of rating session ${sessionId}`);
+  return position;
+}
+
+/**
+ * A caption edited while rating joins the item it was edited in at once: as a new candidate, or
+ * as another source of the candidate that already has its text.
+ */
+export function addEditToSession(
+  db: DB,
+  sessionId: number,
+  editedFrom: number,
+  edit: { id: number; text: string },
+) {
+  const position = checkInSession(db, sessionId, editedFrom);
+  const same = shownCandidates(db, sessionId, position, 0).find(
+    (c) => c.source_id === c.id && sameText(c.text) === sameText(edit.text),
+  );
+  addToItem(db, sessionId, position, edit.id, same?.id);
 }
