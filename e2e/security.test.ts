@@ -157,6 +157,7 @@ const TABLE: Record<Channel, Row> = {
     owner: 409,
     rater: 403,
   },
+  'export.preview': { req: () => ({ format: 'csv', out: join(lib, 'x.csv') }), owner: 200, rater: 403 },
 };
 
 describe('roles', () => {

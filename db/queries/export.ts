@@ -11,6 +11,8 @@ export interface ExportCandidate {
   rated: number;
   image_hash: string;
   file_path: string | null;
+  /** the library folder the file is in */
+  root_path: string | null;
   width: number | null;
   height: number | null;
   candidate_id: number;
@@ -60,13 +62,15 @@ export function exportCandidates(
        FROM candidate_ratings rt JOIN raters ra ON ra.id = rt.rater_id WHERE ${ratingWhere.join(' AND ')} GROUP BY rt.candidate_id)
      SELECT i.id AS image_id, r.id AS run_id, c.rank, (rated.candidate_id IS NOT NULL) AS rated,
        i.hash AS image_hash, i.width, i.height,
-       (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'ok' ORDER BY f.path LIMIT 1) AS file_path,
+       f.path AS file_path, lr.path AS root_path,
        c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash, m.dtype AS model_dtype, m.source AS model_source,
        dc.json AS decoding_config, c.created_at AS captioned_at,
        coalesce(rated.raters, '[]') AS raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
      FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id
      JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
      LEFT JOIN rated ON rated.candidate_id = c.id
+     LEFT JOIN files f ON f.id = (SELECT f2.id FROM files f2 WHERE f2.image_id = i.id AND f2.status = 'ok' ORDER BY f2.path LIMIT 1)
+     LEFT JOIN library_roots lr ON lr.id = f.root_id
      WHERE ${where.join(' AND ')} ORDER BY i.hash, c.id`,
   ).all(...ratingArgs, ...args);
 }

@@ -220,6 +220,7 @@ const EXPORT_FLAGS = {
   sessions: 'sessions',
   split: 'split',
   images: 'images',
+  beside: 'beside-images',
 };
 
 export async function exportCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -236,6 +237,7 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
       split: { type: 'string' },
       images: { type: 'string' },
       overwrite: { type: 'boolean' },
+      'beside-images': { type: 'boolean' },
     },
   });
   const request = {
@@ -248,6 +250,7 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
     split: values.split,
     images: values.images,
     overwrite: values.overwrite,
+    beside: values['beside-images'],
   };
   return withStudio(values['data-dir'], async (studio) => {
     // the contract checks the values: a bad one comes back as its flag

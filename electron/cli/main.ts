@@ -66,7 +66,10 @@ export options:
   --policy P           which captions: best (default; each image's highest-rated, else its human edit,
                        else the top beam of its latest run), latest, human (edits), rated, all
   --min-rating X, --raters a,b, --sessions 1,2, --split ${SPLITS.join('|')} (stable split by image hash),
-  --overwrite, --images ${IMAGE_MODES.join('|')} (imagefolder)
+  --overwrite, --images ${IMAGE_MODES.join('|')} (imagefolder, sidecars, preferences: the photos in the folder)
+  --out PATH           a file (coco, coco-results, csv) or a folder (imagefolder, sidecars, preferences,
+                       preferences-trl); names inside are the photos' paths in their library folder
+  --beside-images      sidecars: write each .txt next to its photo instead of into --out
 
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)

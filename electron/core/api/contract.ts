@@ -12,6 +12,7 @@ import type {
   CandidateView,
   EngineInfoView,
   EvalSummary,
+  ExportPreview,
   ExportResult,
   ImageDetail,
   ImageRow,
@@ -39,6 +40,7 @@ export const EXPORT_FORMATS = [
   'csv',
   'sidecars',
   'preferences',
+  'preferences-trl',
 ] as const;
 /** Which captions an export takes (one per image for best and latest; see export.ts `select`). */
 export const EXPORT_POLICIES = ['best', 'latest', 'human', 'rated', 'all'] as const;
@@ -75,6 +77,24 @@ const none = z.object({}).strict();
 /** a model as requests name it: 'default', ORG/NAME[@REVISION], or an added folder's path */
 const model = z.string().trim().min(1).max(500);
 const dtype = oneOf(DTYPES);
+
+const ExportRequest = z
+  .object({
+    format: oneOf(EXPORT_FORMATS),
+    /** best: each image's highest-rated caption, else its human edit, else the top beam of its latest run */
+    policy: oneOf(EXPORT_POLICIES).default('best'),
+    /** a file (coco, coco-results, csv) or a folder (imagefolder, sidecars, preferences*) */
+    out: path.optional(),
+    /** sidecars only: write each .txt next to its photo instead of into `out` */
+    beside: z.boolean().default(false),
+    minRating: z.number().min(1).max(5).optional(),
+    raters: z.array(rater).max(1000).optional(),
+    sessions: z.array(id).max(1000).optional(),
+    split: oneOf(SPLITS).optional(),
+    images: oneOf(IMAGE_MODES).default('copy'),
+    overwrite: z.boolean().default(false),
+  })
+  .strict();
 
 export const contract = {
   'auth.me': none,
@@ -163,21 +183,8 @@ export const contract = {
   'ratings.undo': z.object({ sessionId: id, rater }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path }).strict(),
-  'export.run': z
-    .object({
-      format: oneOf(EXPORT_FORMATS),
-      /** best: each image's highest-rated caption, else its human edit, else the top beam of its latest run */
-      policy: oneOf(EXPORT_POLICIES).default('best'),
-      /** a file (coco, coco-results, csv, preferences) or a folder (imagefolder); unused for sidecars */
-      out: path.optional(),
-      minRating: z.number().min(1).max(5).optional(),
-      raters: z.array(rater).max(1000).optional(),
-      sessions: z.array(id).max(1000).optional(),
-      split: oneOf(SPLITS).optional(),
-      images: oneOf(IMAGE_MODES).default('copy'),
-      overwrite: z.boolean().default(false),
-    })
-    .strict(),
+  'export.run': ExportRequest,
+  'export.preview': ExportRequest,
 } as const;
 
 export type Channel = keyof typeof contract;
@@ -232,6 +239,7 @@ export interface Responses {
   'eval.summary': EvalSummary;
   'eval.importReferences': ImportSummary;
   'export.run': ExportResult;
+  'export.preview': ExportPreview;
 }
 
 /** What the core pushes: job and download progress (IPC events in the desktop app, server-sent events over HTTP). */

@@ -226,6 +226,16 @@ export interface ExportResult {
   note?: string;
 }
 
+/** What an export would write, before it writes: the row count and its first records as written. */
+export interface ExportPreview {
+  format: ExportFormat;
+  rows: number;
+  /** the file or folder it would write ('' for sidecars next to the photos) */
+  target: string;
+  records: string[];
+  note?: string;
+}
+
 export type { Split };
 
 /** A rater's link as the owner sees it (the token itself is shown once, when it is made). */

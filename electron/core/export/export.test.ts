@@ -13,6 +13,12 @@ import { type ExportRow, exportDataset, exportRows } from './export.ts';
 /** The tests below were written for rated captions (the policy before there was a choice). */
 const RATED = { policy: 'rated' } as const;
 
+const readJsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 /** An independent RFC 4180 reader (not the writer's code). */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -143,31 +149,51 @@ describe('exports', () => {
     expect(body.some((r) => r[col('caption')] === 'a "quoted", caption')).toBe(true);
 
     exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf') });
-    const meta = readFileSync(join(out, 'hf', 'metadata.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(meta.map((m) => key(m)).sort()).toEqual(expected);
-    for (const m of meta) expect(existsSync(join(out, 'hf', m.file_name))).toBe(true);
+    const meta = readJsonl(join(out, 'hf', 'metadata.jsonl'));
+    // one row per image; a policy that selects several captions lists them all
+    expect(meta).toHaveLength(6);
+    expect(
+      meta
+        .flatMap((m) => m.captions.map((c: { text: string }) => key({ ...c, image_hash: m.image_hash })))
+        .sort(),
+    ).toEqual(expected);
+    for (const m of meta) {
+      expect(m.captions.map((c: { text: string }) => c.text)).toContain(m.text);
+      expect(m.file_name).toBe(`${m.split}/${m.original_file}`);
+      expect(
+        readFileSync(join(out, 'hf', m.file_name)).equals(readFileSync(join(folder, m.original_file))),
+      ).toBe(true);
+    }
 
-    exportDataset(db, { ...RATED, format: 'preferences', out: join(out, 'prefs.jsonl') });
-    const prefs = readFileSync(join(out, 'prefs.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(prefs.length).toBeGreaterThan(0);
-    for (const p of prefs) {
-      expect(Object.keys(p)).toEqual(expect.arrayContaining(['prompt', 'chosen', 'rejected', 'images']));
-      expect(p.chosen).not.toBe(p.rejected);
-      if (p.chosen_rating !== null && p.rejected_rating !== null && !p.chosen_best)
-        expect(p.chosen_rating).toBeGreaterThan(p.rejected_rating);
+    for (const format of ['preferences', 'preferences-trl'] as const) {
+      exportDataset(db, { ...RATED, format, out: join(out, format) });
+      const prefs = readJsonl(join(out, format, 'preferences.jsonl'));
+      expect(prefs.length).toBeGreaterThan(0);
+      for (const p of prefs) {
+        // the images resolve from the folder the JSONL is in
+        expect(p.images).toHaveLength(1);
+        expect(existsSync(join(out, format, p.images[0]))).toBe(true);
+        const [chosen, rejected] =
+          format === 'preferences'
+            ? [p.chosen, p.rejected]
+            : [p.chosen[0].content[0].text, p.rejected[0].content[0].text];
+        expect(chosen).not.toBe(rejected);
+        if (p.chosen_rating !== null && p.rejected_rating !== null && !p.chosen_best)
+          expect(p.chosen_rating).toBeGreaterThan(p.rejected_rating);
+        if (format === 'preferences-trl') {
+          // TRL's conversational vision format: an image placeholder in the user's turn
+          expect(p.prompt).toEqual([
+            { role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'Describe the image.' }] },
+          ]);
+          expect(p.chosen[0].role).toBe('assistant');
+        }
+      }
     }
 
     // exporting again: byte-identical
     for (const [format, file] of [
       ['coco', 'coco.json'],
       ['csv', 'data.csv'],
-      ['preferences', 'prefs.jsonl'],
       ['coco-results', 'results.json'],
     ] as const) {
       const before = readFileSync(join(out, file));
@@ -177,7 +203,10 @@ describe('exports', () => {
     const metaBefore = readFileSync(join(out, 'hf', 'metadata.jsonl'));
     exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
     expect(readFileSync(join(out, 'hf', 'metadata.jsonl')).equals(metaBefore)).toBe(true);
-    expect(FORMATS).toHaveLength(6);
+    const prefsBefore = readFileSync(join(out, 'preferences', 'preferences.jsonl'));
+    exportDataset(db, { ...RATED, format: 'preferences', out: join(out, 'preferences'), overwrite: true });
+    expect(readFileSync(join(out, 'preferences', 'preferences.jsonl')).equals(prefsBefore)).toBe(true);
+    expect(FORMATS).toHaveLength(7);
     // through the API as well: values checked at the boundary, the file written by the handler
     await expect(call(studio, 'export.run', { format: 'yaml' as 'csv' })).rejects.toMatchObject({
       status: 400,
@@ -211,14 +240,21 @@ describe('exports', () => {
     expect(readdirSync(out).sort()).toEqual(['blocker', 'taken.csv']);
   });
 
-  it('.txt sidecars are written next to the images; overwrite replaces only unchanged ones an export wrote', () => {
-    const r = exportDataset(db, { ...RATED, format: 'sidecars' });
+  it('.txt sidecars next to the images when asked; overwrite replaces only unchanged ones an export wrote', () => {
+    const beside = { ...RATED, format: 'sidecars', beside: true } as const;
+    expect(() => exportDataset(db, { ...RATED, format: 'sidecars' })).toThrow(
+      /a folder \(or beside the images\)/,
+    );
+    const r = exportDataset(db, beside);
     expect(r.rows).toBe(6);
-    for (const f of r.written) expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
-    expect(() => exportDataset(db, { ...RATED, format: 'sidecars' })).toThrow(/exists \(use overwrite/);
-    expect(exportDataset(db, { ...RATED, format: 'sidecars', overwrite: true }).rows).toBe(6);
+    for (const f of r.written) {
+      expect(f.startsWith(folder)).toBe(true);
+      expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
+    }
+    expect(() => exportDataset(db, beside)).toThrow(/exists \(use overwrite/);
+    expect(exportDataset(db, { ...beside, overwrite: true }).rows).toBe(6);
     writeFileSync(r.written[0], 'hand written\n');
-    expect(() => exportDataset(db, { ...RATED, format: 'sidecars', overwrite: true })).toThrow(
+    expect(() => exportDataset(db, { ...beside, overwrite: true })).toThrow(
       /was not written by an export \(or was changed since\)/,
     );
     expect(readFileSync(r.written[0], 'utf8')).toBe('hand written\n');
@@ -310,15 +346,56 @@ describe('caption selection policies', () => {
       const root = await call(s, 'library.addRoot', { path: lib });
       await captionRoot(s, root.id, { num_beams: 2, num_return_sequences: 2 });
       const out = tempDir('cs-export-unrated-out-');
-      for (const format of FORMATS.filter((f) => f !== 'sidecars' && f !== 'preferences'))
+      const perImage = new Set(['coco-results', 'imagefolder', 'sidecars']);
+      for (const format of FORMATS.filter((f) => !f.startsWith('preferences')))
         for (const policy of ['best', 'latest', 'all'] as const) {
           const r = await call(s, 'export.run', { format, policy, out: join(out, `${format}-${policy}`) });
-          expect(r.rows, `${format} ${policy}`).toBe(policy === 'all' && format !== 'coco-results' ? 6 : 3);
+          expect(r.rows, `${format} ${policy}`).toBe(policy === 'all' && !perImage.has(format) ? 6 : 3);
           expect(r.note).toBeUndefined();
+          // the preview announces the same rows, and its first records are what was written
+          const p = await call(s, 'export.preview', {
+            format,
+            policy,
+            out: join(out, `${format}-${policy}`),
+          });
+          expect(p.rows).toBe(r.rows);
+          expect(p.records.length).toBe(Math.min(5, r.rows));
+          const written = readFileSync(r.written[0], 'utf8');
+          if (format === 'coco' || format === 'coco-results') {
+            const parsed = JSON.parse(written);
+            for (const rec of p.records)
+              expect(format === 'coco' ? parsed.annotations : parsed).toContainEqual(JSON.parse(rec));
+          } else if (format !== 'sidecars') for (const rec of p.records) expect(written).toContain(rec);
         }
-      const sidecars = await call(s, 'export.run', { format: 'sidecars' });
-      expect(sidecars.rows).toBe(3);
-      for (const f of sidecars.written) expect(readFileSync(f, 'utf8').trim()).toMatch(/^[a-z]+( [a-z]+)+$/);
+      // names are paths inside the library folder: COCO, imagefolder, sidecars mirroring the tree
+      const coco = JSON.parse(readFileSync(join(out, 'coco-best'), 'utf8'));
+      expect(coco.images.map((i: { file_name: string }) => i.file_name).sort()).toEqual([
+        'a/b/img-000.png',
+        'a/b/img-001.png',
+        'a/b/img-002.png',
+      ]);
+      const hf = readJsonl(join(out, 'imagefolder-best', 'metadata.jsonl'));
+      expect(hf.map((m) => m.original_file).sort()).toEqual(
+        coco.images.map((i: { file_name: string }) => i.file_name).sort(),
+      );
+      const side = join(out, 'sidecars-best');
+      expect(readdirSync(join(side, 'a', 'b')).sort()).toEqual([
+        'img-000.png',
+        'img-000.txt',
+        'img-001.png',
+        'img-001.txt',
+        'img-002.png',
+        'img-002.txt',
+      ]);
+      for (const i of [0, 1, 2]) {
+        const best = coco.annotations.find(
+          (a: { image_id: number }) => a.image_id === coco.images[i].id,
+        ).caption;
+        expect(readFileSync(join(side, coco.images[i].file_name.replace('.png', '.txt')), 'utf8')).toBe(
+          `${best}\n`,
+        );
+      }
+      expect(readdirSync(join(lib, 'a', 'b')).every((f) => f.endsWith('.png'))).toBe(true); // nothing beside the photos
       const rated = await call(s, 'export.run', {
         format: 'csv',
         policy: 'rated',
@@ -334,7 +411,7 @@ describe('caption selection policies', () => {
         out: join(out, 'human.csv'),
       });
       expect(human).toMatchObject({ rows: 0, note: 'no caption has been edited by a person' });
-      const prefs = await call(s, 'export.run', { format: 'preferences', out: join(out, 'p.jsonl') });
+      const prefs = await call(s, 'export.run', { format: 'preferences', out: join(out, 'p') });
       expect(prefs.note).toMatch(/no caption has been rated/);
       const high = await call(s, 'export.run', { format: 'csv', minRating: 4, out: join(out, 'high.csv') });
       expect(high.note).toBe('no caption has a mean rating of 4 or more');
