@@ -141,6 +141,7 @@ const TABLE: Record<Channel, Row> = {
   'jobs.start': { req: () => ({ rootId: 999 }), owner: 404, rater: 403 },
   'jobs.list': { req: () => ({}), owner: 200, rater: 403 },
   'jobs.stop': { req: () => ({ jobId: 999, action: 'pause' }), owner: 404, rater: 403 },
+  'jobs.resume': { req: () => ({ jobId: 999 }), owner: 404, rater: 403 },
   'sessions.create': { req: () => ({ name: 'x', rootId: 999 }), owner: 404, rater: 403 },
   'sessions.list': { req: () => ({}), owner: 200, rater: 200 },
   'sessions.item': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },

@@ -3,9 +3,10 @@
  * run a blind rating session by keyboard only, reload mid-session and resume with nothing lost.
  * Screenshots of each main view go to test-output/screenshots/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, openPage, type Studio, screenshot, startStudio } from './harness.ts';
 import { tempDir, writeBrokenImages, writeGoodImages } from './support/images.ts';
@@ -39,7 +40,11 @@ describe('library, captioning, beam comparison and heat-maps', () => {
     await page.getByLabel('beams').fill('4');
     await page.getByRole('button', { name: 'Caption folder' }).click();
     await page.locator('[data-testid=job][data-state=done]').waitFor({ timeout: 60_000 });
-    await expect(page.locator('[data-testid=job] td').nth(5).textContent()).resolves.toBe('5');
+    const job = page.locator('[data-testid=job] td');
+    await expect(job.nth(8).textContent()).resolves.toBe('5'); // errors
+    await expect(job.nth(1).textContent()).resolves.toBe(folder);
+    await expect(job.nth(3).textContent()).resolves.toBe('beam 4');
+    await expect(job.nth(6).textContent()).resolves.toMatch(/^\d+\.\d img\/s$/); // the rate stays when done
 
     await page.getByRole('button', { name: 'Library' }).click();
     await page.getByText('17 images, 12 captioned, 5 errors').waitFor();
@@ -111,12 +116,28 @@ describe('blind rating session by keyboard only', () => {
     const folder = tempDir('cs-e2e-rate-');
     await writeGoodImages(folder, 4);
     const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
-    // two decoding configs, so each image has two candidates to compare
-    for (const decoding of [{}, { num_beams: 3 }]) {
-      await studio.captionAll(root.id, decoding);
-    }
+    rootId = root.id;
+    // each image: the model's caption and a person's, two candidates to compare
+    await studio.captionAll(root.id, {});
+    for (const [i, g] of (await greedy()).entries())
+      await studio.call('candidate.edit', { candidateId: g.id, text: `a person's caption ${i}` });
   });
   afterAll(() => studio?.stop());
+  let rootId: number;
+
+  /** Each image's greedy caption, in library order. */
+  const greedy = async () => {
+    const files = await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId });
+    const out: { id: number; text: string }[] = [];
+    for (const f of files.items) {
+      const d = await studio.call<{ runs: { candidates: { id: number; text: string; source: string }[] }[] }>(
+        'image.get',
+        { fileId: f.fileId },
+      );
+      out.push(d.runs[0].candidates.find((c) => c.source === 'model')!);
+    }
+    return out;
+  };
 
   const candidates = (page: Page) => page.locator('[data-testid=rate-candidate]');
   const values = (page: Page) =>
@@ -217,6 +238,163 @@ describe('blind rating session by keyboard only', () => {
     });
     expect(item.candidates.map((c) => c.value)).toContain(5);
   });
+
+  it('an open session with guidelines: identical texts once, an edit made while rating joins the image, a progress bar', async () => {
+    // the first image's greedy caption written again by a person, spaced differently: the same caption
+    const [first] = await greedy();
+    await studio.call('candidate.edit', {
+      candidateId: first.id,
+      text: `  ${first.text.replaceAll(' ', '  ')}`,
+    });
+    const page = await open(studio, '#/rate');
+    await page.getByLabel('Rater name').fill('cy');
+    await page.getByLabel('Session name').fill('open with guidelines');
+    await page.getByRole('checkbox', { name: /blind/ }).uncheck();
+    await page.getByLabel('Guidelines').fill('# Be strict\n\nA caption with **any** wrong colour gets 1.');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('rating').waitFor();
+    await expect(candidates(page).locator('.label').allTextContents()).resolves.toEqual([
+      'default, greedy · human edit',
+      'human edit',
+    ]);
+    await expect(candidates(page).locator('.text').allTextContents()).resolves.toEqual([
+      first.text,
+      "a person's caption 0",
+    ]);
+
+    // ? shows the guidelines, rendered
+    await page.keyboard.press('?');
+    await expect(page.getByTestId('guidelines').locator('h1').textContent()).resolves.toBe('Be strict');
+    await expect(page.getByTestId('guidelines').locator('strong').textContent()).resolves.toBe('any');
+    await page.keyboard.press('?');
+    await expect(page.getByTestId('guidelines').count()).resolves.toBe(0);
+
+    // e: a labelled box; Enter saves, and the edit is a caption of this image at once, highlighted
+    await page.keyboard.press('e');
+    const box = page.getByLabel('Edit caption');
+    await box.fill('a better caption by cy');
+    await box.press('Enter');
+    await expect
+      .poll(() => candidates(page).locator('.text').allTextContents())
+      .toEqual([first.text, "a person's caption 0", 'a better caption by cy']);
+    await expect(candidates(page).nth(2).getAttribute('class')).resolves.toMatch(/focused/);
+
+    const bar = page.getByTestId('progress-bar');
+    await expect(bar.getAttribute('value')).resolves.toBe('0');
+    await expect(bar.getAttribute('max')).resolves.toBe('4');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    // each digit rates the highlighted caption, and the highlight moves on to the next unrated one
+    await page.keyboard.press('4');
+    await expect.poll(() => values(page)).toEqual(['4', '', '']);
+    await page.keyboard.press('5');
+    await expect.poll(() => values(page)).toEqual(['4', '5', '']);
+    await page.keyboard.press('3');
+    await expect.poll(() => values(page)).toEqual(['4', '5', '3']);
+    await expect.poll(() => bar.getAttribute('value')).toBe('1');
+    await screenshot(page, 'rating-open-guidelines');
+    await page.close();
+  });
+});
+
+describe('image view and jobs', () => {
+  let studio: Studio;
+  let rootId: number;
+  beforeAll(async () => {
+    studio = await startStudio();
+    const folder = tempDir('cs-e2e-view-');
+    const [scene] = await writeGoodImages(join(folder, 'src'), 1);
+    // a wide, a square and a tall photo, in that path order
+    for (const [name, w, h] of [
+      ['a-wide.png', 320, 160],
+      ['b-square.png', 200, 200],
+      ['c-tall.png', 120, 240],
+    ] as const)
+      await sharp(scene).resize(w, h, { fit: 'fill' }).png().toFile(join(folder, name));
+    rmSync(join(folder, 'src'), { recursive: true });
+    rootId = (await studio.call<{ id: number }>('library.addRoot', { path: folder })).id;
+    await studio.captionAll(rootId, {});
+  });
+  afterAll(() => studio?.stop());
+
+  it('keeps each photo’s aspect ratio, zooms, and steps through the folder with ← / →, back to the grid with Esc', async () => {
+    const files = (
+      await studio.call<{ items: { fileId: number; rel: string }[] }>('library.images', { rootId })
+    ).items;
+    expect(files.map((f) => f.rel)).toEqual(['a-wide.png', 'b-square.png', 'c-tall.png']);
+    const page = await open(studio, `#/image/${files[0].fileId}`);
+    const shown = async () => {
+      const img = page.getByTestId('image');
+      await expect
+        .poll(() => img.evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth))
+        .toBeGreaterThan(0);
+      const box = (await page.getByTestId('image-viewport').boundingBox())!;
+      const natural = await img.evaluate((e) => [
+        (e as unknown as { naturalWidth: number }).naturalWidth,
+        (e as unknown as { naturalHeight: number }).naturalHeight,
+      ]);
+      return {
+        rel: await page.locator('.path').first().textContent(),
+        ratio: box.width / box.height,
+        natural: natural[0] / natural[1],
+      };
+    };
+    let now = await shown();
+    expect(now.rel).toBe('a-wide.png');
+    expect(now.natural).toBe(2);
+    expect(now.ratio).toBeCloseTo(now.natural, 1);
+    await screenshot(page, 'image-wide');
+
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('.path').first().textContent()).toBe('b-square.png');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('.path').first().textContent()).toBe('c-tall.png');
+    now = await shown();
+    expect(now.natural).toBe(0.5);
+    expect(now.ratio).toBeCloseTo(0.5, 1);
+    await page.keyboard.press('ArrowRight'); // the last: stays
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => page.locator('.path').first().textContent()).toBe('b-square.png');
+
+    // zoom in with +, the box stays the same size
+    const before = (await page.getByTestId('image-viewport').boundingBox())!;
+    await page.keyboard.press('+');
+    await expect.poll(() => page.locator('.heat-image').getAttribute('data-zoom')).toBe('1.25');
+    expect((await page.getByTestId('image-viewport').boundingBox())!.width).toBe(before.width);
+    await page.keyboard.press('0');
+    await expect.poll(() => page.locator('.heat-image').getAttribute('data-zoom')).toBe('1.00');
+
+    await page.keyboard.press('Escape');
+    await page.getByTestId('grid').waitFor();
+    await page.close();
+  });
+
+  it('Resume continues a paused job from the Jobs view', async () => {
+    const folder = tempDir('cs-e2e-resume-');
+    await writeGoodImages(folder, 40);
+    const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
+    const job = await studio.call<{ id: number }>('jobs.start', {
+      rootId: root.id,
+      decoding: {},
+      batchSize: 1,
+    });
+    const paused = await studio.call<{ state: string; done: number }>('jobs.stop', {
+      jobId: job.id,
+      action: 'pause',
+    });
+    expect(paused.state).toBe('paused');
+    expect(paused.done).toBeLessThan(40);
+    const page = await open(studio, '#/jobs');
+    const row = page.locator(`[data-testid=job]:has(td:text-is("${job.id}"))`);
+    await expect(row.getAttribute('data-state')).resolves.toBe('paused');
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await page
+      .locator(`[data-testid=job][data-state=done]:has(td:text-is("${job.id}"))`)
+      .waitFor({ timeout: 60_000 });
+    await expect(row.locator('td').nth(5).textContent()).resolves.toMatch(/40\/40$/);
+    await screenshot(page, 'jobs');
+    await page.close();
+  });
 });
 
 describe('evaluation view', () => {
@@ -289,18 +467,53 @@ describe('evaluation view', () => {
     await expect(page.locator('[data-testid=scatter] circle').count()).resolves.toBe(10);
     await screenshot(page, 'evaluation');
 
-    // export from the UI: the rated captions as CSV, with provenance columns
-    const csv = join(tempDir('cs-e2e-export-'), 'rated.csv');
-    await page.getByLabel('Export format').selectOption('csv');
-    await page.getByLabel('Captions to export').selectOption('rated');
-    await page.getByLabel('Export to').fill(csv);
-    await page.getByRole('button', { name: 'Export' }).click();
-    await expect(page.getByTestId('export-done').textContent()).resolves.toBe(
-      'Exported 10 rows as csv (1 file)',
+    // plots with axes, ticks and a legend, one distinct colour per series
+    for (const plot of ['histogram', 'scatter']) {
+      const svg = page.getByTestId(plot);
+      await expect(svg.getByTestId('x-axis').count()).resolves.toBe(1);
+      await expect(svg.getByTestId('y-axis').count()).resolves.toBe(1);
+      expect(await svg.locator('.tick').count()).toBeGreaterThanOrEqual(8);
+      const legend = page.getByTestId(plot).locator('xpath=..').getByTestId('legend').locator('li');
+      await expect(legend.allTextContents()).resolves.toEqual([' default · beam 3', ' default · greedy']);
+      const colours = await legend
+        .locator('.swatch')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('style')));
+      expect(new Set(colours).size).toBe(2);
+    }
+    await expect(page.getByTestId('import-done').textContent()).resolves.toMatch(
+      /^Imported 5 reference captions from .*refs\.tsv: 5 new, for 5 images$/,
     );
-    const lines = readFileSync(csv, 'utf8').trim().split('\r\n');
-    expect(lines[0]).toMatch(/^file_name,caption,image_hash,source,model,model_hash,decoding_config,raters/);
-    expect(lines).toHaveLength(11);
+    await page.close();
+  });
+
+  it('the Export view previews the rows and writes a dataset', async () => {
+    const page = await open(studio, '#/export');
+    const out = join(tempDir('cs-e2e-export-'), 'dataset');
+    await page.getByLabel('Export format').selectOption('imagefolder');
+    await page.getByLabel('Export to').fill(out);
+    // best captions of an unrated-or-rated library: one row per image, previewed before writing
+    await expect.poll(() => page.getByTestId('export-rows').textContent()).toBe('5 rows');
+    const preview = JSON.parse((await page.locator('pre.preview').textContent())!.split('\n')[0]);
+    expect(preview).toMatchObject({ file_name: expect.stringMatching(/^(train|val|test)\/img-00\d\./) });
+    await screenshot(page, 'export');
+    const exportButton = page.locator('form.export-form').getByRole('button', { name: 'Export' });
+    await exportButton.click();
+    await expect
+      .poll(() => page.getByTestId('export-done').textContent())
+      .toBe(`Exported 5 rows as imagefolder to ${join(out, 'metadata.jsonl')}`);
+    const meta = readFileSync(join(out, 'metadata.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(meta).toHaveLength(5);
+    expect(meta[0]).toEqual(preview);
+    for (const m of meta) expect(existsSync(join(out, m.file_name))).toBe(true);
+    // a second export to the same folder is refused without "replace"
+    await exportButton.click();
+    await page
+      .getByRole('alert')
+      .getByText(/exists \(use overwrite/)
+      .waitFor();
     await page.close();
   });
 });

@@ -47,11 +47,37 @@ export function setJobState(db: DB, id: number, state: JobState): void {
   );
 }
 
-/** Jobs a process stopped before they finished (paused, or killed while running): resumable. */
-export function unfinishedJobs(db: DB): (JobRow & { path: string })[] {
-  return stmt<[], JobRow & { path: string }>(
-    db,
-    `SELECT j.*, r.path FROM jobs j JOIN library_roots r ON r.id = j.root_id
-     WHERE j.state IN ('running', 'paused') ORDER BY j.id`,
-  ).all();
+export interface JobListRow extends JobRow {
+  folder: string;
+  model: string;
+  model_dtype: string | null;
+  model_source: string | null;
+  decoding: string;
+  /** files in the folder that can be captioned */
+  total: number;
+  /** of those, how many have a current caption of this model and config */
+  done: number;
+  /** runs this job wrote, and when its first and last were written */
+  captioned: number;
+  first_at: string | null;
+  last_at: string | null;
+}
+
+const JOB_LIST = `SELECT j.*, r.path AS folder, m.name AS model, m.dtype AS model_dtype, m.source AS model_source, dc.json AS decoding,
+    (SELECT count(*) FROM files f WHERE f.root_id = j.root_id AND f.status != 'missing') AS total,
+    (SELECT count(*) FROM files f WHERE f.root_id = j.root_id AND f.status != 'missing' AND f.image_id IN
+       (SELECT image_id FROM caption_runs cr WHERE cr.model_id = j.model_id AND cr.config_id = j.config_id AND cr.superseded = 0)) AS done,
+    (SELECT count(*) FROM caption_runs cr WHERE cr.job_id = j.id) AS captioned,
+    (SELECT min(created_at) FROM caption_runs cr WHERE cr.job_id = j.id) AS first_at,
+    (SELECT max(created_at) FROM caption_runs cr WHERE cr.job_id = j.id) AS last_at
+  FROM jobs j JOIN library_roots r ON r.id = j.root_id JOIN models m ON m.id = j.model_id
+  JOIN decoding_configs dc ON dc.id = j.config_id`;
+
+/** Jobs of every process, newest first, with their folder, model, decoding and progress. */
+export function listJobs(db: DB, limit = 100): JobListRow[] {
+  return stmt<[number], JobListRow>(db, `${JOB_LIST} ORDER BY j.id DESC LIMIT ?`).all(limit);
+}
+
+export function jobById(db: DB, id: number): JobListRow | undefined {
+  return stmt<[number], JobListRow>(db, `${JOB_LIST} WHERE j.id = ?`).get(id);
 }

@@ -166,6 +166,23 @@ export function fileById(db: DB, fileId: number): FileJoin | undefined {
   return stmt<[number], FileJoin>(db, `${FILE_SELECT} WHERE f.id = ?`).get(fileId);
 }
 
+/** The files before and after this one in its folder's grid order (path), skipping missing ones. */
+export function neighbours(
+  db: DB,
+  f: { root_id: number; path: string },
+): { prev: number | null; next: number | null } {
+  const one = (sql: string) =>
+    stmt<[number, string], { id: number }>(db, sql).get(f.root_id, f.path)?.id ?? null;
+  return {
+    prev: one(
+      "SELECT id FROM files WHERE root_id = ? AND path < ? AND status != 'missing' ORDER BY path DESC LIMIT 1",
+    ),
+    next: one(
+      "SELECT id FROM files WHERE root_id = ? AND path > ? AND status != 'missing' ORDER BY path LIMIT 1",
+    ),
+  };
+}
+
 /** A readable file showing this image (any, when it is in several places). */
 export function fileOfImage(db: DB, imageId: number): FileJoin | undefined {
   return stmt<[number], FileJoin>(db, `${FILE_SELECT} WHERE f.image_id = ? AND f.status = 'ok' LIMIT 1`).get(

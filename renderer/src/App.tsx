@@ -3,6 +3,7 @@ import { SYNTHETIC_DOMAIN, syntheticWarning } from '../../electron/core/api/cata
 import type { Caller } from '../../electron/core/api/contract.ts';
 import { call } from './api.ts';
 import { Evaluation } from './Evaluation.tsx';
+import { Export } from './Export.tsx';
 import { ImageView } from './ImageView.tsx';
 import { JobsPanel } from './JobsPanel.tsx';
 import { Library } from './Library.tsx';
@@ -63,7 +64,7 @@ function Studio() {
     <div className="app">
       <nav className="top">
         <strong>Caption Studio</strong>
-        {(['library', 'jobs', 'rate', 'evaluation', 'models'] as const).map((v) => (
+        {(['library', 'jobs', 'rate', 'evaluation', 'export', 'models'] as const).map((v) => (
           <button type="button" key={v} className={view === v ? 'active' : ''} onClick={() => go(v)}>
             {v === 'rate' ? 'Rating' : v[0].toUpperCase() + v.slice(1)}
           </button>
@@ -90,6 +91,7 @@ function Studio() {
         {view === 'image' && <ImageView fileId={Number(route[1])} onError={onError} />}
         {view === 'jobs' && <JobsPanel onError={onError} />}
         {view === 'evaluation' && <Evaluation onError={onError} />}
+        {view === 'export' && <Export onError={onError} />}
         {view === 'models' && <Models onError={onError} />}
         {view === 'rate' && (
           <Rating sessionId={route[1] ? Number(route[1]) : null} rater={route[2] ?? null} onError={onError} />

@@ -1,10 +1,4 @@
 import { useEffect, useState } from 'react';
-import {
-  EXPORT_FORMATS,
-  EXPORT_POLICIES,
-  type ExportFormat,
-  type ExportPolicy,
-} from '../../electron/core/api/contract.ts';
 import type { EvalSummary } from '../../electron/core/api/types.ts';
 import { call } from './api.ts';
 
@@ -14,6 +8,7 @@ const f = (v: number | null, d = 3) => (v === null ? '–' : v.toFixed(d));
 export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
   const [s, setS] = useState<EvalSummary | null>(null);
   const [refs, setRefs] = useState('');
+  const [imported, setImported] = useState<string | null>(null);
   const load = () => call('eval.summary', {}).then(setS, onError);
   // biome-ignore lint/correctness/useExhaustiveDependencies: load once on open
   useEffect(() => {
@@ -26,8 +21,14 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         className="toolbar"
         onSubmit={(e) => {
           e.preventDefault();
-          call('eval.importReferences', { path: refs }).then(() => {
+          call('eval.importReferences', { path: refs }).then((r) => {
             setRefs('');
+            setImported(
+              `Imported ${r.captions} reference captions from ${r.file}: ${r.added} new, for ${r.matchedImages} images` +
+                (r.unmatched.length
+                  ? `; not in the library: ${r.unmatched.slice(0, 5).join(', ')}${r.unmatched.length > 5 ? ` and ${r.unmatched.length - 5} more` : ''}`
+                  : ''),
+            );
             load();
           }, onError);
         }}
@@ -41,6 +42,11 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         <button type="submit" disabled={!refs}>
           Import references
         </button>
+        {imported && (
+          <span role="status" data-testid="import-done">
+            {imported}
+          </span>
+        )}
       </form>
       <table data-testid="eval-table">
         <thead>
@@ -84,7 +90,6 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         <Histogram rows={s.rows} />
         <Scatter points={s.scatter} />
       </div>
-      <ExportForm onError={onError} />
       {s.disagreed.length > 0 && (
         <>
           <h3>Most disagreed</h3>
@@ -101,69 +106,130 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
   );
 }
 
-const COLOURS = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#64748b'];
+/** n clearly different colours: hues spread by the golden angle, so no two series share one. */
+export const seriesColours = (n: number) =>
+  Array.from({ length: n }, (_, i) => `hsl(${Math.round((i * 137.508) % 360)}, 65%, ${i % 2 ? 38 : 48}%)`);
+
+/** Round tick values covering [lo, hi]. */
+function ticks(lo: number, hi: number, count = 5): number[] {
+  const raw = (hi - lo) / count || 1;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toFixed(10)));
+  return out;
+}
+
+const W = 420;
+const H = 240;
+const M = { left: 48, right: 12, top: 12, bottom: 40 };
+const PW = W - M.left - M.right;
+const PH = H - M.top - M.bottom;
+
+/** Axes with ticks and titles around a plot area of PW x PH; x and y map values to pixels. */
+function Axes(props: {
+  xTicks: { v: number; label: string }[];
+  yTicks: { v: number; label: string }[];
+  x: (v: number) => number;
+  y: (v: number) => number;
+  xTitle: string;
+  yTitle: string;
+}) {
+  return (
+    <g fontSize="11">
+      <line data-testid="x-axis" x1={M.left} y1={M.top + PH} x2={M.left + PW} y2={M.top + PH} stroke="#555" />
+      <line data-testid="y-axis" x1={M.left} y1={M.top} x2={M.left} y2={M.top + PH} stroke="#555" />
+      {props.xTicks.map((t) => (
+        <g key={`x${t.v}`} className="tick">
+          <line x1={props.x(t.v)} x2={props.x(t.v)} y1={M.top + PH} y2={M.top + PH + 4} stroke="#555" />
+          <text x={props.x(t.v)} y={M.top + PH + 16} textAnchor="middle">
+            {t.label}
+          </text>
+        </g>
+      ))}
+      {props.yTicks.map((t) => (
+        <g key={`y${t.v}`} className="tick">
+          <line x1={M.left - 4} x2={M.left} y1={props.y(t.v)} y2={props.y(t.v)} stroke="#555" />
+          <line x1={M.left} x2={M.left + PW} y1={props.y(t.v)} y2={props.y(t.v)} stroke="#eee" />
+          <text x={M.left - 7} y={props.y(t.v) + 4} textAnchor="end">
+            {t.label}
+          </text>
+        </g>
+      ))}
+      <text x={M.left + PW / 2} y={H - 6} textAnchor="middle">
+        {props.xTitle}
+      </text>
+      <text x={12} y={M.top + PH / 2} textAnchor="middle" transform={`rotate(-90 12 ${M.top + PH / 2})`}>
+        {props.yTitle}
+      </text>
+    </g>
+  );
+}
+
+function Legend({ names }: { names: string[] }) {
+  const colours = seriesColours(names.length);
+  return (
+    <ul className="legend" data-testid="legend">
+      {names.map((n, i) => (
+        <li key={n}>
+          <span className="swatch" style={{ background: colours[i] }} /> {n}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 function Histogram({ rows }: { rows: EvalSummary['rows'] }) {
-  const W = 360;
-  const H = 200;
-  const max = Math.max(
-    1,
-    ...rows.flatMap((r) =>
-      r.ratingHistogram.map(
-        (n, _, all) =>
-          n /
-          Math.max(
-            1,
-            all.reduce((a, b) => a + b),
-          ),
-      ),
-    ),
-  );
-  const bw = (W - 40) / 5 / Math.max(1, rows.length);
+  const colours = seriesColours(rows.length);
+  const share = (r: EvalSummary['rows'][0], n: number) => n / Math.max(1, r.ratings);
+  const top = Math.max(0.05, ...rows.flatMap((r) => r.ratingHistogram.map((n) => share(r, n))));
+  const yMax = ticks(0, top).at(-1)! < top ? top : ticks(0, top).at(-1)!;
+  const y = (v: number) => M.top + PH - (v / yMax) * PH;
+  const slot = PW / 5;
+  const x = (v: number) => M.left + (v - 0.5) * slot;
+  const bw = (slot - 8) / Math.max(1, rows.length);
   return (
     <figure>
       <svg width={W} height={H} role="img" aria-label="rating distribution per model" data-testid="histogram">
-        {rows.map((r, ri) => {
-          const total = Math.max(1, r.ratings);
-          return r.ratingHistogram.map((n, v) => {
-            const h = (n / total / max) * (H - 40);
-            return (
-              <rect
-                // biome-ignore lint/suspicious/noArrayIndexKey: the index is the rating value 1-5
-                key={`${r.source}-${v}`}
-                x={30 + v * ((W - 40) / 5) + ri * bw}
-                y={H - 25 - h}
-                width={bw - 2}
-                height={h}
-                fill={COLOURS[ri % COLOURS.length]}
-              >
-                <title>{`${r.source}: ${n} ratings of ${v + 1}`}</title>
-              </rect>
-            );
-          });
-        })}
-        {[1, 2, 3, 4, 5].map((v) => (
-          <text key={v} x={30 + (v - 0.5) * ((W - 40) / 5)} y={H - 8} textAnchor="middle" fontSize="12">
-            {v}
-          </text>
-        ))}
+        <Axes
+          xTicks={[1, 2, 3, 4, 5].map((v) => ({ v, label: String(v) }))}
+          yTicks={ticks(0, yMax).map((v) => ({ v, label: `${Math.round(v * 100)}%` }))}
+          x={x}
+          y={y}
+          xTitle="rating"
+          yTitle="share of the model's ratings"
+        />
+        {rows.map((r, ri) =>
+          r.ratingHistogram.map((n, v) => (
+            <rect
+              // biome-ignore lint/suspicious/noArrayIndexKey: the index is the rating value 1-5
+              key={`${r.source}-${v}`}
+              x={x(v + 1) - slot / 2 + 4 + ri * bw}
+              y={y(share(r, n))}
+              width={Math.max(1, bw - 1)}
+              height={M.top + PH - y(share(r, n))}
+              fill={colours[ri]}
+            >
+              <title>{`${r.source}: ${n} ratings of ${v + 1}`}</title>
+            </rect>
+          )),
+        )}
       </svg>
       <figcaption>
-        Rating distribution:{' '}
-        {rows.map((r, i) => (
-          <span key={r.source} style={{ color: COLOURS[i % COLOURS.length] }}>
-            ■ {r.source}{' '}
-          </span>
-        ))}
+        Rating distribution per model and decoding
+        <Legend names={rows.map((r) => r.source)} />
       </figcaption>
     </figure>
   );
 }
 
 function Scatter({ points }: { points: EvalSummary['scatter'] }) {
-  const W = 360;
-  const H = 200;
-  const maxC = Math.max(1e-9, ...points.map((p) => p.ciderD));
+  const names = [...new Set(points.map((p) => p.source))].sort();
+  const colours = seriesColours(names.length);
+  const xt = ticks(0, Math.max(0.1, ...points.map((p) => p.ciderD)));
+  const xMax = xt.at(-1)!;
+  const x = (v: number) => M.left + (v / xMax) * PW;
+  const y = (v: number) => M.top + PH - ((v - 1) / 4) * PH;
   return (
     <figure>
       <svg
@@ -173,94 +239,31 @@ function Scatter({ points }: { points: EvalSummary['scatter'] }) {
         aria-label="CIDEr-D against mean human rating"
         data-testid="scatter"
       >
-        <line x1={30} y1={H - 25} x2={W - 10} y2={H - 25} stroke="#999" />
-        <line x1={30} y1={10} x2={30} y2={H - 25} stroke="#999" />
+        <Axes
+          xTicks={xt.map((v) => ({ v, label: String(v) }))}
+          yTicks={[1, 2, 3, 4, 5].map((v) => ({ v, label: String(v) }))}
+          x={x}
+          y={y}
+          xTitle="CIDEr-D"
+          yTitle="mean rating"
+        />
         {points.map((p) => (
           <circle
             key={p.candidateId}
-            cx={30 + (p.ciderD / maxC) * (W - 50)}
-            cy={H - 25 - ((p.rating - 1) / 4) * (H - 40)}
+            cx={x(p.ciderD)}
+            cy={y(p.rating)}
             r={4}
-            fill="#3b82f6"
-            opacity={0.7}
+            fill={colours[names.indexOf(p.source)]}
+            opacity={0.8}
           >
-            <title>{`CIDEr-D ${p.ciderD.toFixed(3)}, rating ${p.rating.toFixed(2)}`}</title>
+            <title>{`${p.source}: CIDEr-D ${p.ciderD.toFixed(3)}, rating ${p.rating.toFixed(2)}`}</title>
           </circle>
         ))}
-        <text x={W / 2} y={H - 6} textAnchor="middle" fontSize="12">
-          CIDEr-D
-        </text>
-        <text x={12} y={H / 2} textAnchor="middle" fontSize="12" transform={`rotate(-90 12 ${H / 2})`}>
-          rating
-        </text>
       </svg>
-      <figcaption>Per caption: CIDEr-D against mean human rating</figcaption>
+      <figcaption>
+        Per caption: CIDEr-D against mean human rating
+        <Legend names={names} />
+      </figcaption>
     </figure>
-  );
-}
-
-function ExportForm({ onError }: { onError: (e: unknown) => void }) {
-  const [format, setFormat] = useState<ExportFormat>('coco');
-  const [policy, setPolicy] = useState<ExportPolicy>('best');
-  const [out, setOut] = useState('');
-  const [minRating, setMinRating] = useState('');
-  const [done, setDone] = useState<string | null>(null);
-  return (
-    <form
-      className="toolbar export"
-      onSubmit={(e) => {
-        e.preventDefault();
-        call('export.run', {
-          format,
-          policy,
-          out: out || undefined,
-          minRating: minRating ? Number(minRating) : undefined,
-        }).then(
-          (r) =>
-            setDone(
-              `Exported ${r.rows} rows as ${r.format} (${r.written.length} file${r.written.length === 1 ? '' : 's'})${r.note ? `: ${r.note}` : ''}`,
-            ),
-          onError,
-        );
-      }}
-    >
-      <select
-        aria-label="Export format"
-        value={format}
-        onChange={(e) => setFormat(e.target.value as ExportFormat)}
-      >
-        {EXPORT_FORMATS.map((f) => (
-          <option key={f}>{f}</option>
-        ))}
-      </select>
-      <select
-        aria-label="Captions to export"
-        title="best: each image's highest-rated caption, else its human edit, else the top beam of its latest run"
-        value={policy}
-        onChange={(e) => setPolicy(e.target.value as ExportPolicy)}
-      >
-        {EXPORT_POLICIES.map((p) => (
-          <option key={p}>{p}</option>
-        ))}
-      </select>
-      <input
-        aria-label="Export to"
-        placeholder={format === 'sidecars' ? 'next to the images' : '/path/to/output'}
-        value={out}
-        onChange={(e) => setOut(e.target.value)}
-      />
-      <input
-        aria-label="Minimum rating"
-        placeholder="min rating"
-        type="number"
-        min={1}
-        max={5}
-        step={0.5}
-        value={minRating}
-        onChange={(e) => setMinRating(e.target.value)}
-      />
-      <button type="submit">Export</button>
-      {done && <span data-testid="export-done">{done}</span>}
-    </form>
   );
 }

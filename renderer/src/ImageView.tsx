@@ -4,6 +4,7 @@ import type { CandidateView, ImageDetail, RunView } from '../../electron/core/ap
 import { call, mediaUrl } from './api.ts';
 import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
+import { go } from './route.ts';
 
 interface Heat {
   shape: [number, number, number];
@@ -16,17 +17,46 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   const [hover, setHover] = useState<{ candidate: number; token: number } | null>(null);
   const [heat, setHeat] = useState<Map<number, Heat>>(new Map());
   const [settings, setSettings] = useState({
-    num_beams: 5,
-    num_return_sequences: 5,
+    num_beams: 1,
+    num_return_sequences: 1,
     length_penalty: 1,
     no_repeat_ngram_size: 0,
   });
   const [running, setRunning] = useState(false);
   const { installed, chosen, entry } = useModels(onError);
+  // the model's defaults (generation_config.json); all of a beam search's candidates, to compare
+  const d = entry?.defaults;
+  const [beams, penalty, noRepeat] = [
+    d?.num_beams ?? 1,
+    d?.length_penalty ?? 1,
+    d?.no_repeat_ngram_size ?? 0,
+  ];
+  useEffect(() => {
+    setSettings({
+      num_beams: beams,
+      num_return_sequences: beams,
+      length_penalty: penalty,
+      no_repeat_ngram_size: noRepeat,
+    });
+  }, [beams, penalty, noRepeat]);
   const reload = useCallback(() => call('image.get', { fileId }).then(setDetail, onError), [fileId, onError]);
   useEffect(() => {
     reload();
   }, [reload]);
+  // ← / → the previous / next photo of the folder (grid order), Esc back to the grid
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (!detail || e.ctrlKey || e.metaKey || e.altKey || t.closest('input, textarea, select')) return;
+      if (e.key === 'ArrowLeft' && detail.prev) go('image', detail.prev);
+      else if (e.key === 'ArrowRight' && detail.next) go('image', detail.next);
+      else if (e.key === 'Escape') go('library');
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [detail]);
 
   const onHover = async (c: CandidateView, token: number) => {
     setHover({ candidate: c.id, token });
@@ -61,7 +91,35 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   return (
     <section className="image-view">
       <div className="figure">
-        <HeatImage src={mediaUrl('media', detail.file.fileId)} heat={h ?? null} token={hover?.token ?? 0} />
+        <nav className="image-nav">
+          <button type="button" onClick={() => go('library')} title="Esc">
+            ← Grid
+          </button>
+          <button
+            type="button"
+            disabled={!detail.prev}
+            onClick={() => detail.prev && go('image', detail.prev)}
+            title="←"
+          >
+            Previous
+          </button>
+          <button
+            type="button"
+            disabled={!detail.next}
+            onClick={() => detail.next && go('image', detail.next)}
+            title="→"
+          >
+            Next
+          </button>
+        </nav>
+        <HeatImage
+          key={detail.file.fileId}
+          src={mediaUrl('media', detail.file.fileId)}
+          width={detail.width}
+          height={detail.height}
+          heat={h ?? null}
+          token={hover?.token ?? 0}
+        />
         <p className="path">{detail.file.rel}</p>
         {detail.file.error && <p className="error">{detail.file.error}</p>}
         <fieldset className="settings">
@@ -188,9 +246,42 @@ function Run(props: {
   );
 }
 
-/** The image with the chosen token's cross-attention drawn over it, one cell per patch. */
-function HeatImage({ src, heat, token }: { src: string; heat: Heat | null; token: number }) {
+const BOX = 480;
+
+/**
+ * The image at its own aspect ratio (fitted into BOX x BOX) with the chosen token's cross-attention
+ * drawn over it, one cell per patch (the model saw the whole frame resized, so the grid spans it).
+ * The wheel or +/- zooms, dragging pans, 0 resets.
+ */
+function HeatImage(props: {
+  src: string;
+  width: number | null;
+  height: number | null;
+  heat: Heat | null;
+  token: number;
+}) {
+  const { heat, token } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [view, setView] = useState({ zoom: 1, x: 0, y: 0 });
+  const drag = useRef<{ x: number; y: number } | null>(null);
+  const fit = props.width && props.height ? Math.min(BOX / props.width, BOX / props.height) : 1;
+  const w = props.width && props.height ? Math.round(props.width * fit) : BOX;
+  const h = props.width && props.height ? Math.round(props.height * fit) : BOX;
+  const zoomBy = (f: number) =>
+    setView((v) => {
+      const zoom = Math.min(8, Math.max(1, v.zoom * f));
+      return zoom === 1 ? { zoom, x: 0, y: 0 } : { ...v, zoom };
+    });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).closest('input, textarea, select')) return;
+      if (e.key === '+' || e.key === '=') zoomBy(1.25);
+      else if (e.key === '-') zoomBy(0.8);
+      else if (e.key === '0') setView({ zoom: 1, x: 0, y: 0 });
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
   useEffect(() => {
     const c = canvas.current!;
     const ctx = c.getContext('2d')!;
@@ -212,9 +303,39 @@ function HeatImage({ src, heat, token }: { src: string; heat: Heat | null; token
     }
   }, [heat, token]);
   return (
-    <div className="heat-image">
-      <img src={src} alt="" />
-      <canvas ref={canvas} width={384} height={384} data-testid="heatmap" data-active={heat ? 'yes' : 'no'} />
+    <div
+      className="heat-viewport"
+      style={{ width: w, height: h }}
+      data-testid="image-viewport"
+      onWheel={(e) => zoomBy(e.deltaY < 0 ? 1.15 : 1 / 1.15)}
+      onPointerDown={(e) => {
+        if (view.zoom === 1) return;
+        drag.current = { x: e.clientX - view.x, y: e.clientY - view.y };
+        e.currentTarget.setPointerCapture(e.pointerId);
+      }}
+      onPointerMove={(e) => {
+        const d = drag.current;
+        if (!d) return;
+        const lim = (n: number, size: number) => Math.max(-size * (view.zoom - 1), Math.min(0, n));
+        setView((v) => ({ ...v, x: lim(e.clientX - d.x, w), y: lim(e.clientY - d.y, h) }));
+      }}
+      onPointerUp={() => {
+        drag.current = null;
+      }}
+    >
+      <div
+        className="heat-image"
+        style={{
+          width: w,
+          height: h,
+          transform: `translate(${view.x}px, ${view.y}px) scale(${view.zoom})`,
+          cursor: view.zoom > 1 ? 'grab' : 'zoom-in',
+        }}
+        data-zoom={view.zoom.toFixed(2)}
+      >
+        <img src={props.src} alt="" data-testid="image" draggable={false} />
+        <canvas ref={canvas} width={w} height={h} data-testid="heatmap" data-active={heat ? 'yes' : 'no'} />
+      </div>
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { Marked } from 'marked';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Responses } from '../../electron/core/api/contract.ts';
 import type { SessionItem } from '../../electron/core/api/types.ts';
@@ -36,7 +37,8 @@ function SessionList(props: {
     <ul>
       {(props.sessions ?? loaded).map((s) => (
         <li key={s.id}>
-          {s.name} ({s.items} images{s.blind ? ', blind' : ''}){' '}
+          {s.name} ({s.items} images{s.blind ? ', blind' : ''}
+          {s.raters.length ? `, shared by ${s.raters.join(', ')} with ${s.overlap}% rated by all` : ''}){' '}
           <button
             type="button"
             disabled={!rater}
@@ -101,6 +103,9 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
   const { roots, rootId, setRootId } = useRoots(onError);
   const [name, setName] = useState('');
   const [blind, setBlind] = useState(true);
+  const [guidelines, setGuidelines] = useState('');
+  const [assignTo, setAssignTo] = useState('');
+  const [overlap, setOverlap] = useState('20');
   const [rater, setRater] = useState(localStorage.getItem('cs-rater') ?? '');
   useEffect(() => {
     call('sessions.list', {}).then(setSessions, onError);
@@ -116,7 +121,17 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
         onSubmit={(e) => {
           e.preventDefault();
           if (!rootId) return;
-          call('sessions.create', { name, rootId, blind })
+          const raters = assignTo
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean);
+          call('sessions.create', {
+            name,
+            rootId,
+            blind,
+            guidelines,
+            assign: raters.length ? { raters, overlap: Number(overlap) } : undefined,
+          })
             .then((s) => {
               setSessions((l) => [s, ...l]);
               if (rater) {
@@ -138,6 +153,36 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
           <input type="checkbox" checked={blind} onChange={(e) => setBlind(e.target.checked)} /> blind (hide
           sources, shuffle)
         </label>
+        <label className="wide">
+          Guidelines for raters (markdown, shown with ?)
+          <textarea
+            aria-label="Guidelines"
+            rows={4}
+            value={guidelines}
+            onChange={(e) => setGuidelines(e.target.value)}
+          />
+        </label>
+        <label>
+          Assign to raters (comma-separated; empty: everyone rates every image){' '}
+          <input
+            aria-label="Assign to raters"
+            value={assignTo}
+            onChange={(e) => setAssignTo(e.target.value)}
+          />
+        </label>
+        {assignTo.trim() && (
+          <label>
+            Rated by all, for agreement (%){' '}
+            <input
+              aria-label="Overlap"
+              type="number"
+              min={0}
+              max={100}
+              value={overlap}
+              onChange={(e) => setOverlap(e.target.value)}
+            />
+          </label>
+        )}
         <button type="submit" disabled={!name || !rootId}>
           Create
         </button>
@@ -148,6 +193,17 @@ function Sessions({ onError }: { onError: (e: unknown) => void }) {
   );
 }
 
+/** Markdown to HTML with any raw HTML in it shown as text, and links only to http(s)/mailto. */
+const md = new Marked({
+  renderer: {
+    html: ({ text }) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+  },
+  walkTokens: (t) => {
+    if ((t.type === 'link' || t.type === 'image') && !/^(https?:|mailto:)/i.test(t.href)) t.href = '#';
+  },
+});
+const markdown = (text: string) => md.parse(text, { async: false }) as string;
+
 const HELP: [string, string][] = [
   ['1–5', 'rate the highlighted caption'],
   ['↑ ↓', 'highlight another caption'],
@@ -156,7 +212,7 @@ const HELP: [string, string][] = [
   ['b', 'pick the highlighted caption as the best of this image'],
   ['e', 'edit the highlighted caption (saved as a human caption)'],
   ['u', 'undo your last rating'],
-  ['?', 'show or hide this help'],
+  ['?', 'show or hide this help and the session’s guidelines'],
 ];
 
 /** Fully keyboard-driven rating; every key press that rates is committed at once. */
@@ -250,9 +306,17 @@ function RateItems({
   return (
     <section className="rating" data-testid="rating" data-position={item.position}>
       <header>
+        <strong>{item.name}</strong>
         <span data-testid="progress">
           Image {item.position + 1} of {item.total} · {item.rated} rated by {rater}
         </span>
+        <progress
+          data-testid="progress-bar"
+          aria-label="Images finished"
+          max={item.total}
+          value={item.rated}
+          title={`${item.rated} of ${item.total} images finished`}
+        />
         <span className="hint">press ? for keys</span>
       </header>
       <div className="rate-body">
@@ -281,21 +345,49 @@ function RateItems({
           className="edit"
           onSubmit={(e) => {
             e.preventDefault();
-            call('candidate.edit', { candidateId: cand.id, text: editing }).then(
-              () => setEditing(null),
-              onError,
-            );
+            const text = editing.trim().replace(/\s+/g, ' ');
+            call('candidate.edit', { candidateId: cand.id, text: editing, sessionId })
+              .then(() => call('sessions.item', { sessionId, rater, position: item.position }))
+              .then((next) => {
+                // the edit is a caption of this image now: show it, highlighted, to rate
+                setEditing(null);
+                setItem(next);
+                const at = next.candidates.findIndex((c) => c.text.trim().replace(/\s+/g, ' ') === text);
+                if (at !== -1) setFocus(at);
+              })
+              .catch(onError);
           }}
         >
-          <input
+          <label htmlFor="edit-caption">
+            Your caption for this image (Enter saves it as a human caption, Shift+Enter for a new line, Esc
+            cancels)
+          </label>
+          <textarea
+            id="edit-caption"
             aria-label="Edit caption"
             // biome-ignore lint/a11y/noAutofocus: the e key opens this field to type in at once
             autoFocus
+            rows={3}
             value={editing}
             onChange={(e) => setEditing(e.target.value)}
-            onKeyDown={(e) => e.key === 'Escape' && setEditing(null)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setEditing(null);
+              else if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                e.currentTarget.form?.requestSubmit();
+              }
+            }}
           />
+          <button type="submit">Save</button>
         </form>
+      )}
+      {help && item.guidelines.trim() && (
+        <article
+          className="guidelines"
+          data-testid="guidelines"
+          // biome-ignore lint/security/noDangerouslySetInnerHtml: the owner's markdown, with raw HTML escaped
+          dangerouslySetInnerHTML={{ __html: markdown(item.guidelines) }}
+        />
       )}
       {help && (
         <dl className="help" data-testid="help">

@@ -150,6 +150,8 @@ export const contract = {
     .strict(),
   'jobs.list': none,
   'jobs.stop': z.object({ jobId: id, action: oneOf(JOB_ACTIONS) }).strict(),
+  /** a paused job (of this or an earlier process) again, with its model, variant and decoding */
+  'jobs.resume': z.object({ jobId: id }).strict(),
   'sessions.create': z
     .object({
       name: z.string().trim().min(1).max(200),
@@ -231,6 +233,7 @@ export interface Responses {
   'jobs.start': JobView;
   'jobs.list': JobView[];
   'jobs.stop': JobView;
+  'jobs.resume': JobView;
   'sessions.create': SessionView;
   'sessions.list': SessionView[];
   'sessions.item': SessionItem;

@@ -3,7 +3,7 @@
  * renderer and the CLI (which show them). No Node imports: the renderer's type check includes it.
  */
 import type { Dtype, ExportFormat, JobState, Split } from './contract.ts';
-import type { Task } from './decoding.ts';
+import type { Decoding, Task } from './decoding.ts';
 
 export interface RootInfo {
   id: number;
@@ -68,6 +68,9 @@ export interface ImageDetail {
   width: number | null;
   height: number | null;
   runs: RunView[];
+  /** the files before and after this one in its folder's grid order */
+  prev: number | null;
+  next: number | null;
 }
 
 export interface RunSummary {
@@ -94,6 +97,11 @@ export interface JobView extends JobCounts {
   id: number;
   rootId: number;
   state: JobState;
+  /** the folder, model (and its export variant) and decoding settings the job captions with */
+  folder: string;
+  model: string;
+  dtype: string | null;
+  decoding: Record<string, unknown>;
   /** why the job failed, when it did */
   failure: string | null;
   resumed: boolean;
@@ -164,6 +172,8 @@ export interface ModelEntry {
   domain: string | null;
   /** the caption tasks it takes (Florence-2); empty for models without task prompts */
   tasks: Task[];
+  /** its decoding defaults (generation_config.json): what the studio's forms start from */
+  defaults: Partial<Decoding>;
 }
 
 /** A download from the Hub, as it goes. */
@@ -206,7 +216,7 @@ export interface EvalSummary {
   agreement: { alpha: number | null; items: number; raters: number };
   disagreed: { candidateId: number; text: string; values: number[] }[];
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
-  scatter: { candidateId: number; ciderD: number; rating: number }[];
+  scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
 }
 

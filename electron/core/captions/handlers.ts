@@ -8,7 +8,7 @@ import {
   insertEdit,
   runRow,
 } from '../../../db/queries/captions.ts';
-import { fileById, imageSize } from '../../../db/queries/library.ts';
+import { fileById, imageSize, neighbours } from '../../../db/queries/library.ts';
 import type { Handlers } from '../api/contract.ts';
 import { notFound } from '../api/dispatch.ts';
 import type { CandidateView, RunView } from '../api/types.ts';
@@ -65,6 +65,7 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
         width: size?.width ?? null,
         height: size?.height ?? null,
         runs: f.image_id ? currentRunIds(db, f.image_id).map(runView) : [],
+        ...neighbours(db, f),
       };
     },
     async 'image.recaption'({ fileId, decoding, model, dtype }) {

@@ -84,6 +84,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
         const rs = byCandidate.get(c.candidate_id);
         if (rs?.length)
           scatter.push({
+            source,
             candidateId: c.candidate_id,
             ciderD: s.perImage[i].cider_d,
             rating: rs.reduce((a, b) => a + b, 0) / rs.length,

@@ -37,7 +37,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The settings a model's generation_config.json gives, checked like a request's. */
-function modelDefaults(generation: Record<string, unknown>): Partial<Decoding> {
+export function modelDefaults(generation: Record<string, unknown>): Partial<Decoding> {
   const picked: Record<string, unknown> = {};
   for (const key of DECODING_KEYS) {
     if (generation[key] !== undefined && generation[key] !== null) picked[key] = generation[key];

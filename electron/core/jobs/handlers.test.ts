@@ -79,18 +79,40 @@ describe('job handlers', () => {
     await expect(call(studio, 'jobs.start', { rootId: 999 })).rejects.toMatchObject({ status: 404 });
   });
 
-  it('a job another process left unfinished is listed as paused', async () => {
+  it('jobs of every process are listed with folder, model and decoding; Resume continues one another process paused', async () => {
     const other = openTestStudio();
     const lib = await addLibrary(other, 12);
-    const job = await call(other, 'jobs.start', { rootId: lib.id, decoding: {}, batchSize: 1 });
-    await call(other, 'jobs.stop', { jobId: job.id, action: 'pause' });
+    const job = await call(other, 'jobs.start', { rootId: lib.id, decoding: { num_beams: 2 }, batchSize: 1 });
+    const paused = await call(other, 'jobs.stop', { jobId: job.id, action: 'pause' });
     await other.close();
     // "another process": a fresh studio on the same data
-    const reopened = openStudio({ dataDir: other.dataDir });
+    const reopened = openStudio({ dataDir: other.dataDir, load: { intraOpThreads: 1 } });
     try {
-      expect(await call(reopened, 'jobs.list', {})).toEqual([
-        expect.objectContaining({ id: job.id, rootId: lib.id, state: 'paused' }),
-      ]);
+      const [listed] = await call(reopened, 'jobs.list', {});
+      expect(listed).toMatchObject({
+        id: job.id,
+        rootId: lib.id,
+        state: 'paused',
+        folder: lib.folder,
+        model: 'default',
+        dtype: 'fp32',
+        decoding: expect.objectContaining({ num_beams: 2 }),
+        total: 12,
+        done: paused.done,
+      });
+      const stopped = new Promise<JobView>((resolve) =>
+        reopened.events.on((m) => m.event === 'jobs.progress' && m.data.state === 'done' && resolve(m.data)),
+      );
+      const resumed = await call(reopened, 'jobs.resume', { jobId: job.id });
+      expect(resumed).toMatchObject({ id: job.id, resumed: true });
+      const end = await stopped;
+      expect(end).toMatchObject({ id: job.id, state: 'done', done: 12 });
+      expect(end.captioned + paused.captioned).toBe(12);
+      // done: its rate stays, and it cannot be resumed
+      const [after] = await call(reopened, 'jobs.list', {});
+      expect(after.rate).toBeGreaterThan(0);
+      await expect(call(reopened, 'jobs.resume', { jobId: job.id })).rejects.toMatchObject({ status: 409 });
+      await expect(call(reopened, 'jobs.resume', { jobId: 999 })).rejects.toMatchObject({ status: 404 });
     } finally {
       await reopened.close();
     }

@@ -1,11 +1,12 @@
 /**
  * The caption jobs of this process: started from the UI or the CLI, running in the background,
  * paused or cancelled on request, their progress pushed as `jobs.progress` events (at most a few a
- * second per job, and on every change of state). Jobs a previous process left unfinished are listed
- * from the database as paused: starting the same work again resumes them.
+ * second per job, and on every change of state). The list shows the jobs of every process, from
+ * the database: one another process is running (it wrote a caption in the last minute) as running,
+ * one a process left unfinished as paused; starting the same work again (or Resume) resumes it.
  */
 import type { DB } from '../../../db/open.ts';
-import { setJobState, unfinishedJobs } from '../../../db/queries/jobs.ts';
+import { type JobListRow, jobById, listJobs, setJobState } from '../../../db/queries/jobs.ts';
 import type { Policy } from '../api/contract.ts';
 import { conflict, notFound } from '../api/dispatch.ts';
 import type { JobView } from '../api/types.ts';
@@ -71,7 +72,11 @@ export class JobRegistry {
         batchSize: s.batchSize,
         signal: controller.signal,
         onStart: (jobId, resumed) => {
-          Object.assign(entry.view, { id: jobId, resumed });
+          Object.assign(entry.view, describe(jobById(this.db, jobId)!), {
+            id: jobId,
+            resumed,
+            state: 'running',
+          });
           this.jobs.set(jobId, entry);
           this.publish(entry);
           onStart();
@@ -104,11 +109,12 @@ export class JobRegistry {
   }
 
   list(): JobView[] {
-    const here = [...this.jobs.values()].map((j) => j.view).reverse();
-    const elsewhere = unfinishedJobs(this.db)
-      .filter((j) => !this.jobs.has(j.id))
-      .map((j) => ({ ...blank(j.id, j.root_id), state: 'paused' as const }));
-    return [...here, ...elsewhere];
+    return listJobs(this.db).map((r) => this.jobs.get(r.id)?.view ?? describe(r));
+  }
+
+  /** This process's job, when it runs here. */
+  running(jobId: number): boolean {
+    return this.jobs.get(jobId)?.view.state === 'running';
   }
 
   async stop(jobId: number, action: 'pause' | 'cancel'): Promise<JobView> {
@@ -130,5 +136,40 @@ export class JobRegistry {
 }
 
 function blank(id: number, rootId: number): JobView {
-  return { ...noProgress(), id, rootId, state: 'running', failure: null, resumed: false, errorList: [] };
+  return {
+    ...noProgress(),
+    id,
+    rootId,
+    state: 'running',
+    folder: '',
+    model: '',
+    dtype: null,
+    decoding: {},
+    failure: null,
+    resumed: false,
+    errorList: [],
+  };
+}
+
+const RUNNING_ELSEWHERE_MS = 60_000;
+
+/** A job as the database has it (one this process does not run). */
+function describe(r: JobListRow): JobView {
+  const secs = r.first_at && r.last_at ? (Date.parse(r.last_at) - Date.parse(r.first_at)) / 1000 : 0;
+  const rate = secs > 0 ? r.captioned / secs : 0;
+  const alive = r.last_at !== null && Date.now() - Date.parse(r.last_at) < RUNNING_ELSEWHERE_MS;
+  const state = r.state === 'running' && !alive ? 'paused' : r.state;
+  return {
+    ...blank(r.id, r.root_id),
+    state,
+    folder: r.folder,
+    model: r.model,
+    dtype: r.model_dtype,
+    decoding: JSON.parse(r.decoding),
+    total: r.total,
+    done: r.done,
+    captioned: r.captioned,
+    rate,
+    etaSeconds: state === 'running' && rate > 0 ? (r.total - r.done) / rate : null,
+  };
 }

@@ -7,8 +7,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { modelFolders } from '../../../db/queries/models.ts';
+import type { Decoding } from '../api/decoding.ts';
 import { ApiError, notFound } from '../api/dispatch.ts';
 import type { ModelEntry } from '../api/types.ts';
+import { modelDefaults } from '../inference/decoding.ts';
 import { taskPrompts } from '../inference/florence.ts';
 import { decoderLayout, onnxVariants } from '../inference/variants.ts';
 import { cachedSnapshot, type HubEnv, parseRepoRef, REPO_ID } from './hub.ts';
@@ -55,6 +57,15 @@ function sizeOnDisk(dir: string): number {
   return n;
 }
 
+/** The decoding defaults a bundle's generation_config.json gives; none when it is missing or invalid. */
+function generationDefaults(dir: string): Partial<Decoding> {
+  try {
+    return modelDefaults(readJson(join(dir, 'generation_config.json')) ?? {});
+  } catch {
+    return {};
+  }
+}
+
 export function describe(r: ResolvedModel): ModelEntry {
   const config = readConfig(r.dir);
   const pre = config?.model_type === 'florence2' ? readJson(join(r.dir, 'preprocessor_config.json')) : null;
@@ -71,6 +82,7 @@ export function describe(r: ResolvedModel): ModelEntry {
     path: r.dir,
     domain: (config?.caption_studio as { domain?: string } | undefined)?.domain ?? null,
     tasks: pre ? [...taskPrompts(pre).keys()] : [],
+    defaults: generationDefaults(r.dir),
   };
 }
 

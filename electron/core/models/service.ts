@@ -84,8 +84,11 @@ export class ModelService {
     return this.configured;
   }
 
+  /** A model by name; the shipped model also by its folder (as stored jobs name it). */
   resolve(ref?: string): Promise<ResolvedModel> {
-    return ref === undefined ? this.defaultModel() : resolveModelRef(ref, this.listed, this.hub, false);
+    if (ref === undefined) return this.defaultModel();
+    if (resolve(ref) === resolve(this.opts.shipped)) return Promise.resolve(this.shipped());
+    return resolveModelRef(ref, this.listed, this.hub, false);
   }
 
   async list(): Promise<ModelEntry[]> {
