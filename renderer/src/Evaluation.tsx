@@ -183,7 +183,7 @@ function Histogram({ rows }: { rows: EvalSummary['rows'] }) {
   const colours = seriesColours(rows.length);
   const share = (r: EvalSummary['rows'][0], n: number) => n / Math.max(1, r.ratings);
   const top = Math.max(0.05, ...rows.flatMap((r) => r.ratingHistogram.map((n) => share(r, n))));
-  const yMax = ticks(0, top).at(-1)! < top ? top : ticks(0, top).at(-1)!;
+  const yMax = Math.max(top, ticks(0, top).at(-1)!);
   const y = (v: number) => M.top + PH - (v / yMax) * PH;
   const slot = PW / 5;
   const x = (v: number) => M.left + (v - 0.5) * slot;
