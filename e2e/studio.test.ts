@@ -365,7 +365,24 @@ describe('image view and jobs', () => {
     await expect.poll(() => page.locator('.heat-image').getAttribute('data-zoom')).toBe('1.00');
 
     await page.keyboard.press('Escape');
-    await page.getByTestId('grid').waitFor();
+    await page.locator('[data-testid=grid][data-total="3"]').waitFor();
+    // the grid by keyboard: arrows move between tiles, Enter opens one
+    await page.locator('[data-testid=tile]').first().focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.path').first().textContent()).toBe('b-square.png');
+    // removing a folder asks first; saying no keeps it
+    await page.keyboard.press('Escape');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      d.dismiss();
+    });
+    await page.getByRole('button', { name: /^Remove / }).click();
+    await expect.poll(() => asked).toEqual([expect.stringMatching(/captions and ratings are kept/)]);
+    await expect(studio.call<unknown[]>('library.roots', {})).resolves.toHaveLength(1);
     await page.close();
   });
 

@@ -241,10 +241,12 @@ export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJo
   }
   const captioned = 'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0)';
   const rated = 'f.image_id IN (SELECT image_id FROM ratings)';
-  if (q.filter === 'uncaptioned') where.push(`f.status != 'error' AND NOT (${captioned})`);
+  // a file not read yet has no image: it is uncaptioned and unrated (NOT IN over NULL would hide it)
+  const not = (set: string) => `(f.image_id IS NULL OR NOT (${set}))`;
+  if (q.filter === 'uncaptioned') where.push(`f.status != 'error' AND ${not(captioned)}`);
   if (q.filter === 'errors') where.push("f.status = 'error'");
   if (q.filter === 'rated') where.push(rated);
-  if (q.filter === 'unrated') where.push(`${captioned} AND NOT (${rated})`);
+  if (q.filter === 'unrated') where.push(`f.status != 'error' AND ${not(rated)}`);
   if (q.run) {
     where.push(
       'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0 AND model_id = ? AND config_id = ?)',

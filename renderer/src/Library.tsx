@@ -12,11 +12,29 @@ import { go } from './route.ts';
 const TILE = 180; // px, square tiles incl. caption strip
 const PAGE = 200;
 
+/** State kept for this tab's session (sessionStorage), so coming back shows the same thing. */
+function useRemembered<T>(key: string, initial: T): [T, (v: T) => void] {
+  const [v, setV] = useState<T>(() => {
+    const saved = sessionStorage.getItem(key);
+    return saved === null ? initial : (JSON.parse(saved) as T);
+  });
+  const set = useCallback(
+    (next: T) => {
+      if (next === undefined) sessionStorage.removeItem(key);
+      else sessionStorage.setItem(key, JSON.stringify(next));
+      setV(next);
+    },
+    [key],
+  );
+  return [v, set];
+}
+
 export function Library({ onError }: { onError: (e: unknown) => void }) {
   const [roots, setRoots] = useState<Responses['library.roots']>([]);
   const [path, setPath] = useState('');
-  const [rootId, setRootId] = useState<number | undefined>();
-  const [filter, setFilter] = useState<Filter>('all');
+  // the folder and filter survive a visit to an image (Esc comes back to the same grid)
+  const [rootId, setRootId] = useRemembered<number | undefined>('cs-library-root', undefined);
+  const [filter, setFilter] = useRemembered<Filter>('cs-library-filter', 'all');
   const [search, setSearch] = useState('');
   const [runs, setRuns] = useState<Responses['library.runs']>([]);
   const [run, setRun] = useState('');
@@ -84,7 +102,16 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
             </span>{' '}
             <button
               type="button"
-              onClick={() => call('library.removeRoot', { rootId: r.id }).then(refreshRoots, onError)}
+              onClick={() => {
+                if (
+                  !confirm(
+                    `Remove ${r.path} from the library? Its files stay on disk, and its captions and ratings are kept: adding the folder again shows them.`,
+                  )
+                )
+                  return;
+                if (rootId === r.id) setRootId(undefined);
+                call('library.removeRoot', { rootId: r.id }).then(refreshRoots, onError);
+              }}
               aria-label={`Remove ${r.path}`}
             >
               ✕
@@ -122,6 +149,7 @@ function Grid(props: {
   const [pages, setPages] = useState<Map<number, ImageRow[]>>(new Map());
   const loading = useRef(new Set<number>());
   const [scroll, setScroll] = useState({ top: 0, height: 600, width: 900 });
+  const [focusIndex, setFocusIndex] = useState<number | null>(null);
 
   const load = useCallback(
     (page: number) => {
@@ -166,6 +194,23 @@ function Grid(props: {
       cells.push({ index, row: items?.[index - page * PAGE] });
     }
   }
+  // arrow keys move between tiles (scrolling the next one into view), Enter opens one
+  useEffect(() => {
+    if (focusIndex === null) return;
+    box.current?.querySelector<HTMLElement>(`[data-index="${focusIndex}"]`)?.focus({ preventScroll: true });
+  });
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    const at = Number((e.target as HTMLElement).dataset.index);
+    const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols }[e.key];
+    if (step === undefined || Number.isNaN(at) || !total) return;
+    e.preventDefault();
+    const next = Math.min(total - 1, Math.max(0, at + step));
+    const el = box.current!;
+    const top = Math.floor(next / cols) * TILE;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + TILE > el.scrollTop + el.clientHeight) el.scrollTop = top + TILE - el.clientHeight;
+    setFocusIndex(next);
+  };
   return (
     <div className="grid" ref={box} data-testid="grid" data-total={total ?? ''}>
       <div style={{ height: rows * TILE, position: 'relative' }}>
@@ -183,6 +228,9 @@ function Grid(props: {
             onClick={() => row && go('image', row.fileId)}
             title={row ? `${row.rel}${row.error ? `: ${row.error}` : ''}` : ''}
             data-testid="tile"
+            data-index={index}
+            onFocus={() => setFocusIndex(index)}
+            onKeyDown={onKeyDown}
           >
             {row && row.status !== 'error' && (
               <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId)} />

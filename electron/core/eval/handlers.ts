@@ -1,6 +1,7 @@
 /** Evaluation against references and human ratings. */
 import type { Handlers } from '../api/contract.ts';
 import type { Core } from '../core.ts';
+import { userPath } from '../paths.ts';
 import { importReferences } from './references.ts';
 import { evaluationSummary } from './summary.ts';
 
@@ -10,7 +11,7 @@ export function evalHandlers({ db }: Core): Pick<Handlers, 'eval.summary' | 'eva
       return evaluationSummary(db, { rootId });
     },
     async 'eval.importReferences'({ path }) {
-      return importReferences(db, path);
+      return importReferences(db, userPath(path));
     },
   };
 }

@@ -10,12 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { type ExportCandidate, exportCandidates, verdicts } from '../../../db/queries/export.ts';
 import type { ExportFormat, ExportPolicy, ParsedRequest, Split } from '../api/contract.ts';
 import { invalid } from '../api/dispatch.ts';
 import type { ExportPreview, ExportResult } from '../api/types.ts';
+import { userPath } from '../paths.ts';
 import { checkFileTarget, writeExportFile, writeExportFolder } from './outputs.ts';
 
 export type ExportOptions = Partial<ParsedRequest<'export.run'>> & {
@@ -210,7 +211,7 @@ interface Plan {
 
 function outPath(o: ExportOptions, what: string): string {
   if (!o.out) throw invalid(`export ${o.format}: ${what} to write is required`, 'out');
-  return resolve(o.out);
+  return userPath(o.out);
 }
 
 /** The .txt beside an image's path. */

@@ -1,4 +1,5 @@
 /** Library handlers on a real database file: folders, counts, the grid's filters and paging. */
+import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
 import type { Studio } from '../studio.ts';
@@ -12,9 +13,22 @@ beforeAll(async () => {
 afterAll(() => studio?.close());
 
 describe('library handlers', () => {
-  it('adding a folder scans it and reports what it found', () => {
+  it('adding a folder scans it and reports what it found; a new folder is all uncaptioned and unrated', async () => {
     expect(lib.scan).toEqual({ found: 11, added: 11, changed: 0, missing: 0, skipped: [] });
     expect(lib).toMatchObject({ images: 11, captioned: 0, errors: 0, unread: 11, missing: 0 });
+    for (const filter of ['uncaptioned', 'unrated'] as const)
+      expect((await call(studio, 'library.images', { rootId: lib.id, filter })).total, filter).toBe(11);
+  });
+
+  it('~ in a path is the home folder', async () => {
+    const home = process.env.HOME;
+    process.env.HOME = dirname(lib.folder);
+    try {
+      const again = await call(studio, 'library.addRoot', { path: `~/${basename(lib.folder)}` });
+      expect(again).toMatchObject({ id: lib.id, path: lib.folder });
+    } finally {
+      process.env.HOME = home;
+    }
   });
 
   it('adding the same folder again rescans it without duplicating anything', async () => {

@@ -10,7 +10,7 @@
  */
 import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { extname, join } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import {
   addRoot,
@@ -22,6 +22,7 @@ import {
   touchFile,
 } from '../../../db/queries/library.ts';
 import { writeTx } from '../../../db/queries/statements.ts';
+import { userPath } from '../paths.ts';
 import { tooLarge } from './read.ts';
 
 export const IMAGE_EXTENSIONS = new Set([
@@ -137,7 +138,7 @@ export interface ScanSummary {
 const BATCH = 2000;
 
 export async function scanFolder(db: DB, folder: string): Promise<ScanSummary> {
-  const path = resolve(folder);
+  const path = userPath(folder);
   const st = await stat(path).catch(() => null);
   if (!st?.isDirectory()) throw new Error(`${path}: not a folder`);
   const root = addRoot(db, path);

@@ -18,6 +18,7 @@ import type { LoadOptions } from '../inference/bundle.ts';
 import type { Captioner } from '../inference/engine.ts';
 import { RemoteEngine } from '../inference/remote.ts';
 import { onnxVariants } from '../inference/variants.ts';
+import { userPath } from '../paths.ts';
 import { type HubEnv, hubEnv, parseRepoRef, planPull, pull, repoFolder } from './hub.ts';
 import { describe, installedModels, type ResolvedModel, resolveModelRef } from './installed.ts';
 
@@ -146,7 +147,7 @@ export class ModelService {
 
   /** Adds a bundle folder to the list, after checking it looks like one. */
   add(path: string): ModelEntry {
-    const dir = resolve(path);
+    const dir = userPath(path);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw notFound(`${dir}: no such folder`);
     if (!onnxVariants(dir).size) throw new ApiError(422, `${dir}: no ONNX model files here (nor in onnx/)`);
     const entry = describe({ ref: dir, kind: 'folder', dir, label: basename(dir), source: dir });
