@@ -217,8 +217,16 @@ function outPath(o: ExportOptions, what: string): string {
 /** The .txt beside an image's path. */
 const txtOf = (p: string) => p.slice(0, p.length - extname(p).length) + '.txt';
 
+const oneFile = (target: string, text: string, records: string[]): Plan => ({
+  kind: 'file',
+  target,
+  files: new Map([[target, text]]),
+  images: new Map(),
+  records,
+  main: [target],
+});
+
 function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
-  const empty = { files: new Map<string, string>(), images: new Map<string, string>() };
   switch (o.format) {
     case 'coco': {
       const target = outPath(o, 'a file');
@@ -236,14 +244,7 @@ function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
         ...provenance(r),
       }));
       const text = `${JSON.stringify({ info: { description: 'Caption Studio captions' }, images, annotations }, null, 1)}\n`;
-      return {
-        kind: 'file',
-        target,
-        ...empty,
-        files: new Map([[target, text]]),
-        records: jsonl(annotations),
-        main: [target],
-      };
+      return oneFile(target, text, jsonl(annotations));
     }
     case 'coco-results': {
       // one caption per image (the most wanted of the selection), in coco-caption's results format
@@ -253,27 +254,13 @@ function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
         return { image_id: r.image_id, caption: r.caption };
       });
       const text = `${JSON.stringify(results, null, 1)}\n`;
-      return {
-        kind: 'file',
-        target,
-        ...empty,
-        files: new Map([[target, text]]),
-        records: jsonl(results),
-        main: [target],
-      };
+      return oneFile(target, text, jsonl(results));
     }
     case 'csv': {
       const target = outPath(o, 'a file');
       const lines = rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
       const text = `${[CSV_COLUMNS.join(','), ...lines].join('\r\n')}\r\n`;
-      return {
-        kind: 'file',
-        target,
-        ...empty,
-        files: new Map([[target, text]]),
-        records: lines,
-        main: [target],
-      };
+      return oneFile(target, text, lines);
     }
     case 'imagefolder': {
       // one row per image: the most wanted caption as `text`; with a policy that selects several,
