@@ -420,6 +420,30 @@ describe('caption selection policies', () => {
     }
   });
 
+  it('an export over several folders leads each name with its folder, two folders of one name apart', async () => {
+    const s = openTestStudio();
+    try {
+      const [one, two] = [join(tempDir('cs-x-'), 'photos'), join(tempDir('cs-y-'), 'photos')];
+      const files = await writeGoodImages(tempDir('cs-src-'), 2);
+      for (const [dir, file] of [
+        [one, files[0]],
+        [two, files[1]],
+      ]) {
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'same-name.png'), readFileSync(file));
+        await captionRoot(s, (await call(s, 'library.addRoot', { path: dir })).id, {});
+      }
+      const out = join(tempDir('cs-export-roots-'), 'coco.json');
+      await call(s, 'export.run', { format: 'coco', out });
+      const names = JSON.parse(readFileSync(out, 'utf8')).images.map(
+        (i: { file_name: string }) => i.file_name,
+      );
+      expect(names.sort()).toEqual(['photos-2/same-name.png', 'photos/same-name.png']);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('nothing captioned: the note says so', async () => {
     const s = openTestStudio();
     try {

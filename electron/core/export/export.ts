@@ -91,10 +91,12 @@ export function select(candidates: ExportRow[], policy: ExportPolicy): ExportRow
 function libraryNames(rows: (ExportCandidate & { file_path: string })[]): Map<string, string> {
   const roots = [...new Set(rows.map((r) => r.root_path ?? dirname(r.file_path)))].sort();
   const prefix = new Map<string, string>();
+  const seen = new Map<string, number>();
   for (const root of roots) {
     const base = basename(root) || 'library';
-    const taken = [...prefix.values()].filter((p) => p === base || p.startsWith(`${base}-`)).length;
-    prefix.set(root, roots.length === 1 ? '' : taken ? `${base}-${taken + 1}/` : `${base}/`);
+    const n = (seen.get(base) ?? 0) + 1; // two folders of one name: photos/, photos-2/
+    seen.set(base, n);
+    prefix.set(root, roots.length === 1 ? '' : n === 1 ? `${base}/` : `${base}-${n}/`);
   }
   const names = new Map<string, string>();
   for (const r of rows) {
