@@ -111,7 +111,11 @@ const sourceLabel = (r: ShownRow) =>
 /** The rater's item at queue index `index` (default: where this rater resumes), as the rater sees it. */
 export function sessionItem(db: DB, sessionId: number, rater: string, index?: number): SessionItem {
   const s = session(db, sessionId);
-  const rid = raterId(db, rater);
+  return itemView(db, s, rater, raterId(db, rater), index);
+}
+
+function itemView(db: DB, s: SessionRow, rater: string, rid: number, index?: number): SessionItem {
+  const sessionId = s.id;
   const { items: total, done } = enterSession(db, s, rid);
   if (!total)
     throw conflict(
@@ -191,7 +195,7 @@ export function rate(
     best: r.best,
     siblings,
   });
-  return sessionItem(db, s.id, r.rater, index);
+  return itemView(db, s, r.rater, rid, index);
 }
 
 /** Reverts the rater's last action and shows the item it touched. */
@@ -201,12 +205,7 @@ export function undo(db: DB, sessionId: number, rater: string): SessionItem {
   enterSession(db, s, rid);
   const cand = undoRating(db, sessionId, rid);
   const position = cand === null ? undefined : positionOfCandidate(db, sessionId, cand);
-  return sessionItem(
-    db,
-    sessionId,
-    rater,
-    position === undefined ? undefined : indexOf(db, s, rid, position),
-  );
+  return itemView(db, s, rater, rid, position === undefined ? undefined : indexOf(db, s, rid, position));
 }
 
 /** The position of the item showing a candidate; 404 for an unknown session or a candidate not in it. */
