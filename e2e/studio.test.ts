@@ -510,6 +510,15 @@ describe('evaluation view', () => {
     await page.getByLabel('Export to').fill(out);
     // best captions of an unrated-or-rated library: one row per image, previewed before writing
     await expect.poll(() => page.getByTestId('export-rows').textContent()).toBe('5 rows');
+    // the preview follows the options: rated captions by a rater who rated none are no rows, and it says why
+    await page.getByLabel('Captions to export').selectOption('rated');
+    await page.getByLabel('Raters').fill('nobody');
+    await expect
+      .poll(() => page.getByTestId('export-rows').textContent())
+      .toBe('0 rows: no caption has ratings from the raters or sessions asked for');
+    await page.getByLabel('Raters').fill('');
+    await page.getByLabel('Captions to export').selectOption('best');
+    await expect.poll(() => page.getByTestId('export-rows').textContent()).toBe('5 rows');
     const preview = JSON.parse((await page.locator('pre.preview').textContent())!.split('\n')[0]);
     expect(preview).toMatchObject({ file_name: expect.stringMatching(/^(train|val|test)\/img-00\d\./) });
     await screenshot(page, 'export');

@@ -6,6 +6,7 @@ import {
   type ExportPolicy,
   IMAGE_MODES,
   type Request,
+  type Responses,
   SPLITS,
 } from '../../electron/core/api/contract.ts';
 import type { ExportPreview } from '../../electron/core/api/types.ts';
@@ -33,6 +34,16 @@ export function Export({ onError }: { onError: (e: unknown) => void }) {
   const [images, setImages] = useState<(typeof IMAGE_MODES)[number]>('copy');
   const [split, setSplit] = useState('');
   const [minRating, setMinRating] = useState('');
+  const [raters, setRaters] = useState('');
+  const [sessions, setSessions] = useState<number[]>([]);
+  const [allSessions, setAllSessions] = useState<Responses['sessions.list']>([]);
+  useEffect(() => {
+    call('sessions.list', {}).then(setAllSessions, onError);
+  }, [onError]);
+  const raterList = raters
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const [overwrite, setOverwrite] = useState(false);
   const [preview, setPreview] = useState<ExportPreview | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -46,6 +57,8 @@ export function Export({ onError }: { onError: (e: unknown) => void }) {
     images,
     split: (split || undefined) as Request<'export.run'>['split'],
     minRating: minRating ? Number(minRating) : undefined,
+    raters: raterList.length ? raterList : undefined,
+    sessions: sessions.length ? sessions : undefined,
     overwrite,
   };
   const key = JSON.stringify(request);
@@ -158,6 +171,25 @@ export function Export({ onError }: { onError: (e: unknown) => void }) {
             value={minRating}
             onChange={(e) => setMinRating(e.target.value)}
           />
+        </label>
+        <label>
+          Ratings by (comma-separated; empty: everyone)
+          <input aria-label="Raters" value={raters} onChange={(e) => setRaters(e.target.value)} />
+        </label>
+        <label>
+          Ratings from sessions (none chosen: all)
+          <select
+            aria-label="Sessions"
+            multiple
+            value={sessions.map(String)}
+            onChange={(e) => setSessions([...e.target.selectedOptions].map((o) => Number(o.value)))}
+          >
+            {allSessions.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} />{' '}

@@ -359,13 +359,20 @@ function whyNothing(db: DB, o: ExportOptions): string {
   const policy = o.policy ?? 'best';
   const filters = { ...o, policy: 'all' as const };
   if (!exportRows(db, { ...filters, minRating: undefined, split: undefined }).length)
-    return 'no captions match the raters, sessions or folder asked for';
+    return 'no captions in the folder asked for';
   if (o.minRating !== undefined && !exportRows(db, { ...filters, split: undefined }).length)
     return `no caption has a mean rating of ${o.minRating} or more`;
   if (o.split && !exportRows(db, filters).length) return `no image falls in the '${o.split}' split`;
   const pairs = o.format.startsWith('preferences');
   if (pairs && exportRows(db, filters).some((r) => r.rated))
     return 'no rater preferred one caption of an image to another (a pair needs two different ratings or a best pick)';
+  const narrowed = o.raters?.length || o.sessions?.length;
+  if (
+    policy === 'rated' &&
+    narrowed &&
+    exportRows(db, { ...filters, raters: undefined, sessions: undefined }).some((r) => r.rated)
+  )
+    return 'no caption has ratings from the raters or sessions asked for';
   if (policy === 'rated')
     return pairs
       ? 'preference pairs come from ratings, and no caption has been rated'
