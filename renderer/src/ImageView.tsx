@@ -6,6 +6,9 @@ import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
 import { go } from './route.ts';
 
+/** A key pressed while typing in a field is the field's, not a shortcut. */
+const typing = (e: KeyboardEvent) => (e.target as HTMLElement).closest('input, textarea, select') !== null;
+
 interface Heat {
   shape: [number, number, number];
   data: number[];
@@ -46,8 +49,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   // ← / → the previous / next photo of the folder (grid order), Esc back to the grid
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement;
-      if (!detail || e.ctrlKey || e.metaKey || e.altKey || t.closest('input, textarea, select')) return;
+      if (!detail || e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
       if (e.key === 'ArrowLeft' && detail.prev) go('image', detail.prev);
       else if (e.key === 'ArrowRight' && detail.next) go('image', detail.next);
       else if (e.key === 'Escape') go('library');
@@ -274,7 +276,7 @@ function HeatImage(props: {
     });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.target as HTMLElement).closest('input, textarea, select')) return;
+      if (typing(e)) return;
       if (e.key === '+' || e.key === '=') zoomBy(1.25);
       else if (e.key === '-') zoomBy(0.8);
       else if (e.key === '0') setView({ zoom: 1, x: 0, y: 0 });

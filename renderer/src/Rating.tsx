@@ -1,5 +1,6 @@
 import { Marked } from 'marked';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { captionKey } from '../../electron/core/api/captions.ts';
 import type { Responses } from '../../electron/core/api/contract.ts';
 import type { SessionItem } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
@@ -345,14 +346,14 @@ function RateItems({
           className="edit"
           onSubmit={(e) => {
             e.preventDefault();
-            const text = editing.trim().replace(/\s+/g, ' ');
+            const key = captionKey(editing);
             call('candidate.edit', { candidateId: cand.id, text: editing, sessionId })
               .then(() => call('sessions.item', { sessionId, rater, position: item.position }))
               .then((next) => {
                 // the edit is a caption of this image now: show it, highlighted, to rate
                 setEditing(null);
                 setItem(next);
-                const at = next.candidates.findIndex((c) => c.text.trim().replace(/\s+/g, ' ') === text);
+                const at = next.candidates.findIndex((c) => captionKey(c.text) === key);
                 if (at !== -1) setFocus(at);
               })
               .catch(onError);

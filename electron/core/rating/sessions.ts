@@ -25,6 +25,7 @@ import {
   shownCandidates,
   undoRating,
 } from '../../../db/queries/rating.ts';
+import { captionKey } from '../api/captions.ts';
 import { decodingLabel } from '../api/decoding.ts';
 import { conflict, notFound } from '../api/dispatch.ts';
 import type { RatingCandidate, SessionItem, SessionView } from '../api/types.ts';
@@ -32,14 +33,11 @@ import { toImageRow } from '../library/views.ts';
 
 export const SESSION_SOURCES = 'best candidate of every current run, plus human edits';
 
-/** Texts that differ only in spacing are the same caption. */
-const sameText = (t: string) => t.trim().replace(/\s+/g, ' ');
-
 /** An image's candidates grouped by text, in first-seen order: each group's first id is the one shown. */
 export function groupByText(cands: { id: number; text: string }[]): number[][] {
   const groups = new Map<string, number[]>();
   for (const c of cands) {
-    const key = sameText(c.text);
+    const key = captionKey(c.text);
     groups.set(key, [...(groups.get(key) ?? []), c.id]);
   }
   return [...groups.values()];
@@ -229,7 +227,7 @@ export function addEditToSession(
 ) {
   const position = checkInSession(db, sessionId, editedFrom);
   const same = shownCandidates(db, sessionId, position, 0).find(
-    (c) => c.source_id === c.id && sameText(c.text) === sameText(edit.text),
+    (c) => c.source_id === c.id && captionKey(c.text) === captionKey(edit.text),
   );
   addToItem(db, sessionId, position, edit.id, same?.id);
 }
