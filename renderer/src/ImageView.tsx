@@ -2,12 +2,10 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { decodingSummary } from '../../electron/core/api/decoding.ts';
 import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
+import { typing, useKeys } from './keys.ts';
 import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
 import { go } from './route.ts';
-
-/** A key pressed while typing in a field is the field's, not a shortcut. */
-const typing = (e: KeyboardEvent) => (e.target as HTMLElement).closest('input, textarea, select') !== null;
 
 interface Heat {
   shape: [number, number, number];
@@ -47,18 +45,14 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
     reload();
   }, [reload]);
   // ← / → the previous / next photo of the folder (grid order), Esc back to the grid
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!detail || e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
-      if (e.key === 'ArrowLeft' && detail.prev) go('image', detail.prev);
-      else if (e.key === 'ArrowRight' && detail.next) go('image', detail.next);
-      else if (e.key === 'Escape') go('library');
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [detail]);
+  useKeys((e) => {
+    if (!detail || e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
+    if (e.key === 'ArrowLeft' && detail.prev) go('image', detail.prev);
+    else if (e.key === 'ArrowRight' && detail.next) go('image', detail.next);
+    else if (e.key === 'Escape') go('library');
+    else return;
+    e.preventDefault();
+  });
 
   const onHover = async (c: CandidateView, token: number) => {
     setHover({ candidate: c.id, token });
@@ -274,15 +268,11 @@ function HeatImage(props: {
       const zoom = Math.min(8, Math.max(1, v.zoom * f));
       return zoom === 1 ? { zoom, x: 0, y: 0 } : { ...v, zoom };
     });
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (typing(e)) return;
-      if (e.key === '+' || e.key === '=') zoomBy(1.25);
-      else if (e.key === '-') zoomBy(0.8);
-      else if (e.key === '0') setView({ zoom: 1, x: 0, y: 0 });
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+  useKeys((e) => {
+    if (typing(e)) return;
+    if (e.key === '+' || e.key === '=') zoomBy(1.25);
+    else if (e.key === '-') zoomBy(0.8);
+    else if (e.key === '0') setView({ zoom: 1, x: 0, y: 0 });
   });
   useEffect(() => {
     const c = canvas.current!;

@@ -4,6 +4,7 @@ import { captionKey } from '../../electron/core/api/captions.ts';
 import type { Responses } from '../../electron/core/api/contract.ts';
 import type { SessionItem } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
+import { useKeys } from './keys.ts';
 import { RootSelect, useRoots } from './RootSelect.tsx';
 import { go } from './route.ts';
 
@@ -256,51 +257,47 @@ function RateItems({
     run(call('sessions.item', { sessionId, rater }));
   }, [sessionId, rater, run]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!item || editing !== null || busy.current || e.ctrlKey || e.metaKey || e.altKey) return;
-      const cand = item.candidates[focus];
-      const move = (pos: number) => run(call('sessions.item', { sessionId, rater, position: pos }));
-      if (/^[1-5]$/.test(e.key) && cand) {
-        e.preventDefault();
-        busy.current = true;
-        call('ratings.set', { sessionId, rater, candidateId: cand.id, value: Number(e.key) })
-          .then((next) => {
-            setItem(next);
-            // on to the next caption still unrated in this image
-            const open = next.candidates.findIndex((c, i) => i > focus && c.value === null);
-            const any = next.candidates.findIndex((c) => c.value === null);
-            setFocus(open !== -1 ? open : any !== -1 ? any : focus);
-          }, onError)
-          .finally(() => {
-            busy.current = false;
-          });
-      } else if (e.key === 'ArrowDown') {
-        e.preventDefault();
-        setFocus((f) => Math.min(f + 1, item.candidates.length - 1));
-      } else if (e.key === 'ArrowUp') {
-        e.preventDefault();
-        setFocus((f) => Math.max(f - 1, 0));
-      } else if (e.key === 'ArrowRight' || e.key === ' ') {
-        e.preventDefault();
-        if (item.position + 1 < item.total) move(item.position + 1);
-      } else if (e.key === 'ArrowLeft') {
-        e.preventDefault();
-        if (item.position > 0) move(item.position - 1);
-      } else if (e.key === 'b' && cand) {
-        run(call('ratings.set', { sessionId, rater, candidateId: cand.id, best: !cand.best }), true);
-      } else if (e.key === 'u') {
-        run(call('ratings.undo', { sessionId, rater }));
-      } else if (e.key === 'e' && cand) {
-        e.preventDefault();
-        setEditing(cand.text);
-      } else if (e.key === '?') {
-        setHelp((h) => !h);
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [item, focus, editing, sessionId, rater, run, onError]);
+  useKeys((e) => {
+    if (!item || editing !== null || busy.current || e.ctrlKey || e.metaKey || e.altKey) return;
+    const cand = item.candidates[focus];
+    const move = (pos: number) => run(call('sessions.item', { sessionId, rater, position: pos }));
+    if (/^[1-5]$/.test(e.key) && cand) {
+      e.preventDefault();
+      busy.current = true;
+      call('ratings.set', { sessionId, rater, candidateId: cand.id, value: Number(e.key) })
+        .then((next) => {
+          setItem(next);
+          // on to the next caption still unrated in this image
+          const open = next.candidates.findIndex((c, i) => i > focus && c.value === null);
+          const any = next.candidates.findIndex((c) => c.value === null);
+          setFocus(open !== -1 ? open : any !== -1 ? any : focus);
+        }, onError)
+        .finally(() => {
+          busy.current = false;
+        });
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setFocus((f) => Math.min(f + 1, item.candidates.length - 1));
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setFocus((f) => Math.max(f - 1, 0));
+    } else if (e.key === 'ArrowRight' || e.key === ' ') {
+      e.preventDefault();
+      if (item.position + 1 < item.total) move(item.position + 1);
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      if (item.position > 0) move(item.position - 1);
+    } else if (e.key === 'b' && cand) {
+      run(call('ratings.set', { sessionId, rater, candidateId: cand.id, best: !cand.best }), true);
+    } else if (e.key === 'u') {
+      run(call('ratings.undo', { sessionId, rater }));
+    } else if (e.key === 'e' && cand) {
+      e.preventDefault();
+      setEditing(cand.text);
+    } else if (e.key === '?') {
+      setHelp((h) => !h);
+    }
+  });
 
   if (!item) return <p>Loading…</p>;
   const cand = item.candidates[focus];

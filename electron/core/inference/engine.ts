@@ -66,6 +66,8 @@ export interface EngineInfo {
   provider: string;
   providerNotes: string[];
   grid: { rows: number; cols: number } | null;
+  /** the size the preprocessor resizes images to */
+  imageSize: { height: number; width: number };
   hasAttention: boolean;
   /** the model's generation_config.json: its decoding defaults */
   generation: Record<string, unknown>;
@@ -128,6 +130,7 @@ export class CaptionEngine implements Captioner {
       provider: b.provider.provider,
       providerNotes: b.provider.notes,
       grid: b.grid,
+      imageSize: b.preprocessor.size,
       hasAttention: b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
       generation: b.generation,
       tasks: [...b.prompts.keys()],

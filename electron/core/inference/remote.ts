@@ -1,7 +1,8 @@
 /**
  * An engine whose ONNX Runtime sessions run in a worker thread (`worker.ts`): the same `Captioner`
  * interface as the in-thread engine, so jobs and the image view do not know the difference. Batches
- * are sent one ahead, so the worker decodes the next batch's images while the model runs this one.
+ * are sent ahead (`pipeline.ts` says how far), so the worker decodes the next batches' images while
+ * the model runs this one.
  * Image bytes are transferred, not copied.
  */
 import { Worker } from 'node:worker_threads';
@@ -18,6 +19,7 @@ import {
   type Outcome,
 } from './engine.ts';
 import { Cancelled } from './generate.ts';
+import { BATCHES_AHEAD } from './pipeline.ts';
 
 export type Request =
   | { kind: 'load'; id: number; dir: string; options: LoadOptions }
@@ -97,13 +99,16 @@ export class RemoteEngine implements Captioner {
 
   private send(inputs: FileInput[], d: ResolvedDecoding, opts: CaptionOptions) {
     const id = this.nextId();
+    // what the batch holds in the worker until the model is done with it: bytes and decoded pixels
+    const { height, width } = this.info.imageSize;
+    const bytes = inputs.reduce((n, i) => n + (i.bytes?.byteLength ?? 0) + 12 * height * width, 0);
     const items = inputs.map((i) => ({ file: i.file, bytes: i.bytes && transferable(i.bytes) }));
     const transfer = items.flatMap((i) => (i.bytes ? [i.bytes.buffer as ArrayBuffer] : []));
     const result = this.request(
       { kind: 'caption', id, items, decoding: d, attentionLayer: opts.attentionLayer },
       transfer,
     ) as Promise<Outcome[]>;
-    return { id, inputs, result };
+    return { id, inputs, result, bytes };
   }
 
   async *captionFiles(
@@ -113,19 +118,31 @@ export class RemoteEngine implements Captioner {
   ): AsyncGenerator<FileOutcome> {
     const nextBatch = batches(items, opts.batchSize ?? 8);
     const inFlight: ReturnType<RemoteEngine['send']>[] = [];
+    let more = true;
+    // keeps up to BATCHES_AHEAD batches in the worker (always one), so the model never waits for input
+    const fill = async () => {
+      const held = () => inFlight.reduce((n, b) => n + b.bytes, 0);
+      while (
+        more &&
+        (inFlight.length === 0 || (inFlight.length < BATCHES_AHEAD.batches && held() < BATCHES_AHEAD.bytes))
+      ) {
+        const inputs = await nextBatch();
+        if (inputs.length) inFlight.push(this.send(inputs, d, opts));
+        else more = false;
+      }
+    };
     const abort = () => {
       for (const b of inFlight) this.worker.postMessage({ kind: 'abort', id: b.id } satisfies Request);
     };
     opts.signal?.addEventListener('abort', abort);
     try {
-      let inputs = await nextBatch();
-      if (inputs.length) inFlight.push(this.send(inputs, d, opts));
+      await fill();
       while (inFlight.length) {
         if (opts.signal?.aborted) throw new Cancelled();
-        inputs = await nextBatch();
-        if (inputs.length) inFlight.push(this.send(inputs, d, opts));
-        const current = inFlight.shift()!;
+        const current = inFlight[0];
         const outcomes = await current.result;
+        inFlight.shift();
+        await fill();
         for (const [i, o] of outcomes.entries()) yield { ...o, input: current.inputs[i] };
       }
     } finally {

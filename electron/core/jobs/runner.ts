@@ -23,7 +23,8 @@ import { commitRun, runSource } from '../captions/commit.ts';
 import type { ResolvedDecoding } from '../inference/decoding.ts';
 import type { Captioner, FileInput } from '../inference/engine.ts';
 import { Cancelled } from '../inference/generate.ts';
-import { readAndHash } from '../library/read.ts';
+import { READ_AHEAD } from '../inference/pipeline.ts';
+import { type Read, readAndHash } from '../library/read.ts';
 
 export interface JobProgress extends JobCounts {
   jobId: number;
@@ -83,20 +84,38 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
   const byPath = new Map<string, FileRow>(files.map((f) => [f.path, f]));
   const hashes = new Map<string, string>();
 
-  // Files still to caption, read and hashed ahead of inference; known content is linked, not re-run.
+  const skipped = () => {
+    progress.done++;
+    progress.skipped++;
+  };
+
+  // Files still to caption, read and hashed ahead of inference, several at once (READ_AHEAD says
+  // why); known content is linked, not re-run.
   async function* todo(): AsyncGenerator<FileInput> {
-    for (const f of files) {
-      if (opts.signal?.aborted) return;
-      if (f.status === 'ok' && f.image_id !== null && isDone(f.image_id)) {
-        progress.done++;
-        progress.skipped++;
-        continue;
+    const reading: { f: FileRow; read: Promise<Read | Error> }[] = [];
+    let next = 0;
+    let bytes = 0;
+    const fill = () => {
+      while (
+        next < files.length &&
+        (reading.length === 0 ||
+          (reading.length < READ_AHEAD.files && bytes + files[next].size <= READ_AHEAD.bytes))
+      ) {
+        const f = files[next++];
+        if (f.status === 'ok' && f.image_id !== null && isDone(f.image_id)) {
+          skipped();
+          continue;
+        }
+        bytes += f.size;
+        reading.push({ f, read: readAndHash(f.path).catch((err: Error) => err) });
       }
-      let read: { bytes: Buffer; hash: string };
-      try {
-        read = await readAndHash(f.path);
-      } catch (err) {
-        setFileError(db, f.id, (err as Error).message);
+    };
+    for (fill(); reading.length && !opts.signal?.aborted; fill()) {
+      const { f, read: pending } = reading.shift()!;
+      const read = await pending;
+      bytes -= f.size;
+      if (read instanceof Error) {
+        setFileError(db, f.id, read.message);
         progress.done++;
         progress.errors++;
         report();
@@ -105,8 +124,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
       const known = imageByHash(db, read.hash);
       if (known && isDone(known.id)) {
         setFileImage(db, f.id, { hash: read.hash, ...known });
-        progress.done++;
-        progress.skipped++;
+        skipped();
         continue;
       }
       hashes.set(f.path, read.hash);

@@ -31,7 +31,12 @@ export function tooLarge(size: number, limit = maxFileBytes()): string | undefin
     : undefined;
 }
 
-export async function readAndHash(file: string): Promise<{ bytes: Buffer; hash: string }> {
+export interface Read {
+  bytes: Buffer;
+  hash: string;
+}
+
+export async function readAndHash(file: string): Promise<Read> {
   let size: number;
   try {
     size = (await stat(file)).size;
