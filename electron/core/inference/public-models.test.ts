@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, type FixtureHyp, fixtureReference } from '../../../e2e/support/bundles.ts';
 import type { LoadOptions } from './bundle.ts';
-import { CaptionEngine, type GeneratedCaption } from './engine.ts';
+import { CaptionEngine, ENCODER_IMAGES, type GeneratedCaption } from './engine.ts';
+import { readFloats } from './tensors.ts';
 
 const ref = fixtureReference();
 const images = ref.images.map((f) => join(FIXTURES, 'images', f));
@@ -73,6 +74,20 @@ describe.each(CASES)('$layout $load', ({ layout, load, files }) => {
       expectLike(g, [expected.greedy[i]], family, `greedy image ${i}`);
       const [b] = await engine.captionPixels([px], beam5);
       expectLike(b, expected.beam5[i], family, `beam-5 image ${i}`);
+    }
+  });
+
+  it.skipIf(family === 'gpt2-int8')('encodes a batch a few images per call, stacked in order', async () => {
+    const batch = Array.from({ length: ENCODER_IMAGES + 2 }, (_, i) => pixels[i % pixels.length]);
+    const all = await engine.encode(batch);
+    expect(all.dims[0]).toBe(batch.length);
+    const rows = readFloats(all);
+    const size = rows.length / batch.length;
+    const tol = family === 'gpt2-fp16-io' ? 2e-3 : 1e-5;
+    for (const [i, px] of batch.entries()) {
+      const alone = readFloats(await engine.encode([px]));
+      const diff = alone.reduce((m, v, j) => Math.max(m, Math.abs(v - rows[i * size + j])), 0);
+      expect(diff, `image ${i}`).toBeLessThan(tol);
     }
   });
 

@@ -75,3 +75,20 @@ export function gatherRows<T extends Float32Array | Uint16Array>(
   });
   return out;
 }
+
+/** Float tensors of one type and trailing shape, stacked along dim 0. */
+export function concatRows(parts: ort.Tensor[]): ort.Tensor {
+  if (parts.length === 1) return parts[0];
+  const [first] = parts;
+  const data = first.data as Float32Array | Uint16Array;
+  const out = new (data.constructor as new (n: number) => Float32Array | Uint16Array)(
+    parts.reduce((n, p) => n + p.size, 0),
+  );
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data as Float32Array | Uint16Array, at);
+    at += p.size;
+  }
+  const rows = parts.reduce((n, p) => n + Number(p.dims[0]), 0);
+  return new ort.Tensor(first.type as 'float32', out as Float32Array, [rows, ...first.dims.slice(1)]);
+}
