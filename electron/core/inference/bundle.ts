@@ -158,11 +158,14 @@ function specialTokens(
  *   run once per batch (a vit-gpt2-sized fp32 model peaked 130-150 MB lower on 16 photos, at the same
  *   speed, 3 interleaved runs each).
  */
+/** How often a session runs while a batch is captioned. */
+type Runs = 'per-batch' | 'per-step';
+
 async function createSession(
   file: string,
   providers: string[],
   opts: LoadOptions,
-  once: 'per-batch' | 'per-step',
+  runs: Runs,
 ): Promise<ort.InferenceSession> {
   const spin = opts.spinning ? '1' : '0';
   try {
@@ -173,7 +176,7 @@ async function createSession(
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
       extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
-      enableCpuMemArena: once === 'per-step' && (opts.memArena ?? true),
+      enableCpuMemArena: runs === 'per-step' && (opts.memArena ?? true),
     });
   } catch (err) {
     throw new BundleError(`${file}: cannot load ONNX model (${(err as Error).message.split('\n')[0]})`);
@@ -280,8 +283,8 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     (p) => createSession(visionFile ?? encFile, p, opts, 'per-batch'),
   );
   const providers = choice.provider === 'cpu' ? ['cpu'] : [choice.provider, 'cpu'];
-  const open = (f: string | null, once: 'per-batch' | 'per-step' = 'per-step') =>
-    f ? createSession(f, providers, opts, once) : Promise.resolve(null);
+  const open = (f: string | null, runs: Runs = 'per-step') =>
+    f ? createSession(f, providers, opts, runs) : Promise.resolve(null);
   const vision = visionFile ? opened : null;
   const encoder = visionFile ? (await open(encFile, 'per-batch'))! : opened;
   const embedFile = arch === 'florence2' ? onnx.get('embed_tokens')! : null;
