@@ -2,8 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['electron/**/*.test.ts', 'db/**/*.test.ts', 'e2e/**/*.test.ts', 'bench/**/*.test.ts'],
-    globalSetup: ['e2e/support/fixtures-setup.ts'],
+    include: [
+      'electron/**/*.test.ts',
+      'db/**/*.test.ts',
+      'e2e/**/*.test.ts',
+      'bench/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
+    globalSetup: ['test/fixtures/fixtures-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -22,10 +22,10 @@ import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_BUNDLE, MODELS_DIR } from '../e2e/support/bundles.ts';
-import { tempDir } from '../e2e/support/images.ts';
 import type { Dtype } from '../electron/core/api/contract.ts';
 import type { DecodingOptions } from '../electron/core/api/decoding.ts';
+import { DEFAULT_BUNDLE, MODELS_DIR } from '../test/fixtures/bundles.ts';
+import { tempDir } from '../test/fixtures/images.ts';
 import type { Message, Report } from './support/contestant.ts';
 import { writePhotos } from './support/photos.ts';
 

@@ -11,11 +11,11 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AutoProcessor, env, Florence2ForConditionalGeneration, RawImage } from '@huggingface/transformers';
-import { FIXTURES, fixtureReference, MODELS_DIR } from '../e2e/support/bundles.ts';
-import { tempDir } from '../e2e/support/images.ts';
 import type { DecodingOptions } from '../electron/core/api/decoding.ts';
 import type { LoadOptions } from '../electron/core/inference/bundle.ts';
 import { CaptionEngine } from '../electron/core/inference/engine.ts';
+import { FIXTURES, fixtureReference, MODELS_DIR } from '../test/fixtures/bundles.ts';
+import { tempDir } from '../test/fixtures/images.ts';
 
 const { values } = parseArgs({
   options: {

@@ -7,8 +7,8 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tempDir, writeGoodImages } from '../e2e/support/images.ts';
 import { CaptionEngine } from '../electron/core/inference/engine.ts';
+import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string' } } });
 const TOTAL = Number(values.images ?? 2000);

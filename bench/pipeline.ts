@@ -15,12 +15,12 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_BUNDLE } from '../e2e/support/bundles.ts';
-import { tempDir } from '../e2e/support/images.ts';
-import { call, captionRoot } from '../e2e/support/studio.ts';
 import type { Dtype } from '../electron/core/api/contract.ts';
 import { PreprocessorConfig, preprocessImage } from '../electron/core/inference/preprocess.ts';
 import { openStudio } from '../electron/core/studio.ts';
+import { DEFAULT_BUNDLE } from '../test/fixtures/bundles.ts';
+import { tempDir } from '../test/fixtures/images.ts';
+import { call, captionRoot } from '../test/fixtures/studio.ts';
 import { writePhotos } from './support/photos.ts';
 
 const { values } = parseArgs({

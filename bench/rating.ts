@@ -12,10 +12,10 @@
  *   npx tsx bench/rating.ts [--items 10000] [--rounds 5] [--presses 200]
  */
 import { parseArgs } from 'node:util';
-import { tempDir } from '../e2e/support/images.ts';
-import { call } from '../e2e/support/studio.ts';
 import type { Studio } from '../electron/core/studio.ts';
 import { openStudio } from '../electron/core/studio.ts';
+import { tempDir } from '../test/fixtures/images.ts';
+import { call } from '../test/fixtures/studio.ts';
 
 const { values } = parseArgs({
   options: { items: { type: 'string' }, rounds: { type: 'string' }, presses: { type: 'string' } },

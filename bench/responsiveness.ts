@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { DEFAULT_BUNDLE } from '../e2e/support/bundles.ts';
-import { tempDir } from '../e2e/support/images.ts';
-import { addLibrary, call, captionRoot } from '../e2e/support/studio.ts';
 import { openStudio } from '../electron/core/studio.ts';
+import { DEFAULT_BUNDLE } from '../test/fixtures/bundles.ts';
+import { tempDir } from '../test/fixtures/images.ts';
+import { addLibrary, call, captionRoot } from '../test/fixtures/studio.ts';
 
 const { values } = parseArgs({
   options: {

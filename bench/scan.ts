@@ -11,8 +11,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { databasePath, openDatabase } from '../db/open.ts';
-import { tempDir } from '../e2e/support/images.ts';
 import { scanFolder } from '../electron/core/library/scan.ts';
+import { tempDir } from '../test/fixtures/images.ts';
 
 const { values } = parseArgs({ options: { files: { type: 'string' } } });
 const TOTAL = Number(values.files ?? 100_000);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../e2e/support/studio.ts';
+import { addLibrary, call, captionRoot, openTestStudio } from '../test/fixtures/studio.ts';
 import { DatabaseTooNewError, loadMigrations, migrate } from './migrate.ts';
 import { openDatabase } from './open.ts';
 import { enterSession, firstOpen, sessionRow } from './queries/rating.ts';
@@ -165,7 +165,7 @@ describe('migrations', () => {
 });
 
 describe('several processes on one data dir', () => {
-  const worker = join(import.meta.dirname, '..', 'e2e', 'support', 'db-worker.ts');
+  const worker = join(import.meta.dirname, '..', 'test', 'fixtures', 'db-worker.ts');
   const run = (args: string[]) =>
     new Promise<{ failures: number; first: string | null }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {

@@ -7,9 +7,9 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, fixtureReference } from '../test/fixtures/bundles.ts';
+import { tempDir } from '../test/fixtures/images.ts';
 import { launchBrowser, openPage, type Studio, screenshot, startStudioWithHub } from './harness.ts';
-import { FIXTURES, fixtureReference } from './support/bundles.ts';
-import { tempDir } from './support/images.ts';
 
 const REPO = 'onnx-community/Florence-2-base-ft';
 let browser: Browser;

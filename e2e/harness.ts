@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type HubOptions, type HubRepo, startHub } from './support/hub.ts';
-import { tempDir } from './support/images.ts';
+import { type HubOptions, type HubRepo, startHub } from '../test/fixtures/hub.ts';
+import { tempDir } from '../test/fixtures/images.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');

@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../test/fixtures/bundles.ts';
+import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
 import { launchBrowser, openPage, type Studio, screenshot, startStudioWithHub } from './harness.ts';
-import { FIXTURES } from './support/bundles.ts';
-import { tempDir, writeGoodImages } from './support/images.ts';
 
 const REPO = 'Xenova/vit-gpt2-image-captioning';
 let browser: Browser;

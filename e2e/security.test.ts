@@ -13,8 +13,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, type Channel, contract, RATER_CHANNELS } from '../electron/core/api/contract.ts';
 import type { ImageRow, SessionItem } from '../electron/core/api/types.ts';
+import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
 import { REPO, type Studio, startStudio } from './harness.ts';
-import { tempDir, writeGoodImages } from './support/images.ts';
 
 const SECRET = 'root:SECRET-CONTENT';
 let studio: Studio;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
 import { launchBrowser, openPage, type Studio, screenshot, startStudio } from './harness.ts';
-import { tempDir, writeBrokenImages, writeGoodImages } from './support/images.ts';
 
 let browser: Browser;
 beforeAll(async () => {

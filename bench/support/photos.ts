@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { sceneFiles } from '../../e2e/support/images.ts';
+import { sceneFiles } from '../../test/fixtures/images.ts';
 
 const W = 1600;
 const H = 1200;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../../e2e/support/images.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../../test/fixtures/images.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const GOLDEN = resolve(import.meta.dirname, '../core/eval/testdata/coco-caption-metrics.json');

@@ -9,9 +9,9 @@ import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
-import { FIXTURES, fixtureReference } from '../../e2e/support/bundles.ts';
-import { startHub, writeHfCache } from '../../e2e/support/hub.ts';
-import { tempDir, writeGoodImages } from '../../e2e/support/images.ts';
+import { FIXTURES, fixtureReference } from '../../test/fixtures/bundles.ts';
+import { startHub, writeHfCache } from '../../test/fixtures/hub.ts';
+import { tempDir, writeGoodImages } from '../../test/fixtures/images.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const REPO = 'Xenova/vit-gpt2-image-captioning';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, writeGoodImages } from '../../e2e/support/images.ts';
+import { tempDir, writeGoodImages } from '../../test/fixtures/images.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const NOBODY = 65534;

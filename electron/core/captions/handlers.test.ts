@@ -1,6 +1,6 @@
 /** The image view's handlers on a real database file and the real model in its worker thread. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { ImageRow } from '../api/types.ts';
 import type { Studio } from '../studio.ts';
 

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { Studio } from '../studio.ts';
 
 let studio: Studio;

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DB } from '../../../db/open.ts';
-import { tempDir, writeGoodImages } from '../../../e2e/support/images.ts';
-import { call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { tempDir, writeGoodImages } from '../../../test/fixtures/images.ts';
+import { call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import { EXPORT_FORMATS as FORMATS } from '../api/contract.ts';
 import { importReferences } from '../eval/references.ts';
 import { evaluationSummary } from '../eval/summary.ts';

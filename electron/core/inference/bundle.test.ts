@@ -3,8 +3,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE } from '../../../e2e/support/bundles.ts';
-import { bmpFile, tempDir } from '../../../e2e/support/images.ts';
+import { DEFAULT_BUNDLE } from '../../../test/fixtures/bundles.ts';
+import { bmpFile, tempDir } from '../../../test/fixtures/images.ts';
 import { BundleError, loadBundle } from './bundle.ts';
 import { preprocessImage } from './preprocess.ts';
 

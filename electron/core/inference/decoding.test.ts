@@ -1,7 +1,7 @@
 /** Each decoding option changes what the real model generates, in the way the option promises. */
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../e2e/support/bundles.ts';
+import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../test/fixtures/bundles.ts';
 import { DecodingOptions } from '../api/decoding.ts';
 import { OrtDecoder } from './decoder.ts';
 import { resolveDecoding } from './decoding.ts';

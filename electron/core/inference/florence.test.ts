@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureReference } from '../../../e2e/support/bundles.ts';
+import { FIXTURES, fixtureReference } from '../../../test/fixtures/bundles.ts';
 import type { Dtype } from '../api/contract.ts';
 import { TASKS } from '../api/decoding.ts';
 import { CaptionEngine, type GeneratedCaption } from './engine.ts';

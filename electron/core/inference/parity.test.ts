@@ -4,7 +4,7 @@
  * models/tests/test_parity.py).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE, type Golden, loadGolden, parityImages } from '../../../e2e/support/bundles.ts';
+import { DEFAULT_BUNDLE, type Golden, loadGolden, parityImages } from '../../../test/fixtures/bundles.ts';
 import { OrtDecoder } from './decoder.ts';
 import type { DecodingOptions } from './decoding.ts';
 import { CaptionEngine } from './engine.ts';

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, type FixtureHyp, fixtureReference } from '../../../e2e/support/bundles.ts';
+import { FIXTURES, type FixtureHyp, fixtureReference } from '../../../test/fixtures/bundles.ts';
 import type { LoadOptions } from './bundle.ts';
 import { CaptionEngine, ENCODER_IMAGES, type GeneratedCaption } from './engine.ts';
 import { readFloats } from './tensors.ts';

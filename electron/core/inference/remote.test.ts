@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE } from '../../../e2e/support/bundles.ts';
-import { tempDir, writeGoodImages } from '../../../e2e/support/images.ts';
+import { DEFAULT_BUNDLE } from '../../../test/fixtures/bundles.ts';
+import { tempDir, writeGoodImages } from '../../../test/fixtures/images.ts';
 import type { FileInput } from './engine.ts';
 import { BATCHES_AHEAD } from './pipeline.ts';
 import { RemoteEngine } from './remote.ts';

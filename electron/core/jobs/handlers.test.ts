@@ -1,6 +1,6 @@
 /** Job handlers: start, progress pushed as events, pause and resume, cancel, and what the list shows. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { JobView } from '../api/types.ts';
 import { openStudio, type Studio } from '../studio.ts';
 

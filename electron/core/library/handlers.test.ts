@@ -1,7 +1,7 @@
 /** Library handlers on a real database file: folders, counts, the grid's filters and paging. */
 import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { Studio } from '../studio.ts';
 
 let studio: Studio;

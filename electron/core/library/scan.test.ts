@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { databasePath, openDatabase } from '../../../db/open.ts';
 import { filesOfRoot } from '../../../db/queries/library.ts';
-import { tempDir } from '../../../e2e/support/images.ts';
+import { tempDir } from '../../../test/fixtures/images.ts';
 import { type FoundFile, type SkippedEntry, scanFolder, walkImages } from './scan.ts';
 
 function tree(): string {

@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../../../e2e/support/bundles.ts';
-import { writeHfCache } from '../../../e2e/support/hub.ts';
-import { tempDir } from '../../../e2e/support/images.ts';
-import { call, openTestStudio } from '../../../e2e/support/studio.ts';
+import { FIXTURES } from '../../../test/fixtures/bundles.ts';
+import { writeHfCache } from '../../../test/fixtures/hub.ts';
+import { tempDir } from '../../../test/fixtures/images.ts';
+import { call, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { Studio } from '../studio.ts';
 import { openStudio } from '../studio.ts';
 

@@ -1,14 +1,14 @@
 /**
- * Pulling models from a Hub on loopback (e2e/support/hub.ts) into a standard Hugging Face cache:
+ * Pulling models from a Hub on loopback (test/fixtures/hub.ts) into a standard Hugging Face cache:
  * only the chosen variant's files, resumed after an interruption, a corrupted byte caught by the
  * hash check, offline resolution, a gated repository. Nothing here touches the internet.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../../../e2e/support/bundles.ts';
-import { startHub } from '../../../e2e/support/hub.ts';
-import { tempDir } from '../../../e2e/support/images.ts';
+import { FIXTURES } from '../../../test/fixtures/bundles.ts';
+import { startHub } from '../../../test/fixtures/hub.ts';
+import { tempDir } from '../../../test/fixtures/images.ts';
 import { loadBundle } from '../inference/bundle.ts';
 import { cachedSnapshot, type HubEnv, planPull, pull, repoFolder } from './hub.ts';
 

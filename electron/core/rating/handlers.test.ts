@@ -4,7 +4,7 @@
  * while rating, images assigned to raters, and where a returning rater resumes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../../../e2e/support/studio.ts';
+import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { SessionItem } from '../api/types.ts';
 import type { Studio } from '../studio.ts';
 

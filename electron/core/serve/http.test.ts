@@ -3,8 +3,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bmpFile, sceneFiles, tempDir } from '../../../e2e/support/images.ts';
-import { call, openTestStudio } from '../../../e2e/support/studio.ts';
+import { bmpFile, sceneFiles, tempDir } from '../../../test/fixtures/images.ts';
+import { call, openTestStudio } from '../../../test/fixtures/studio.ts';
 import { serve } from './http.ts';
 
 let base: string;
