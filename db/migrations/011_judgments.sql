@@ -43,6 +43,11 @@ CREATE INDEX judgments_seq ON judgments(session_id, rater_id, seq);
 -- what exports and evaluation read per candidate
 CREATE INDEX judgments_candidate ON judgments(candidate_id);
 
+-- the item showing a caption as a source (an edit's item): covering, or SQLite prefers scanning the
+-- session's items in session_candidates_item
+DROP INDEX session_candidates_source;
+CREATE INDEX session_candidates_source ON session_candidates(session_id, source_id, position);
+
 INSERT INTO judgments (session_id, rater_id, image_id, kind, candidate_id, value, seq, at)
   SELECT session_id, rater_id, image_id, 'score', candidate_id, value, 0, created_at
   FROM ratings WHERE value IS NOT NULL ORDER BY id;
