@@ -16,26 +16,10 @@ describe('migrations', () => {
     const db = openDatabase(file);
     expect(db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-      .all()
-      .map((r) => (r as { name: string }).name);
-    expect(tables).toEqual(
-      expect.arrayContaining([
-        'caption_candidates',
-        'caption_runs',
-        'decoding_configs',
-        'files',
-        'images',
-        'jobs',
-        'library_roots',
-        'models',
-        'raters',
-        'rating_sessions',
-        'ratings',
-        'session_items',
-      ]),
-    );
+    // what each migration creates: db/migrations.test.ts
+    expect(
+      db.prepare("SELECT type FROM sqlite_master WHERE name IN ('judgments', 'ratings') ORDER BY name").all(),
+    ).toEqual([{ type: 'table' }, { type: 'view' }]);
     db.close();
     // reopening runs nothing and keeps data
     const again = new Database(file);
