@@ -176,6 +176,14 @@ const CASES: Record<number, Case> = {
         'SELECT max(seq) FROM judgments WHERE session_id = 1 AND rater_id = 1',
         /USING COVERING INDEX judgments_seq/,
       ],
+      // whether an item is done: its few shown captions first, then each one's score (rating.ts SCORED)
+      [
+        `SELECT count(*) FROM session_candidates sc CROSS JOIN judgments j ON j.session_id = sc.session_id
+           AND j.rater_id = 1 AND j.kind = 'score' AND j.candidate_id = sc.candidate_id AND coalesce(j.other_id, 0) = 0
+           AND j.state = 'current' AND j.value IS NOT NULL
+         WHERE sc.session_id = 1 AND sc.position = 0 AND sc.source_id = sc.candidate_id`,
+        /session_candidates_item[\s\S]*judgments_current \(session_id=\? AND rater_id=\? AND kind=\? AND candidate_id=\?/,
+      ],
       [
         "SELECT seq FROM judgments WHERE session_id = 1 AND rater_id = 1 AND seq > 0 AND state <> 'undone' ORDER BY seq DESC LIMIT 1",
         /^(?![\s\S]*TEMP B-TREE)[\s\S]*USING INDEX judgments_seq/,
