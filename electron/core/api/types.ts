@@ -126,7 +126,9 @@ export interface RatingCandidate {
   id: number;
   label: string;
   text: string;
+  /** the rater's current judgment of kind 'score', null without one */
   value: number | null;
+  /** whether the rater's current judgment of kind 'best' picks it */
   best: boolean;
 }
 
