@@ -10,6 +10,8 @@
  *   the same order, and the search's JS arithmetic is in the same order, so the results are the
  *   same bits (measured: difference 0 in all 12 cases). This holds on any CPU, whichever int8 kernel
  *   it picks, since both sides run that kernel.
+ * - transformers.js on the same files (int8 and float16 variants): greedy tokens equal, image by
+ *   image; it runs the same onnxruntime-node build (asserted), so the same kernels over the same rows.
  * - the PyTorch reference (HF `generate` semantics) of the same tiny model, where its numerics are
  *   the files' own: fp32, and fp16 weights computed in fp32. Not for int8 or float16 I/O: PyTorch
  *   only emulates ONNX Runtime's dynamic-quantization rounding (and ORT's int8 GEMM kernel differs
@@ -26,6 +28,7 @@ import {
   referenceGreedy,
   settingsOf,
 } from '../../../test/fixtures/reference-search.ts';
+import { sameRuntime, transformersGreedy } from '../../../test/fixtures/transformers-js.ts';
 import type { LoadOptions } from './bundle.ts';
 import { CaptionEngine, ENCODER_IMAGES, type GeneratedCaption } from './engine.ts';
 import { readFloats } from './tensors.ts';
@@ -101,6 +104,13 @@ const CASES: { layout: string; load?: LoadOptions; files: RegExp; reference: Ref
 /** Families whose files compute in float32 throughout, as the PyTorch reference does. */
 const FP32_NUMERICS = new Set(['gpt2', 'seq2seq', 'gpt2-fp16']);
 
+/** The int8 and float16 families, cross-checked with transformers.js too (its dtype names). */
+const TJS_DTYPE: Record<string, 'q8' | 'fp16'> = {
+  'gpt2-int8': 'q8',
+  'gpt2-fp16': 'fp16',
+  'gpt2-fp16-io': 'fp16',
+};
+
 /**
  * fp32 summation order: PyTorch's and MLAS's kernels add in different orders, which moves the
  * scores by a few float32 rounding steps (measured at most 1.3e-6 here, on AVX512). The bound
@@ -172,6 +182,26 @@ describe.each(CASES)('$layout $load', ({ layout, load, files, reference }) => {
       expectEqual(b, theirs[i].beam5, `beam-5 image ${i}`);
     }
   });
+
+  it.skipIf(!(family in TJS_DTYPE))(
+    `greedy tokens equal transformers.js's on the same files (same onnxruntime-node), image by image${kernel}`,
+    async () => {
+      const { pinned, installed } = sameRuntime();
+      expect(pinned, 'the onnxruntime-node transformers.js pins').toBe(installed);
+      const tjs = await transformersGreedy(
+        join(FIXTURES, layout),
+        TJS_DTYPE[family],
+        pixels,
+        224,
+        greedy.d.max_length,
+        family === 'gpt2-fp16-io',
+      );
+      // the same kernels over the same single rows: the same tokens, on any CPU
+      tjs.forEach((tokens, i) => {
+        expect(tokens, `image ${i}`).toEqual(theirs[i].greedy.tokens);
+      });
+    },
+  );
 
   it.skipIf(!FP32_NUMERICS.has(family))(
     'greedy and beam-5 equal the PyTorch reference, image by image',
