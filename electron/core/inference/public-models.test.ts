@@ -1,7 +1,7 @@
 /**
  * Public models' exports, as users download them: interface-faithful bundles (the real
  * vit-gpt2-image-captioning JSON and GPT-2 tokenizer, tiny graphs with the export's exact names,
- * dtypes and axes; `models/captioner/export/fixtures.py`) in every layout and variant, against two
+ * dtypes and axes; `models/captioner/export/fixtures.py`) in every layout and variant, against three
  * references:
  * - an independent ONNX Runtime driver of the same files (test/fixtures/ort-reference.ts: its own
  *   sessions, cache feeding and beam rows, none of the engine's decoding code), image by image, in
