@@ -24,6 +24,7 @@ import {
   type ReferenceFiles,
 } from '../../../test/fixtures/ort-reference.ts';
 import {
+  expectEqual,
   type RefHyp,
   referenceBeams,
   referenceGreedy,
@@ -56,15 +57,6 @@ function expectLike(ours: GeneratedCaption[], theirs: Hyp[], label: string) {
     expect(Math.abs(ours[r].score - h.score), `${label} rank ${r} score`).toBeLessThan(FP32_TOL);
     expect(ours[r].tokens, `${label} rank ${r} tokens`).toEqual(h.tokens);
     expect(ours[r].text, `${label} rank ${r} text`).toBe(h.text);
-  });
-}
-
-function expectEqual(ours: GeneratedCaption[], theirs: RefHyp[], label: string) {
-  expect(ours.length, label).toBe(theirs.length);
-  theirs.forEach((h, r) => {
-    expect(ours[r].tokens, `${label} rank ${r} tokens`).toEqual(h.tokens);
-    expect(ours[r].sum, `${label} rank ${r} sum`).toBe(h.sum);
-    expect(ours[r].score, `${label} rank ${r} score`).toBe(h.score);
   });
 }
 

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, type FixtureHyp, fixtureReference } from '../../../test/fixtures/bundles.ts';
 import { int8Kernel, OrtReference, type ReferenceFiles } from '../../../test/fixtures/ort-reference.ts';
 import {
+  expectEqual,
   type RefHyp,
   referenceBeams,
   referenceGreedy,
@@ -117,15 +118,6 @@ const TJS_DTYPE: Record<string, 'q8' | 'fp16'> = {
  * leaves room for other CPUs' kernels (AVX2, NEON block sizes), whose sums differ by a like amount.
  */
 const FP32_TOL = 1e-4;
-
-function expectEqual(ours: GeneratedCaption[], theirs: RefHyp[], label: string) {
-  expect(ours.length, label).toBe(theirs.length);
-  theirs.forEach((h, r) => {
-    expect(ours[r].tokens, `${label} rank ${r} tokens`).toEqual(h.tokens);
-    expect(ours[r].sum, `${label} rank ${r} sum`).toBe(h.sum);
-    expect(ours[r].score, `${label} rank ${r} score`).toBe(h.score);
-  });
-}
 
 function expectLike(ours: GeneratedCaption[], theirs: FixtureHyp[], label: string) {
   expect(ours.length, label).toBe(theirs.length);
