@@ -3,12 +3,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
 import { tempDir, writeBrokenImages, writeGoodImages } from '../../test/fixtures/images.ts';
+import { electronBinary } from '../shell/electron-binary.mjs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const GOLDEN = resolve(import.meta.dirname, '../core/eval/testdata/coco-caption-metrics.json');
@@ -249,13 +249,7 @@ describe('caption-studio import-refs, eval and export', () => {
 });
 
 describe('npm start', () => {
-  const electronInstalled = (() => {
-    try {
-      return typeof createRequire(import.meta.url)('electron') === 'string';
-    } catch {
-      return false;
-    }
-  })();
+  const electronInstalled = electronBinary() !== null;
   it.skipIf(electronInstalled)(
     "without Electron's binary, says so and points to serve (skipped where Electron is installed)",
     () => {
