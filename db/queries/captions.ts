@@ -1,5 +1,6 @@
 /** Models, decoding configs, caption runs and their candidates. */
 import type { DB } from '../open.ts';
+import { CURRENT_RUN } from './runs.ts';
 import { stmt, writeTx } from './statements.ts';
 
 export function upsertModel(
@@ -31,7 +32,7 @@ export interface RunKey {
 export function currentRun(db: DB, k: RunKey): { id: number; job_id: number | null } | undefined {
   return stmt<[number, number, number], { id: number; job_id: number | null }>(
     db,
-    'SELECT id, job_id FROM caption_runs WHERE image_id = ? AND model_id = ? AND config_id = ? AND superseded = 0',
+    `SELECT id, job_id FROM caption_runs WHERE image_id = ? AND model_id = ? AND config_id = ? AND ${CURRENT_RUN()}`,
   ).get(k.imageId, k.modelId, k.configId);
 }
 
@@ -57,7 +58,7 @@ export function insertRun(
 ): number {
   stmt(
     db,
-    'UPDATE caption_runs SET superseded = 1 WHERE image_id = ? AND model_id = ? AND config_id = ? AND superseded = 0',
+    `UPDATE caption_runs SET superseded = 1 WHERE image_id = ? AND model_id = ? AND config_id = ? AND ${CURRENT_RUN()}`,
   ).run(k.imageId, k.modelId, k.configId);
   const runId = Number(
     stmt(
@@ -134,7 +135,7 @@ export function runRow(db: DB, runId: number): RunRow | undefined {
 export function currentRunIds(db: DB, imageId: number): number[] {
   return stmt<[number], { id: number }>(
     db,
-    'SELECT id FROM caption_runs WHERE image_id = ? AND superseded = 0 ORDER BY id',
+    `SELECT id FROM caption_runs WHERE image_id = ? AND ${CURRENT_RUN()} ORDER BY id`,
   )
     .all(imageId)
     .map((r) => r.id);
@@ -183,7 +184,7 @@ export function runSummaries(
     db,
     `SELECT r.model_id AS modelId, r.config_id AS configId, m.name AS model, dc.json, count(*) AS images
      FROM caption_runs r JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
-     WHERE r.superseded = 0 GROUP BY r.model_id, r.config_id ORDER BY m.name, r.config_id`,
+     WHERE ${CURRENT_RUN('r')} GROUP BY r.model_id, r.config_id ORDER BY m.name, r.config_id`,
   ).all();
 }
 
@@ -192,6 +193,6 @@ export function sessionCandidates(db: DB, imageId: number): { id: number; text: 
   return stmt<[number], { id: number; text: string }>(
     db,
     `SELECT c.id, c.text FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
-     WHERE r.image_id = ? AND r.superseded = 0 AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
+     WHERE r.image_id = ? AND ${CURRENT_RUN('r')} AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
   ).all(imageId);
 }

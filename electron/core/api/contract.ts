@@ -48,6 +48,12 @@ export const SPLITS = ['train', 'val', 'test'] as const;
 export const IMAGE_MODES = ['copy', 'link'] as const;
 /** ONNX export variants, as transformers.js names them; each is a file-name suffix (`DTYPE_SUFFIX`). */
 export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+/**
+ * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
+ * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
+ * when resumed, from any process.
+ */
+export const DEFAULT_BATCH_SIZE = 16;
 export type LibraryFilter = (typeof LIBRARY_FILTERS)[number];
 export type Policy = (typeof POLICIES)[number];
 export type JobState = (typeof JOB_STATES)[number];
@@ -143,7 +149,8 @@ export const contract = {
       rootId: id,
       decoding: DecodingOptions.default({}),
       policy: oneOf(POLICIES).default('skip-existing'),
-      batchSize: z.number().int().min(1).max(256).default(8),
+      /** absent: a resumed job's own, else DEFAULT_BATCH_SIZE */
+      batchSize: z.number().int().min(1).max(256).optional(),
       model: model.optional(),
       dtype: dtype.optional(),
     })

@@ -102,6 +102,8 @@ export interface JobView extends JobCounts {
   model: string;
   dtype: string | null;
   decoding: Record<string, unknown>;
+  /** images per inference batch: as the job was started, kept when it is resumed */
+  batchSize: number;
   /** why the job failed, when it did */
   failure: string | null;
   resumed: boolean;
