@@ -80,7 +80,7 @@ describe('a CLI job resumed from the studio', () => {
         });
         const resumed = await call(studio, 'jobs.resume', { jobId: before.job.id });
         expect(resumed).toMatchObject({ id: before.job.id, resumed: true, batchSize });
-          const end = await finished;
+        const end = await finished;
         expect(end).toMatchObject({ state: 'done', done: IMAGES, batchSize });
         expect(end.captioned).toBe(IMAGES - before.done);
         expect((await call(studio, 'jobs.list', {})).find((j) => j.id === before.job.id)?.batchSize).toBe(
