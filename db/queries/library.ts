@@ -1,5 +1,4 @@
 /** Library roots, files and images. */
-import type { RootInfo } from '../../electron/core/api/types.ts';
 import type { DB } from '../open.ts';
 import { CAPTIONED_IMAGES, CURRENT_RUN } from './runs.ts';
 import { stmt, writeTx } from './statements.ts';
@@ -191,8 +190,22 @@ export function fileOfImage(db: DB, imageId: number): FileJoin | undefined {
   );
 }
 
-export function rootCounts(db: DB, rootId: number): RootInfo | undefined {
-  return stmt<[number], RootInfo>(
+/** A library folder and how many of its files are in each state. */
+export interface RootCountsRow {
+  id: number;
+  path: string;
+  /** files that are there (not missing) */
+  images: number;
+  /** of those, with a current caption run */
+  captioned: number;
+  errors: number;
+  /** found, not yet read */
+  unread: number;
+  missing: number;
+}
+
+export function rootCounts(db: DB, rootId: number): RootCountsRow | undefined {
+  return stmt<[number], RootCountsRow>(
     db,
     `SELECT r.id, r.path,
        (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status != 'missing') AS images,

@@ -37,11 +37,14 @@ export interface ImageRow {
   caption: string | null;
 }
 
-/** A caption as the image view shows it. */
+/** Who wrote a caption: the model (one of its beams) or a person (an edit). */
+export type CandidateSource = 'model' | 'human';
+
+/** A caption candidate as the API shows it (the image view); a rater's view picks from it. */
 export interface CandidateView {
   id: number;
   rank: number;
-  source: 'model' | 'human';
+  source: CandidateSource;
   text: string;
   /** the text of each generated token ('' for special tokens), for per-word heat-maps */
   tokens: string[];
@@ -124,13 +127,11 @@ export interface SessionView {
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */
-export interface RatingCandidate {
-  id: number;
+export type RatingCandidate = Pick<CandidateView, 'id' | 'text'> & {
   label: string;
-  text: string;
   value: number | null;
   best: boolean;
-}
+};
 
 export interface SessionItem {
   sessionId: number;
