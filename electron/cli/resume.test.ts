@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
 import { tempDir, writeGoodImages } from '../../test/fixtures/images.ts';
+import { committedRuns } from '../../test/fixtures/runs.ts';
 import { call } from '../../test/fixtures/studio.ts';
 import type { JobView } from '../core/api/types.ts';
 import { openStudio } from '../core/studio.ts';
@@ -29,19 +30,7 @@ async function startAndStop(data: string, batchSize: number, signal: 'SIGINT' | 
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   let stopped = false;
   void exited.then(() => (stopped = true));
-  const runs = () => {
-    try {
-      const db = new Database(databasePath(data), { readonly: true, fileMustExist: true });
-      try {
-        return (db.prepare('SELECT count(*) AS n FROM caption_runs').get() as { n: number }).n;
-      } finally {
-        db.close();
-      }
-    } catch {
-      return 0; // not created yet
-    }
-  };
-  while (!stopped && runs() < 1) await new Promise((r) => setTimeout(r, 5));
+  while (!stopped && committedRuns(databasePath(data)) < 1) await new Promise((r) => setTimeout(r, 5));
   child.kill(signal);
   const code = await exited;
   const db = new Database(databasePath(data), { readonly: true });
