@@ -159,8 +159,8 @@ describe('caption-studio caption', () => {
         .get() as { id: number; image_id: number };
       const value = 1 + (ratings.length % 5);
       db.prepare(
-        'INSERT INTO ratings (session_id, rater_id, image_id, candidate_id, value) VALUES (1, 1, ?, ?, ?)',
-      ).run(c.image_id, c.id, value);
+        "INSERT INTO judgments (session_id, rater_id, image_id, kind, candidate_id, value, seq) VALUES (1, 1, ?, 'score', ?, ?, ?)",
+      ).run(c.image_id, c.id, value, ratings.length + 1);
       ratings.push({ candidate: c.id, value });
       db.close();
     }

@@ -129,7 +129,9 @@ export interface SessionView {
 /** A caption as a rater sees it: blind sessions label it by letter only. */
 export type RatingCandidate = Pick<CandidateView, 'id' | 'text'> & {
   label: string;
+  /** the rater's current judgment of kind 'score', null without one */
   value: number | null;
+  /** whether the rater's current judgment of kind 'best' picks it */
   best: boolean;
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMean, bradleyTerry, kendallTau, krippendorffAlpha } from './human.ts';
+import { bootstrapMean, bradleyTerry, kendallTau, krippendorffAlpha, pairwiseComparisons } from './human.ts';
 
 // Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", the worked example:
 // 4 coders (A-D) x 12 units, values 1-5, '.' = missing. Published: nominal .743, interval .849.
@@ -80,5 +80,33 @@ describe('Kendall tau and bootstrap', () => {
     expect(small.hi).toBeGreaterThanOrEqual(small.mean);
     expect(big.hi - big.lo).toBeLessThan(small.hi - small.lo);
     expect(bootstrapMean([1, 2, 3], 500, 7)).toEqual(bootstrapMean([1, 2, 3], 500, 7));
+  });
+});
+
+describe('pairwise verdicts', () => {
+  it('give a win to the side preferred, none for ties and both bad, and rank by Bradley–Terry', () => {
+    const v = (choice: 'a' | 'b' | 'tie' | 'bad', a = 'model x', b = 'model y') => ({ a, b, choice });
+    // x shown left 3 times and right once: x wins 3 (2 as A, 1 as B), y wins 1
+    const r = pairwiseComparisons([
+      v('a'),
+      v('b'),
+      v('a'),
+      v('tie'),
+      v('bad'),
+      v('bad'),
+      v('b', 'model y', 'model x'),
+    ]);
+    expect(r.ties).toBe(1);
+    expect(r.bothBad).toBe(2);
+    expect(r.comparisons).toEqual([
+      { winner: 'model x', loser: 'model y' },
+      { winner: 'model y', loser: 'model x' },
+      { winner: 'model x', loser: 'model y' },
+      { winner: 'model x', loser: 'model y' },
+    ]);
+    // two players: the MLE is p_x / (p_x + p_y) = wins_x / games = 3/4, which one MM step reaches;
+    // the tolerance is float rounding
+    const bt = bradleyTerry(r.comparisons);
+    expect(Math.abs(bt.get('model x')! - 0.75)).toBeLessThan(1e-9);
   });
 });
