@@ -190,19 +190,12 @@ export function fileOfImage(db: DB, imageId: number): FileJoin | undefined {
   );
 }
 
-/** A library folder and how many of its files are in each state. */
-export interface RootCountsRow {
-  id: number;
-  path: string;
-  /** files that are there (not missing) */
-  images: number;
-  /** of those, with a current caption run */
-  captioned: number;
-  errors: number;
-  /** found, not yet read */
-  unread: number;
-  missing: number;
-}
+/**
+ * A library folder and how many of its files are there (`images`, not missing), have a current
+ * caption run, could not be read, are not read yet (`unread`) and are missing.
+ */
+export type RootCountsRow = Pick<Root, 'id' | 'path'> &
+  Record<'images' | 'captioned' | 'errors' | 'unread' | 'missing', number>;
 
 export function rootCounts(db: DB, rootId: number): RootCountsRow | undefined {
   return stmt<[number], RootCountsRow>(
