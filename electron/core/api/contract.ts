@@ -56,12 +56,6 @@ export const PAIRWISE_CHOICES = ['a', 'b', 'tie', 'bad'] as const;
 export const IMAGE_MODES = ['copy', 'link'] as const;
 /** ONNX export variants, as transformers.js names them; each is a file-name suffix (`DTYPE_SUFFIX`). */
 export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
-/**
- * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
- * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
- * when resumed, from any process.
- */
-export const DEFAULT_BATCH_SIZE = 16;
 export type LibraryFilter = (typeof LIBRARY_FILTERS)[number];
 export type Policy = (typeof POLICIES)[number];
 export type JobState = (typeof JOB_STATES)[number];
@@ -111,6 +105,13 @@ const ExportRequest = z
     overwrite: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
+ * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
+ * when resumed, from any process.
+ */
+export const DEFAULT_BATCH_SIZE = 16;
 
 export const contract = {
   'auth.me': none,
