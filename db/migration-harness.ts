@@ -60,6 +60,8 @@ export const SEEDS: Record<number, string> = {
         (1, 1, 0, 0), (1, 1, 1, 1), (1, 2, 0, 0), (1, 2, 1, 2);`,
   11: `INSERT INTO judgments (session_id, rater_id, image_id, kind, candidate_id, other_id, value, seq) VALUES
       (2, 2, 1, 'pairwise', 12, 50, 'a', 1), (2, 1, 1, 'score', 50, NULL, 2, 1);`,
+  12: `INSERT INTO jobs (id, kind, root_id, model_id, config_id, policy, state, batch_size) VALUES
+      (2, 'caption', 1, 2, 2, 'skip-existing', 'paused', 5);`,
 };
 
 export const tempFile = (name = 'studio.sqlite') => join(mkdtempSync(join(tmpdir(), 'cs-migrations-')), name);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { databaseAt, LATEST, MIGRATIONS, objects, plan, rowCounts, upgrade } from './migration-harness.ts';
 import type { DB } from './open.ts';
+import { CURRENT_RUN } from './queries/runs.ts';
 
 interface Case {
   /** what the migration creates */
@@ -41,7 +42,7 @@ const CASES: Record<number, Case> = {
     indexes: ['caption_runs_current', 'files_image', 'files_root_status', 'ratings_candidate'],
     plans: [
       [
-        'SELECT id FROM caption_runs WHERE image_id = 1 AND model_id = 1 AND config_id = 1 AND superseded = 0',
+        `SELECT id FROM caption_runs WHERE image_id = 1 AND model_id = 1 AND config_id = 1 AND ${CURRENT_RUN()}`,
         /USING (COVERING )?INDEX caption_runs_current/,
       ],
       ["SELECT * FROM files WHERE root_id = 1 AND status = 'error'", /USING INDEX files_root_status/],
@@ -199,10 +200,21 @@ const CASES: Record<number, Case> = {
   },
 };
 
+CASES[12] = {
+  check: (db) => {
+    // jobs from before have no batch size: they resume at the default
+    expect(all(db, 'SELECT id, batch_size FROM jobs')).toEqual([{ id: 1, batch_size: null }]);
+    db.prepare(
+      'INSERT INTO jobs (kind, root_id, model_id, config_id, policy, state, batch_size) VALUES (?, 1, 1, 1, ?, ?, 16)',
+    ).run('caption', 'overwrite', 'paused');
+    expect(() => db.prepare('UPDATE jobs SET batch_size = 0 WHERE id = 1').run()).toThrow(/CHECK/);
+  },
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(11);
+    expect(LATEST).toBe(12);
   });
 });
 

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databasePath } from '../../db/open.ts';
 import { tempDir, writeBrokenImages, writeGoodImages } from '../../test/fixtures/images.ts';
+import { committedRuns } from '../../test/fixtures/runs.ts';
 import { electronBinary } from '../shell/electron-binary.mjs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
@@ -117,18 +118,7 @@ describe('caption-studio caption', () => {
       '1',
       '--quiet',
     ];
-    const runsNow = () => {
-      try {
-        const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-        try {
-          return (db.prepare('SELECT count(*) AS n FROM caption_runs').get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      } catch {
-        return 0; // not created yet
-      }
-    };
+    const runsNow = () => committedRuns(dbFile);
     const killAt = async (threshold: number) => {
       const child: ChildProcess = spawn(process.execPath, args, { stdio: 'ignore' });
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));

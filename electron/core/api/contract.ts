@@ -106,6 +106,13 @@ const ExportRequest = z
   })
   .strict();
 
+/**
+ * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
+ * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
+ * when resumed, from any process.
+ */
+export const DEFAULT_BATCH_SIZE = 16;
+
 export const contract = {
   'auth.me': none,
   'raters.invite': z
@@ -153,7 +160,8 @@ export const contract = {
       rootId: id,
       decoding: DecodingOptions.default({}),
       policy: oneOf(POLICIES).default('skip-existing'),
-      batchSize: z.number().int().min(1).max(256).default(8),
+      /** absent: a resumed job's own, else DEFAULT_BATCH_SIZE */
+      batchSize: z.number().int().min(1).max(256).optional(),
       model: model.optional(),
       dtype: dtype.optional(),
     })
