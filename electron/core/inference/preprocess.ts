@@ -5,7 +5,7 @@
  */
 import type { Metadata } from 'sharp';
 import { z } from 'zod';
-import { openImage } from '../library/decode.ts';
+import { openImage } from '../images/decode.ts';
 
 const Size = z.union([
   z
