@@ -66,4 +66,13 @@ describe('thumbnails of decompression bombs', () => {
     }
     expect(performance.now() - started).toBeLessThan(1000);
   });
+
+  it('originals the browser would decode are under the same limit; good ones are served as they are', async () => {
+    for (const rel of ['bomb.png', 'bomb.gif', 'bomb.webp', 'bomb-rle8.bmp']) {
+      const a = await timed(`/media/${ids[rel]}`);
+      expect([rel, a.status]).toEqual([rel, 422]);
+      expect(JSON.parse(a.body).error).toMatch(/image declares \d+x\d+/);
+    }
+    expect((await timed(`/media/${ids['img-000.png']}`)).status).toBe(200);
+  });
 });

@@ -15,7 +15,7 @@ import { join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { fileById } from '../../../db/queries/library.ts';
 import type { MediaKind } from '../api/bridge.ts';
-import { firstBytes, openImage } from '../images/decode.ts';
+import { checkDeclaredSize, firstBytes, openImage, PixelLimitError } from '../images/decode.ts';
 import { LEADS_OUTSIDE, OutsideError, realInside } from './inside.ts';
 import { tooLarge } from './read.ts';
 
@@ -122,7 +122,13 @@ export async function media(
 ): Promise<MediaBody> {
   const file = await resolveMedia(db, fileId);
   const type = kind === 'media' ? browserFormat(await firstBytes(file.path)) : undefined;
-  if (type) return { type, size: file.size, stream: createReadStream(file.path) };
+  if (type) {
+    // an original the browser would decode: under the same pixel limit (a bomb would be the tab's)
+    await checkDeclaredSize(file.path).catch((err) => {
+      if (err instanceof PixelLimitError) throw new MediaError(422, err.message);
+    });
+    return { type, size: file.size, stream: createReadStream(file.path) };
+  }
   const bytes = await webp(thumbsDir, file, kind === 'thumb' ? size : RENDITION_SIZE);
   return { type: 'image/webp', size: bytes.length, bytes };
 }
