@@ -10,7 +10,7 @@ import { FIXTURES } from '../../../test/fixtures/bundles.ts';
 import { startHub } from '../../../test/fixtures/hub.ts';
 import { tempDir } from '../../../test/fixtures/images.ts';
 import { loadBundle } from '../inference/bundle.ts';
-import { cachedSnapshot, type HubEnv, parseRepoRef, planPull, pull, repoFolder } from './hub.ts';
+import { cachedSnapshot, type HubEnv, isRepoId, parseRepoRef, planPull, pull, repoFolder } from './hub.ts';
 
 const REPO = 'Xenova/vit-gpt2-image-captioning';
 let hub: Awaited<ReturnType<typeof startHub>> | null = null;
@@ -192,6 +192,12 @@ describe('repository ids and revisions', () => {
       expect(() => parseRepoRef(ok), ok).not.toThrow();
     }
     expect(parseRepoRef(`org/x@${'a'.repeat(40)}`)).toEqual({ repo: 'org/x', revision: 'a'.repeat(40) });
+    // what a cache folder listing uses: models--a--b--c is no repository's folder
+    expect([isRepoId('Xenova/vit-gpt2-image-captioning'), isRepoId('a/b--c'), isRepoId('../..')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('a file the Hub lists with a path or hash that would leave the cache is refused before anything is written', async () => {

@@ -69,6 +69,16 @@ export function checkRepoId(repo: string): void {
 
 const hasControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
+/** Whether `repo` passes `checkRepoId` (for listings, which pass over what does not). */
+export function isRepoId(repo: string): boolean {
+  try {
+    checkRepoId(repo);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A full commit hash, the only revision used as a snapshot folder's name as it is. */
 export const COMMIT = /^[0-9a-f]{40}$/;
 
