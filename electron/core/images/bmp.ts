@@ -67,7 +67,8 @@ export interface RawImage {
 /** Decodes a BMP (already checked by `bmpHeader` against the pixel limit) in a worker thread. */
 export function decodeBmp(bytes: Uint8Array): Promise<RawImage> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: { module: BMP_TS, bytes } });
+    // execArgv: none of the parent's flags (`--input-type=module` would make this script a module)
+    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { module: BMP_TS, bytes } });
     let settled = false;
     worker.once('message', (m: RawImage) => {
       settled = true;
