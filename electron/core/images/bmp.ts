@@ -43,34 +43,52 @@ export function bmpHeader(head: Uint8Array): BmpHeader {
   return { width, height, bitsPerPixel, compression };
 }
 
-// The worker: bmp-ts as CommonJS, resolved here so the worker needs no loader; RGBA out with the
-// alpha set opaque (most BMPs leave it zero), its buffer transferred, not copied.
-const BMP_TS = createRequire(import.meta.url).resolve('bmp-ts');
+// The worker: bmp-ts and sharp as CommonJS, resolved here so the worker needs no loader. It
+// decodes to RGBA, drops the alpha (most BMPs leave it zero) and, for an image larger than
+// `maxSide`, scales it down there, so only the result (at most maxSide x maxSide RGB) crosses to
+// the caller's thread, its buffer transferred, not copied.
+const here = createRequire(import.meta.url);
+const MODULES = { bmpTs: here.resolve('bmp-ts'), sharp: here.resolve('sharp') };
 const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { decode } = require(workerData.module);
-const bmp = decode(Buffer.from(workerData.bytes), { toRGBA: true });
-const data = bmp.data;
-for (let i = 3; i < data.length; i += 4) data[i] = 255;
-const out = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-parentPort.postMessage({ width: bmp.width, height: Math.abs(bmp.height), data: own }, [own.buffer]);
+const { parentPort, workerData: w } = require('node:worker_threads');
+const { decode } = require(w.modules.bmpTs);
+const sharp = require(w.modules.sharp);
+(async () => {
+  const bmp = decode(Buffer.from(w.bytes), { toRGBA: true });
+  const width = bmp.width;
+  const height = Math.abs(bmp.height);
+  let img = sharp(bmp.data, { raw: { width, height, channels: 4 }, limitInputPixels: false }).removeAlpha();
+  if (Math.max(width, height) > w.maxSide) img = img.resize(w.maxSide, w.maxSide, { fit: 'inside' });
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  const out = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
+  parentPort.postMessage({ width, height, data: own, dataWidth: info.width, dataHeight: info.height }, [own.buffer]);
+})();
 `;
 
-export interface RawImage {
+/**
+ * The longest side of the pixels a BMP decode hands back: the largest thumbnail and rendition
+ * (media.ts) and every model input are no larger. A larger BMP is scaled down in the worker.
+ */
+export const BMP_MAX_SIDE = 2048;
+
+export interface DecodedBmp {
+  /** the image's own size */
   width: number;
   height: number;
-  /** RGBA, opaque */
+  /** RGB pixels, dataWidth x dataHeight (the image scaled to fit BMP_MAX_SIDE) */
   data: Uint8Array;
+  dataWidth: number;
+  dataHeight: number;
 }
 
-/** Decodes a BMP (already checked by `bmpHeader` against the pixel limit) in a worker thread. */
-export function decodeBmp(bytes: Uint8Array): Promise<RawImage> {
+function decodeInWorker(bytes: Uint8Array): Promise<DecodedBmp> {
   return new Promise((resolve, reject) => {
     // execArgv: none of the parent's flags (`--input-type=module` would make this script a module)
-    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData: { module: BMP_TS, bytes } });
+    const workerData = { modules: MODULES, bytes, maxSide: BMP_MAX_SIDE };
+    const worker = new Worker(WORKER, { eval: true, execArgv: [], workerData });
     let settled = false;
-    worker.once('message', (m: RawImage) => {
+    worker.once('message', (m: DecodedBmp) => {
       settled = true;
       resolve(m);
     });
@@ -82,4 +100,14 @@ export function decodeBmp(bytes: Uint8Array): Promise<RawImage> {
       if (!settled) reject(new Error(`corrupt bmp image (its decoder stopped with code ${code})`));
     });
   });
+}
+
+// one BMP decode at a time per thread: a batch of large BMPs holds one full-size image at once
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Decodes a BMP (already checked by `bmpHeader` against the pixel limit) in a worker thread. */
+export function decodeBmp(bytes: Uint8Array): Promise<DecodedBmp> {
+  const run = queue.then(() => decodeInWorker(bytes));
+  queue = run.catch(() => {});
+  return run;
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { bmpFile, bombFiles, tempDir, writeBombs } from '../../../test/fixtures/images.ts';
+import { BMP_MAX_SIDE } from './bmp.ts';
 import { checkDeclaredSize, maxPixels, openImage, PixelLimitError } from './decode.ts';
 
 const DECLARED: Record<string, [string, number, number]> = {
@@ -77,5 +78,13 @@ describe('the pixel guard', () => {
       expect([out.info.width, out.info.height, out.info.channels]).toEqual([w, h, 3]);
       expect(Array.from(out.data)).toEqual(Array.from(rgb));
     }
+  });
+
+  it('a BMP larger than BMP_MAX_SIDE comes back scaled to fit it, with its own size said', async () => {
+    const rgb = new Uint8Array(3000 * 100 * 3).fill(200);
+    const { img, width, height } = await openImage(bmpFile(rgb, 3000, 100));
+    const meta = await img.metadata();
+    expect([width, height]).toEqual([3000, 100]);
+    expect([meta.width, meta.height]).toEqual([BMP_MAX_SIDE, Math.round((100 * BMP_MAX_SIDE) / 3000)]);
   });
 });

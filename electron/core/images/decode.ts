@@ -75,18 +75,18 @@ export class PixelLimitError extends Error {}
 
 /**
  * A sharp pipeline over a file's bytes (or its path), once its declared size has passed the
- * guard; `format` is set where sharp's own metadata would not name the file's format (BMP comes in
- * as raw pixels).
+ * guard. For BMP, which comes in as raw pixels (scaled to fit BMP_MAX_SIDE), `format` and the
+ * image's own `width` and `height` are set, as sharp's metadata would not say them.
  */
 export async function openImage(
   input: string | Uint8Array,
   options: SharpOptions = {},
-): Promise<{ img: Sharp; format?: string }> {
+): Promise<{ img: Sharp; format?: string; width?: number; height?: number }> {
   const limit = maxPixels();
   const declared = await checkDeclaredSize(input, limit);
   const opts: SharpOptions = { ...options, limitInputPixels: limit };
   if (declared.format !== 'bmp') return { img: sharp(input, opts) };
   const bmp = await decodeBmp(typeof input === 'string' ? await readFile(input) : input);
-  const raw = { width: bmp.width, height: bmp.height, channels: 4 as const };
-  return { img: sharp(bmp.data, { ...opts, raw }).removeAlpha(), format: 'bmp' };
+  const raw = { width: bmp.dataWidth, height: bmp.dataHeight, channels: 3 as const };
+  return { img: sharp(bmp.data, { ...opts, raw }), format: 'bmp', width: bmp.width, height: bmp.height };
 }
