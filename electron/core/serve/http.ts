@@ -85,7 +85,10 @@ export async function serve(
   const server = createServer(async (req, res) => {
     try {
       const refused = refusal(hostOk, req.headers);
-      if (refused) return fail(res, refused.status, refused.error);
+      if (refused) {
+        res.setHeader('connection', 'close'); // its body, if any, is never read
+        return fail(res, refused.status, refused.error);
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname;
       const guarded = path.startsWith('/api/') || path.startsWith('/media/') || path.startsWith('/thumb/');
