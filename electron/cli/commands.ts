@@ -95,7 +95,11 @@ const SERVE_FILE = 'serve.json';
  * named, the data folder's `exports` (never anywhere the process may write); on localhost, anywhere
  * the owner names. Made if missing; its real path.
  */
-function servedExportsDir(given: string | undefined, host: string, dataDir: string): string | undefined {
+export function servedExportsDir(
+  given: string | undefined,
+  host: string,
+  dataDir: string,
+): string | undefined {
   const dir = given ? resolve(given) : isLoopback(host) ? undefined : join(dataDir, 'exports');
   if (!dir) return undefined;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
