@@ -39,7 +39,7 @@ describe('serve --exports-dir', () => {
     const url = await new Promise<URL>((resolve, reject) => {
       child!.stdout!.on('data', (d) => {
         out += d;
-        const m = /is at (\S+)\n[^]*Exports are written into (.+) only\n/.exec(out);
+        const m = /is at (\S+)\n[\s\S]*Exports are written into (.+) only\n/.exec(out);
         if (m) resolve(new URL(m[1]));
       });
       child!.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
