@@ -336,4 +336,54 @@ describe('fuzz corpus', () => {
     );
     expect(statuses.get(400)).toBeGreaterThan(500);
   }, 300_000);
+
+  /** NUL, other C0 and C1 control characters and an escape sequence, alone and inside text. */
+  const CONTROL = [
+    '\u0000',
+    'a\u0000b',
+    '/tmp/cs-x\u0000.csv',
+    '\u0001\u001f',
+    '\u007f',
+    '\u0085',
+    'x\r\ny',
+    '\u001b[31m',
+  ];
+  /** the fields that name a file, a folder or a model (which may be a folder) */
+  const PATHS = new Set(['path', 'out', 'repo', 'ref', 'model']);
+  /** the keys of an object field (through optional and default), to reach nested strings */
+  const keysOf = (schema: unknown): string[] => {
+    let s = schema as { shape?: object; unwrap?: () => unknown; def?: { innerType?: unknown } };
+    for (let i = 0; i < 4 && s && !s.shape; i++) s = (s.def?.innerType ?? s.unwrap?.()) as typeof s;
+    return s?.shape ? Object.keys(s.shape) : [];
+  };
+
+  it('NUL and control characters in every string field of every channel, for both roles: never 5xx; a path is a 400 naming its field', async () => {
+    let sent = 0;
+    for (const token of [studio.token, rater])
+      for (const c of CHANNELS) {
+        const base = TABLE[c].req() as Record<string, unknown>;
+        const shape = contract[c].shape as Record<string, unknown>;
+        for (const field of Object.keys(shape))
+          for (const v of CONTROL) {
+            const nested = Object.fromEntries(keysOf(shape[field]).map((k) => [k, v]));
+            const bodies = [
+              { [field]: v },
+              { [field]: [v] },
+              ...(Object.keys(nested).length ? [{ [field]: nested }] : []),
+            ];
+            for (const change of bodies) {
+              const r = await api(token, c, { ...base, ...change });
+              sent++;
+              const what = `${c}.${field}=${JSON.stringify(change[field])}: ${r.body.slice(0, 200)}`;
+              expect(r.status, what).toBeLessThan(500);
+              if (r.status >= 400) expect(r.body, what).not.toContain(`${REPO}/`);
+              if (token === studio.token && PATHS.has(field) && typeof change[field] === 'string') {
+                expect(r.status, what).toBe(400);
+                expect(JSON.parse(r.body).field, what).toBe(field);
+              }
+            }
+          }
+      }
+    expect(sent).toBeGreaterThan(2000);
+  }, 300_000);
 });

@@ -1,11 +1,12 @@
 /** The CLI commands besides `caption`: each builds contract requests and prints the answers. */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { databasePath, defaultDataDir } from '../../db/open.ts';
 import { decodingSummary } from '../core/api/decoding.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { writePrivateFile } from '../core/paths.ts';
+import { isLoopback } from '../core/serve/guard.ts';
 import { serve } from '../core/serve/http.ts';
 import { openStudio, type Studio } from '../core/studio.ts';
 import { call, floatArg, intArg, listArg, table, UsageError } from './args.ts';
@@ -62,6 +63,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
       model: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      'exports-dir': { type: 'string' },
     },
   });
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
@@ -69,13 +71,11 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   }
   const port = intArg(values.port, 'port') ?? 0;
   const studio = openStudio({ dataDir: values['data-dir'], model: values.model });
-  const server = await serve({
-    ...studio,
-    rendererDir: RENDERER_DIR,
-    host: values.host ?? '127.0.0.1',
-    port,
-  });
+  const host = values.host ?? '127.0.0.1';
+  const exportsDir = servedExportsDir(values['exports-dir'], host, studio.dataDir);
+  const server = await serve({ ...studio, rendererDir: RENDERER_DIR, host, port, exportsDir });
   out.write(`Caption Studio is at ${server.url}\n(data: ${studio.dataDir}; Ctrl+C stops)\n`);
+  if (exportsDir) out.write(`Exports are written into ${exportsDir} only\n`);
   // where `caption-studio invite` finds this server, to print raters' links
   const address = join(studio.dataDir, SERVE_FILE);
   writePrivateFile(address, JSON.stringify({ url: new URL(server.url).origin, pid: process.pid }));
@@ -90,6 +90,22 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
 }
 
 const SERVE_FILE = 'serve.json';
+
+/**
+ * Where the served mode may write exports: `--exports-dir`; when not on localhost and none is
+ * named, the data folder's `exports` (never anywhere the process may write); on localhost, anywhere
+ * the owner names. Made if missing; its real path.
+ */
+export function servedExportsDir(
+  given: string | undefined,
+  host: string,
+  dataDir: string,
+): string | undefined {
+  const dir = given ? resolve(given) : isLoopback(host) ? undefined : join(dataDir, 'exports');
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return realpathSync(dir);
+}
 
 /** `invite --rater NAME [--session ID]...`, `invite --list`, `invite --revoke ID`: raters' links. */
 export async function inviteCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {

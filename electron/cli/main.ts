@@ -66,6 +66,8 @@ serve options:
   --host H             interface to listen on (default 127.0.0.1; anything else exposes the studio)
   --port N             port (default: a free one)
   --model M            what the UI captions with unless it picks another model
+  --exports-dir DIR    exports from the browser only into DIR (default: anywhere on localhost; with
+                       another --host, DATA_DIR/exports)
 
 export options:
   --policy P           which captions: best (default; each image's highest-rated, else its human edit,

@@ -82,10 +82,15 @@ const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
 
 const id = z.number().int().positive();
 const rater = z.string().trim().min(1).max(100);
-const path = z.string().min(1).max(4096);
+/** NUL and the other C0/C1 control characters: no file name needs them, and NUL ends a path in the OS */
+export const CONTROL_CHARS = /\p{Cc}/u; // U+0000-001F, U+007F-009F
+const noControl = (s: z.ZodString) =>
+  s.refine((v) => !CONTROL_CHARS.test(v), { error: 'contains a NUL or control character' });
+/** Every path a request names, validated the same way (dispatch names the field). */
+const path = noControl(z.string().min(1).max(4096));
 const none = z.object({}).strict();
 /** a model as requests name it: 'default', ORG/NAME[@REVISION], or an added folder's path */
-const model = z.string().trim().min(1).max(500);
+const model = noControl(z.string().trim().min(1).max(500));
 const dtype = oneOf(DTYPES);
 
 const ExportRequest = z

@@ -78,12 +78,14 @@ describe('caption-studio serve', () => {
     const ok = await api('library.roots', {}, auth());
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { value: unknown[] }).value).toHaveLength(1);
-    expect((await fetch(`${base}/media/${fileIds['sub/a.png']}?token=${token}`)).status).toBe(200);
+    expect((await fetch(`${base}/media/${fileIds['sub/a.png']}`, { headers: auth() })).status).toBe(200);
+    // the long-lived token is never taken from a URL
+    expect((await fetch(`${base}/media/${fileIds['sub/a.png']}?token=${token}`)).status).toBe(401);
   });
 
   it('serves images by file id, only while the path still leads to a file inside its library folder', async () => {
     const get = (id: number | string, kind = 'media', q = '') =>
-      fetch(`${base}/${kind}/${id}?token=${token}${q}`);
+      fetch(`${base}/${kind}/${id}${q.replace(/^&/, '?')}`, { headers: auth() });
     const inside = await get(fileIds['sub/a.png']);
     expect(inside.status).toBe(200);
     expect(inside.headers.get('content-type')).toBe('image/png');
@@ -140,7 +142,7 @@ describe('caption-studio serve', () => {
 
   it('pushes job progress as server-sent events to token holders only', async () => {
     expect((await fetch(`${base}/api/events`)).status).toBe(401);
-    const res = await fetch(`${base}/api/events?token=${token}`);
+    const res = await fetch(`${base}/api/events`, { headers: auth() });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = res.body!.getReader();
     const job = await (await api('jobs.start', { rootId, decoding: {} }, auth())).json();

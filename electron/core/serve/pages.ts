@@ -14,6 +14,9 @@ export function contentSecurityPolicy(extraImgSrc = ''): string {
     "script-src 'self'",
     "connect-src 'self'",
     "frame-ancestors 'none'",
+    // not covered by default-src: no <base> to redirect relative URLs, forms post only here
+    "base-uri 'none'",
+    "form-action 'self'",
   ].join('; ');
 }
 
