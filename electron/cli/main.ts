@@ -5,7 +5,7 @@
 import { defaultDataDir } from '../../db/open.ts';
 import { DTYPES, EXPORT_FORMATS, EXPORT_POLICIES, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
 import { TASKS } from '../core/api/decoding.ts';
-import { PROVIDERS } from '../core/inference/providers.ts';
+import { PROVIDERS } from '../core/inference/runtime/providers.ts';
 import { UsageError } from './args.ts';
 import { captionCommand } from './caption.ts';
 import {

@@ -3,6 +3,7 @@
  * handler, and turn every error into a value with an HTTP status (4xx for bad input, never 5xx)
  * and, where one field is at fault, its name.
  */
+import { InferenceError } from '../inference/errors.ts';
 import { type ApiFailure, type Channel, contract, type Handlers, type Result } from './contract.ts';
 
 /** An error the caller can act on: the status says what kind, `field` which part of the request. */
@@ -24,6 +25,8 @@ export const invalid = (message: string, field?: string) => new ApiError(400, me
 const INTERNAL = ['TypeError', 'ReferenceError', 'SqliteError', 'SyntaxError'];
 
 export function failure(channel: string, err: unknown): ApiFailure {
+  // a request the model cannot run as asked: bad input, at the field it names
+  if (err instanceof InferenceError) return failure(channel, invalid(err.message, err.field));
   if (err instanceof ApiError) {
     return err.field
       ? {

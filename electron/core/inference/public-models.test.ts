@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, type FixtureHyp, fixtureReference } from '../../../test/fixtures/bundles.ts';
 import type { LoadOptions } from './bundle.ts';
 import { CaptionEngine, ENCODER_IMAGES, type GeneratedCaption } from './engine.ts';
-import { readFloats } from './tensors.ts';
+import { readFloats } from './runtime/tensors.ts';
 
 const ref = fixtureReference();
 const images = ref.images.map((f) => join(FIXTURES, 'images', f));

@@ -1,12 +1,12 @@
 /** Each decoding option changes what the real model generates, in the way the option promises. */
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../test/fixtures/bundles.ts';
-import { DecodingOptions } from '../api/decoding.ts';
+import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../../test/fixtures/bundles.ts';
+import { DecodingOptions } from '../../api/decoding.ts';
+import { CaptionEngine, type GeneratedCaption } from '../engine.ts';
 import { OrtDecoder } from './decoder.ts';
-import { resolveDecoding } from './decoding.ts';
-import { CaptionEngine, type GeneratedCaption } from './engine.ts';
 import { Cancelled, generate, type StepModel } from './generate.ts';
+import { resolveDecoding } from './settings.ts';
 
 let engine: CaptionEngine;
 let pixels: Float32Array[];
