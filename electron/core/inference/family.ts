@@ -49,7 +49,7 @@ export interface Family {
   readonly can: Capabilities;
   /** sessions it opens before the decoder, in order; the first takes `pixel_values` */
   readonly sessions: readonly SessionFile[];
-  /** what the studio calls a bundle's architecture ('vit+gpt2', 'florence2') */
+  /** what the studio calls a bundle's architecture (e.g. 'vit+gpt2' for a ViT encoder and GPT-2 decoder) */
   architecture(config: Json): string;
   /** the decoder's part of config.json (token ids, heads, width) */
   decoderConfig(config: Json): Json;

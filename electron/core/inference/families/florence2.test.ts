@@ -12,10 +12,10 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureReference } from '../../../test/fixtures/bundles.ts';
-import type { Dtype } from '../api/contract.ts';
-import { TASKS } from '../api/decoding.ts';
-import { CaptionEngine, type GeneratedCaption } from './engine.ts';
+import { FIXTURES, fixtureReference } from '../../../../test/fixtures/bundles.ts';
+import type { Dtype } from '../../api/contract.ts';
+import { TASKS } from '../../api/decoding.ts';
+import { CaptionEngine, type GeneratedCaption } from '../engine.ts';
 
 const ref = fixtureReference().florence;
 const images = ref.images.map((f) => join(FIXTURES, 'florence-images', f));
