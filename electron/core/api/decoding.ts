@@ -2,7 +2,7 @@
  * Decoding settings as requests carry them: field ranges and the cross-field rules, checked at the
  * boundary so every transport reports them as field errors. No Node imports (the renderer uses it).
  * Resolution against a model's generation_config.json, with the same rules, is
- * `inference/decoding.ts`.
+ * `inference/decoding/settings.ts`.
  */
 import { z } from 'zod';
 
