@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, protocol, session } from 'electron';
-import { CHANNELS } from '../core/api/contract.ts';
+import { CHANNELS, OWNER } from '../core/api/contract.ts';
 import { dispatch } from '../core/api/dispatch.ts';
-import { MediaError, type MediaKind, media, thumbSize } from '../core/library/media.ts';
+import { MediaError, routeMedia } from '../core/library/media.ts';
 import { contentSecurityPolicy, readPage } from '../core/serve/pages.ts';
 import { openStudio } from '../core/studio.ts';
 
@@ -48,12 +48,10 @@ app.whenReady().then(async () => {
     });
   });
   protocol.handle('studio-media', async (req) => {
-    const url = new URL(req.url); // studio-media://<media|thumb>/<fileId>[?size=N]
+    const url = new URL(req.url); // studio-media://<media|thumb>/<fileId>[?size=N]: serve's /media/<fileId>
     try {
-      const fileId = Number(url.pathname.slice(1));
-      if (!Number.isSafeInteger(fileId) || fileId < 1) throw new MediaError(400, 'bad file id');
-      const size = url.host === 'thumb' ? thumbSize(url.searchParams.get('size')) : undefined;
-      const body = await media(studio.db, studio.thumbsDir, url.host as MediaKind, fileId, size);
+      const path = `/${url.host}${url.pathname}`;
+      const body = await routeMedia(studio.db, studio.thumbsDir, OWNER, path, url.searchParams.get('size'));
       const data =
         'bytes' in body ? new Uint8Array(body.bytes) : (Readable.toWeb(body.stream) as ReadableStream);
       return new Response(data, { headers: { 'content-type': body.type } });

@@ -71,6 +71,13 @@ const ExportRequest = z
   })
   .strict();
 
+/**
+ * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
+ * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
+ * when resumed, from any process.
+ */
+export const DEFAULT_BATCH_SIZE = 16;
+
 export const contract = {
   'auth.me': none,
   'raters.invite': z
@@ -118,7 +125,8 @@ export const contract = {
       rootId: id,
       decoding: DecodingOptions.default({}),
       policy: oneOf(POLICIES).default('skip-existing'),
-      batchSize: z.number().int().min(1).max(256).default(8),
+      /** absent: a resumed job's own, else DEFAULT_BATCH_SIZE */
+      batchSize: z.number().int().min(1).max(256).optional(),
       model: model.optional(),
       dtype: dtype.optional(),
     })
@@ -148,6 +156,8 @@ export const contract = {
     .strict(),
   'sessions.list': none,
   'sessions.item': z.object({ sessionId: id, rater, position: z.number().int().min(0).optional() }).strict(),
+  /** one action of judgments of a caption: a 'score' (value; null clears it) and/or a 'best' pick
+   * (true picks it and takes the pick back from the item's other captions, false takes it back) */
   'ratings.set': z
     .object({
       sessionId: id,
@@ -157,6 +167,7 @@ export const contract = {
       best: z.boolean().optional(),
     })
     .strict(),
+  /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay) */
   'ratings.undo': z.object({ sessionId: id, rater }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path }).strict(),

@@ -1,7 +1,7 @@
 /** The image view: every caption run of an image, re-captioning, heat-maps and human edits. */
 import {
   attentionOf,
-  type CandidateRow,
+  type CandidateListing,
   candidateById,
   candidatesOfRun,
   currentRunIds,
@@ -20,7 +20,7 @@ import { commitRun, runSource } from './commit.ts';
 
 const parse = <T>(json: string | null, fallback: T): T => (json ? JSON.parse(json) : fallback);
 
-function candidateView(c: CandidateRow): CandidateView {
+function candidateView(c: CandidateListing): CandidateView {
   return {
     id: c.id,
     rank: c.rank,

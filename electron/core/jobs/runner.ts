@@ -17,7 +17,7 @@ import {
   setFileError,
   setFileImage,
 } from '../../../db/queries/library.ts';
-import type { Policy } from '../api/contract.ts';
+import { DEFAULT_BATCH_SIZE, type Policy } from '../api/contract.ts';
 import type { JobCounts } from '../api/types.ts';
 import { commitRun, runSource } from '../captions/commit.ts';
 import { Cancelled } from '../inference/decoding/generate.ts';
@@ -50,10 +50,11 @@ export interface CaptionJobOptions {
   rootId: number;
   decoding: ResolvedDecoding;
   policy?: Policy;
+  /** absent: a resumed job's own, else DEFAULT_BATCH_SIZE (stored with the job either way) */
   batchSize?: number;
   signal?: AbortSignal;
-  /** called once the job row exists (new or resumed) */
-  onStart?: (jobId: number, resumed: boolean) => void;
+  /** called once the job row exists (new or resumed), with the batch size it runs at */
+  onStart?: (jobId: number, resumed: boolean, batchSize: number) => void;
   onProgress?: (p: JobProgress) => void;
   /** called after each image's transaction commits (tests use it to kill mid-batch) */
   onCommit?: (file: string) => void;
@@ -62,8 +63,10 @@ export interface CaptionJobOptions {
 export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobOptions): Promise<JobSummary> {
   const policy = opts.policy ?? 'skip-existing';
   const src = runSource(db, engine.info, opts.decoding);
-  const { job, resumed } = openCaptionJob(db, opts.rootId, src.modelId, src.configId, policy);
-  opts.onStart?.(job.id, resumed);
+  const work = { rootId: opts.rootId, modelId: src.modelId, configId: src.configId, policy };
+  const { job, resumed } = openCaptionJob(db, work, opts.batchSize);
+  const batchSize = job.batch_size ?? DEFAULT_BATCH_SIZE;
+  opts.onStart?.(job.id, resumed, batchSize);
 
   // A run made by this very job counts as done under either policy: that is what resuming means.
   const counts = (run: { job_id: number | null }) => policy === 'skip-existing' || run.job_id === job.id;
@@ -134,7 +137,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
 
   try {
     for await (const out of engine.captionFiles(todo(), opts.decoding, {
-      batchSize: opts.batchSize,
+      batchSize,
       signal: opts.signal,
     })) {
       const file = byPath.get(out.input.file)!;

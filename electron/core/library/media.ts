@@ -5,6 +5,8 @@
  * hidden path segment, no symlink leaving the folder, no FIFO or device). Originals stream with
  * bounded memory; thumbnails, and renditions of formats browsers cannot show (TIFF), are WebP
  * files made once and cached on disk. A file whose bytes are no image is not served (422).
+ * `routeMedia` is the one router both transports use: the path, the caller's right to the file,
+ * then the bytes.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
@@ -12,7 +14,9 @@ import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { fileById } from '../../../db/queries/library.ts';
+import { mayReadFile } from '../access/scope.ts';
 import type { MediaKind } from '../api/bridge.ts';
+import type { Caller } from '../api/contract.ts';
 import { firstBytes, openImage } from './decode.ts';
 import { tooLarge } from './read.ts';
 
@@ -128,4 +132,34 @@ export async function media(
   if (type) return { type, size: file.size, stream: createReadStream(file.path) };
   const bytes = await webp(thumbsDir, file, kind === 'thumb' ? size : RENDITION_SIZE);
   return { type: 'image/webp', size: bytes.length, bytes };
+}
+
+/**
+ * One media request as both transports name it, `/media/FILE_ID` or `/thumb/FILE_ID` (the desktop
+ * app's `studio-media://media/FILE_ID` is the same path) with its `size` query, for `caller`.
+ * Every refusal is a MediaError with its 4xx status.
+ */
+export async function routeMedia(
+  db: DB,
+  thumbsDir: string,
+  caller: Caller,
+  path: string,
+  sizeQuery: string | null,
+): Promise<MediaBody> {
+  const m = /^\/(media|thumb)\/([^/]+)$/.exec(path);
+  if (!m) throw new MediaError(404, 'no such media path: /media/FILE_ID or /thumb/FILE_ID?size=N');
+  if (!/^[1-9]\d{0,15}$/.test(m[2])) throw new MediaError(400, 'file id must be a positive integer');
+  const fileId = Number(m[2]);
+  if (!mayReadFile(db, caller, fileId))
+    throw new MediaError(403, "this image is not in this link's rating sessions");
+  const kind = m[1] as MediaKind;
+  const size = kind === 'thumb' ? thumbSize(sizeQuery) : undefined;
+  try {
+    return await media(db, thumbsDir, kind, fileId, size);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new MediaError(403, 'permission denied');
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') throw new MediaError(404, 'not found');
+    throw err;
+  }
 }
