@@ -142,7 +142,9 @@ export class CaptionEngine implements Captioner {
       providerNotes: b.provider.notes,
       grid: b.model.grid,
       imageSize: b.preprocessor.size,
-      hasAttention: b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
+      // heat-maps need both: the family's attention geometry and an export that gives cross-attention
+      hasAttention:
+        b.family.can.attention && b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
       generation: b.generation,
       tasks: [...b.prompts.keys()],
       family: b.family.modelType,

@@ -50,7 +50,8 @@ describe('model families', () => {
     try {
       expect(ours.info).toMatchObject({ family: 'toy-captioner', grid: null, tasks: [] });
       expect(ours.info.can).toEqual(toy.can);
-      expect(base.info.family).toBe('vision-encoder-decoder');
+      expect(base.info).toMatchObject({ family: 'vision-encoder-decoder', hasAttention: true });
+      expect(ours.info.hasAttention).toBe(false);
       const run = async (e: CaptionEngine) => {
         const out = [];
         for await (const o of e.captionFiles(
