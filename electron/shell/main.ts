@@ -21,20 +21,25 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const RENDERER = join(ROOT, 'renderer', 'dist');
 const CSP = contentSecurityPolicy('studio-media:');
 
-protocol.registerSchemesAsPrivileged([
-  { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
-  { scheme: 'studio-media', privileges: { standard: true, secure: true, supportFetchAPI: true } },
-]);
+// One studio per user. A second launch asks for the lock first and quits before it registers a
+// scheme, a handler or a window, or opens the database; the first focuses its window instead.
+const primary = app.requestSingleInstanceLock();
+if (!primary) app.quit();
+
+if (primary)
+  protocol.registerSchemesAsPrivileged([
+    { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    { scheme: 'studio-media', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
 
 function isTrusted(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
   return url.startsWith('app://studio/');
 }
 
-// one studio per user: a second launch focuses the first window instead of opening the database again
-if (!app.requestSingleInstanceLock()) app.quit();
+if (primary) app.whenReady().then(start);
 
-app.whenReady().then(async () => {
+async function start() {
   const studio = openStudio({
     shipped: join(ROOT, 'models', 'default'),
     workerUrl: pathToFileURL(join(import.meta.dirname, 'inference-worker.mjs')),
@@ -106,4 +111,4 @@ app.whenReady().then(async () => {
     await studio.close();
     app.quit();
   });
-});
+}

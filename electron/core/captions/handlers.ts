@@ -73,7 +73,7 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
       const { engine, release } = await models.lease(model, dtype);
       try {
         const d = engine.decoding(decoding);
-        const { bytes, hash } = await readAndHash(f.path);
+        const { bytes, hash } = await readAndHash(f.path, f.root_path);
         const size = bytes.length; // before the bytes are handed to the worker
         for await (const out of engine.captionFiles([{ file: f.path, bytes }], d)) {
           if (!out.ok) throw new Error(out.error);

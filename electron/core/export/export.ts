@@ -16,6 +16,7 @@ import { type ExportCandidate, exportCandidates, verdicts } from '../../../db/qu
 import type { ExportFormat, ExportPolicy, ParsedRequest, Split } from '../api/contract.ts';
 import { invalid } from '../api/dispatch.ts';
 import type { ExportPreview, ExportResult } from '../api/types.ts';
+import { leadsOutside } from '../library/inside.ts';
 import { userPath } from '../paths.ts';
 import { checkFileTarget, writeExportFile, writeExportFolder } from './outputs.ts';
 
@@ -108,8 +109,11 @@ function libraryNames(rows: (ExportCandidate & { file_path: string })[]): Map<st
 
 /** The rows an export writes: current candidates under the filters, chosen by the policy (default best). */
 export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): ExportRow[] {
+  // a file whose link leads outside its library folder is not exported (its bytes are not copied,
+  // nothing is written beside it)
   const found = exportCandidates(db, o).filter(
-    (r): r is ExportCandidate & { file_path: string } => r.file_path !== null,
+    (r): r is ExportCandidate & { file_path: string } =>
+      r.file_path !== null && !(r.root_path !== null && leadsOutside(r.root_path, r.file_path)),
   );
   const names = libraryNames(found);
   const candidates = found

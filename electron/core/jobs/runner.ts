@@ -14,6 +14,7 @@ import {
   errorsOfRoot,
   type FileRow,
   imageByHash,
+  rootPath,
   setFileError,
   setFileImage,
 } from '../../../db/queries/library.ts';
@@ -76,6 +77,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
   };
 
   const files = captionableFiles(db, opts.rootId);
+  const root = rootPath(db, opts.rootId)!;
   const progress: JobProgress = { ...noProgress(), jobId: job.id, total: files.length };
   const started = performance.now();
   const report = () => {
@@ -110,7 +112,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
           continue;
         }
         bytes += f.size;
-        reading.push({ f, read: readAndHash(f.path).catch((err: Error) => err) });
+        reading.push({ f, read: readAndHash(f.path, root).catch((err: Error) => err) });
       }
     };
     for (fill(); reading.length && !opts.signal?.aborted; fill()) {
