@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { SYNTHETIC_DOMAIN, syntheticWarning } from '../core/api/catalog.ts';
 import type { Dtype } from '../core/api/contract.ts';
 import { DECODING_KEYS, type DecodingKey, settingOf, settingValue, type Task } from '../core/api/decoding.ts';
-import { PROVIDERS, type Provider } from '../core/inference/providers.ts';
+import { PROVIDERS, type Provider } from '../core/inference/runtime/providers.ts';
 import { openStudio } from '../core/studio.ts';
 import { call, check, floatArg, given, intArg, UsageError } from './args.ts';
 import { follow, liveLine } from './follow.ts';

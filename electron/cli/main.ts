@@ -12,7 +12,7 @@ import {
   SPLITS,
 } from '../core/api/contract.ts';
 import { TASKS } from '../core/api/decoding.ts';
-import { PROVIDERS } from '../core/inference/providers.ts';
+import { PROVIDERS } from '../core/inference/runtime/providers.ts';
 import { UsageError } from './args.ts';
 import { captionCommand, decodingUsage } from './caption.ts';
 import {

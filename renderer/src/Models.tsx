@@ -4,7 +4,7 @@ import { clock } from '../../electron/core/api/format.ts';
 import { call } from './api.ts';
 import { useLive } from './live.ts';
 import { TaskSelect } from './ModelSelect.tsx';
-import { choose, useModels } from './models.ts';
+import { canText, choose, useModels } from './models.ts';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
@@ -43,7 +43,7 @@ export function Models({ onError }: { onError: (e: unknown) => void }) {
               className={m.ref === chosen.ref ? 'chosen' : ''}
             >
               <td title={m.path}>{m.name}</td>
-              <td>{m.architecture ?? '?'}</td>
+              <td title={`${m.can?.family ?? '?'}: ${canText(m.can)}`}>{m.architecture ?? '?'}</td>
               <td>{m.dtypes.join(', ')}</td>
               <td>{mb(m.bytes)}</td>
               <td>{m.domain === 'synthetic-scenes' ? 'synthetic test scenes only' : (m.domain ?? '')}</td>
@@ -79,8 +79,7 @@ export function Models({ onError }: { onError: (e: unknown) => void }) {
             {Object.entries(c.sizes)
               .map(([d, s]) => `${s} MB (${d})`)
               .join(', ')}
-            , {c.licence}
-            {c.tasks.length > 0 && `; tasks: ${c.tasks.join(', ')}`}{' '}
+            , {c.licence}; {canText(c.can)}{' '}
             <button type="button" onClick={() => pull(c.repo, '')}>
               Pull {c.repo}
             </button>

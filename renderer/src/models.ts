@@ -3,6 +3,7 @@
  * (kept across reloads; the studio's default until the user picks another).
  */
 import { useCallback, useEffect, useState } from 'react';
+import type { FamilyFacts } from '../../electron/core/api/catalog.ts';
 import type { Dtype, Responses } from '../../electron/core/api/contract.ts';
 import type { Task } from '../../electron/core/api/decoding.ts';
 import type { ModelEntry } from '../../electron/core/api/types.ts';
@@ -11,8 +12,19 @@ import { call, onEvent } from './api.ts';
 export interface Choice {
   ref: string;
   dtype?: Dtype;
-  /** for models that take a task prompt (Florence-2) */
+  /** for models that take a task prompt */
   task?: Task;
+}
+
+/** What a model family can do, in words: 'tasks: caption, detailed; heat-maps; n-best'. */
+export function canText(can: FamilyFacts | null): string {
+  if (!can) return 'not a model family the studio runs';
+  const parts = [
+    can.tasks.length ? `tasks: ${can.tasks.join(', ')}` : '',
+    can.attention ? 'heat-maps' : '',
+    can.nBest ? 'n-best' : '',
+  ];
+  return parts.filter(Boolean).join('; ');
 }
 
 const KEY = 'cs-model';

@@ -5,7 +5,7 @@
  * `GenerationConfig` (models/captioner/model/generation.py) has the same names. The cross-field
  * rules are checked at the boundary too, so every transport reports them as field errors. No Node
  * imports (the renderer uses it). Resolution against a model's generation_config.json, with the
- * same rules, is `inference/decoding.ts`.
+ * same rules, is `inference/decoding/settings.ts`.
  */
 import { z } from 'zod';
 

@@ -4,6 +4,7 @@
  * and, where one field is at fault, its name.
  */
 import type { z } from 'zod';
+import { InferenceError } from '../inference/errors.ts';
 import {
   type ApiFailure,
   type Channel,
@@ -32,6 +33,8 @@ export const invalid = (message: string, field?: string) => new ApiError(400, me
 const INTERNAL = ['TypeError', 'ReferenceError', 'SqliteError', 'SyntaxError'];
 
 export function failure(channel: string, err: unknown): ApiFailure {
+  // a request the model cannot run as asked: bad input, at the field it names
+  if (err instanceof InferenceError) return failure(channel, invalid(err.message, err.field));
   if (err instanceof ApiError) {
     return err.field
       ? {

@@ -2,8 +2,9 @@
  * What the API answers with: one type per view, shared by the core (which builds them), the
  * renderer and the CLI (which show them). No Node imports: the renderer's type check includes it.
  */
-import type { Dtype, ExportFormat, JobState, Split } from './contract.ts';
+import type { FamilyFacts } from './catalog.ts';
 import type { Decoding, Task } from './decoding.ts';
+import type { Dtype, ExportFormat, JobState, Split } from './options.ts';
 
 export interface RootInfo {
   id: number;
@@ -175,8 +176,10 @@ export interface ModelEntry {
   bytes: number;
   path: string;
   domain: string | null;
-  /** the caption tasks it takes (Florence-2); empty for models without task prompts */
+  /** the caption tasks it takes (a task prompt each); empty for models without task prompts */
   tasks: Task[];
+  /** what its model family can do; null when the studio runs no family for it */
+  can: FamilyFacts | null;
   /** its decoding defaults (generation_config.json): what the studio's forms start from */
   defaults: Partial<Decoding>;
 }

@@ -13,7 +13,7 @@ import {
 } from '../../../db/queries/captions.ts';
 import { type ImageInfo, setFileImage } from '../../../db/queries/library.ts';
 import { writeTx } from '../../../db/queries/statements.ts';
-import type { ResolvedDecoding } from '../inference/decoding.ts';
+import type { ResolvedDecoding } from '../inference/decoding/settings.ts';
 import type { EngineInfo, GeneratedCaption } from '../inference/engine.ts';
 
 /** Heat-maps stored as uint8 per token, each token's map scaled to its own maximum. */

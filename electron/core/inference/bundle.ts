@@ -1,27 +1,31 @@
 /**
- * Model bundles in the Hugging Face ONNX layout for VisionEncoderDecoder models:
- * `encoder_model.onnx` plus `decoder_model_merged.onnx` (with `use_cache_branch`), or
- * `decoder_model.onnx` + `decoder_with_past_model.onnx`, or a lone `decoder_model.onnx`; in any of
- * the export variants (`_fp16`, `_quantized`, `_int8`, ... see `variants.ts`), at the top of the
- * folder or in `onnx/`; beside them `config.json`, `generation_config.json`,
- * `preprocessor_config.json`, `tokenizer.json`. Tensor names, types and cache shapes come from the
- * sessions' metadata, never from per-model-family string tables.
+ * Model bundles in the Hugging Face ONNX layout: the sessions the bundle's family opens
+ * (`families/`; `encoder_model.onnx` for VisionEncoderDecoder models), then the decoder:
+ * `decoder_model_merged.onnx` (with `use_cache_branch`), or `decoder_model.onnx` +
+ * `decoder_with_past_model.onnx`, or a lone `decoder_model.onnx`; in any of the export variants
+ * (`_fp16`, `_quantized`, `_int8`, ... see `runtime/variants.ts`), at the top of the folder or in
+ * `onnx/`; beside them `config.json`, `generation_config.json`, `preprocessor_config.json`,
+ * `tokenizer.json`. Tensor names, types and cache shapes come from the sessions' metadata, never
+ * from per-model-family string tables.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { DTYPE_SUFFIX, type Dtype } from '../api/contract.ts';
 import type { Task } from '../api/decoding.ts';
-import { FLORENCE_SESSIONS, florenceGeneration, taskPrompts } from './florence.ts';
-import type { SpecialTokens } from './generate.ts';
+import { num, type SpecialTokens, specialTokens } from './decoding/special-tokens.ts';
+import { BundleError } from './errors.ts';
+import { requireFamily } from './families/index.ts';
+import type { Family, FamilyModel, Json } from './family.ts';
 import { PreprocessorConfig } from './preprocess.ts';
-import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './providers.ts';
-import { inputMeta, outputMeta } from './tensors.ts';
-import { chooseDtype, decoderLayout, onnxVariants } from './variants.ts';
+import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './runtime/providers.ts';
+import { createSession, type Runs, type SessionSettings } from './runtime/sessions.ts';
+import { inputMeta, outputMeta } from './runtime/tensors.ts';
+import { chooseDtype, decoderLayout, onnxVariants } from './runtime/variants.ts';
 
-export class BundleError extends Error {}
+export { BundleError };
 
 export interface DecoderSessions {
   /** first step (no past); also every step when there is no cache at all */
@@ -33,11 +37,12 @@ export interface DecoderSessions {
   files: string[];
 }
 
-/** The architectures the engine runs: ViT/... + GPT-2/BART-style decoders, and Florence-2 (`florence.ts`). */
-export type Arch = 'vision-encoder-decoder' | 'florence2';
-
 export interface Bundle {
-  arch: Arch;
+  /** the family's key (config.json's model_type) */
+  arch: string;
+  family: Family;
+  /** the family's state over its sessions: encoding, text, attention geometry */
+  model: FamilyModel;
   dir: string;
   name: string;
   /** where it came from: 'hf:ORG/NAME@COMMIT', or the folder */
@@ -48,21 +53,14 @@ export interface Bundle {
   /** the export variant loaded, and every variant the folder holds */
   dtype: Dtype;
   dtypes: Dtype[];
-  config: Record<string, unknown>;
-  generation: Record<string, unknown>;
+  config: Json;
+  generation: Json;
   preprocessor: PreprocessorConfig;
   tokenizer: Tokenizer;
   special: SpecialTokens;
-  /** the encoder (`encoder_model`): over the image (VisionEncoderDecoder), or image features + prompt (Florence-2) */
-  encoder: ort.InferenceSession;
-  /** Florence-2's `vision_encoder` and `embed_tokens`; null for other architectures */
-  vision: ort.InferenceSession | null;
-  embed: ort.InferenceSession | null;
   /** the caption tasks the model takes, with their prompts (none for models without task prompts) */
   prompts: Map<Task, string>;
   decoder: DecoderSessions;
-  /** patch grid of the encoder (rows, cols), for heat-maps; null when unknown */
-  grid: { rows: number; cols: number } | null;
   /** from config.json; only for a cache input whose metadata gives no shape */
   heads: number;
   headDim: number;
@@ -70,7 +68,7 @@ export interface Bundle {
   dispose(): Promise<void>;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends SessionSettings {
   provider?: Provider;
   /**
    * Which decoder files to use when a bundle has both: 'merged' (decoder_model_merged with
@@ -83,15 +81,9 @@ export interface LoadOptions {
   /** the model's name for people (default: the folder's name) and where it came from (default: the folder) */
   label?: string;
   source?: string;
-  intraOpThreads?: number;
-  interOpThreads?: number;
-  /** ORT's thread-pool spin-waiting (default off: see SESSION_OPTIONS) */
-  spinning?: boolean;
-  /** ORT's CPU memory arena for the sessions run at every decoding step (default on: see SESSION_OPTIONS) */
-  memArena?: boolean;
 }
 
-function readJson(file: string, required: boolean): Record<string, unknown> | null {
+function readJson(file: string, required: boolean): Json | null {
   if (!existsSync(file)) {
     if (required) throw new BundleError(`${file}: missing (a model bundle needs it)`);
     return null;
@@ -114,95 +106,26 @@ async function hashFiles(dir: string, files: string[]): Promise<string> {
   return h.digest('hex');
 }
 
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (Array.isArray(v) && typeof v[0] === 'number') return v[0];
-  return undefined;
-}
-
-function specialTokens(
-  config: Record<string, unknown>,
-  gen: Record<string, unknown>,
-  dir: string,
-): SpecialTokens {
-  const dec = (config.decoder ?? {}) as Record<string, unknown>;
-  const start =
-    num(gen.decoder_start_token_id) ??
-    num(config.decoder_start_token_id) ??
-    num(dec.decoder_start_token_id) ??
-    num(gen.bos_token_id) ??
-    num(dec.bos_token_id);
-  const eos = num(gen.eos_token_id) ?? num(config.eos_token_id) ?? num(dec.eos_token_id);
-  const pad = num(gen.pad_token_id) ?? num(config.pad_token_id) ?? num(dec.pad_token_id) ?? eos;
-  if (start === undefined)
-    throw new BundleError(`${join(dir, 'generation_config.json')}: no decoder_start_token_id`);
-  if (eos === undefined) throw new BundleError(`${join(dir, 'generation_config.json')}: no eos_token_id`);
-  return {
-    start,
-    eos,
-    pad: pad ?? eos,
-    forcedBos: num(gen.forced_bos_token_id),
-    forcedEos: num(gen.forced_eos_token_id),
-  };
-}
-
-/**
- * SESSION_OPTIONS: how every ONNX Runtime session is opened, and why (measured on 2 cores).
- * - Spin-waiting off (`allow_spinning = 0`, intra- and inter-op): with it on, each session's idle
- *   threads burned a core between calls (16.7% of all CPU samples in the spin loop); off, inference
- *   alone ran 2.2x faster and a caption job 1.4x.
- * - Intra-op threads: every core (ORT's 0) unless asked; inter-op 1, the graphs being sequential.
- * - Graph optimisation: all.
- * - CPU memory arena: on for the sessions run at every decoding step, whose shapes change each step
- *   (off, a vit-gpt2-sized int8 model captioned greedily ~20% slower); off for the image encoders,
- *   run once per batch (a vit-gpt2-sized fp32 model peaked 130-150 MB lower on 16 photos, at the same
- *   speed, 3 interleaved runs each).
- */
-/** How often a session runs while a batch is captioned. */
-type Runs = 'per-batch' | 'per-step';
-
-async function createSession(
-  file: string,
-  providers: string[],
-  opts: LoadOptions,
-  runs: Runs,
-): Promise<ort.InferenceSession> {
-  const spin = opts.spinning ? '1' : '0';
-  try {
-    return await ort.InferenceSession.create(file, {
-      executionProviders: providers,
-      intraOpNumThreads: opts.intraOpThreads ?? 0,
-      interOpNumThreads: opts.interOpThreads ?? 1,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
-      enableCpuMemArena: runs === 'per-step' && (opts.memArena ?? true),
-    });
-  } catch (err) {
-    throw new BundleError(`${file}: cannot load ONNX model (${(err as Error).message.split('\n')[0]})`);
-  }
-}
-
 const takesPast = (s: ort.InferenceSession) => s.inputNames.some((n) => n.startsWith('past_key_values.'));
 
-function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: string): void {
-  const imageSession = b.vision ?? b.encoder;
+function checkShapes(b: Omit<Bundle, 'dispose'>, imageFile: string, encFile: string, decFile: string): void {
+  const { imageSession, encoder } = b.model;
   const px = inputMeta(imageSession, 'pixel_values');
   if (!px)
     throw new BundleError(
-      `${encFile}: no 'pixel_values' input (inputs: ${imageSession.inputNames.join(', ')})`,
+      `${imageFile}: no 'pixel_values' input (inputs: ${imageSession.inputNames.join(', ')})`,
     );
   const { height, width } = b.preprocessor.size;
   const [, , h, w] = px.shape;
   if ((typeof h === 'number' && h !== height) || (typeof w === 'number' && w !== width)) {
     throw new BundleError(
-      `${encFile}: expects ${h}x${w} images but preprocessor_config.json resizes to ${height}x${width}`,
+      `${imageFile}: expects ${h}x${w} images but preprocessor_config.json resizes to ${height}x${width}`,
     );
   }
-  const encOut = b.encoder.outputNames.includes('last_hidden_state')
+  const encOut = encoder.outputNames.includes('last_hidden_state')
     ? 'last_hidden_state'
-    : b.encoder.outputNames[0];
-  const e1 = outputMeta(b.encoder, encOut)?.shape.at(-1);
+    : encoder.outputNames[0];
+  const e1 = outputMeta(encoder, encOut)?.shape.at(-1);
   const e2 = inputMeta(b.decoder.first, 'encoder_hidden_states')?.shape.at(-1);
   if (!b.decoder.first.inputNames.includes('encoder_hidden_states')) {
     throw new BundleError(`${decFile}: no 'encoder_hidden_states' input`);
@@ -219,13 +142,11 @@ function checkShapes(b: Omit<Bundle, 'dispose'>, encFile: string, decFile: strin
   }
 }
 
-export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promise<Bundle> {
-  const dir = resolve(dirArg);
-  if (!existsSync(dir)) throw new BundleError(`${dir}: model bundle folder not found`);
+/** The JSON files and tokenizer of a bundle, checked. */
+function readFiles(dir: string) {
   const config = readJson(join(dir, 'config.json'), true)!;
-  const arch: Arch = config.model_type === 'florence2' ? 'florence2' : 'vision-encoder-decoder';
-  const generationJson = readJson(join(dir, 'generation_config.json'), false) ?? {};
-  const generation = arch === 'florence2' ? florenceGeneration(config, generationJson) : generationJson;
+  const family = requireFamily(config, join(dir, 'config.json'));
+  const generation = family.generation(config, readJson(join(dir, 'generation_config.json'), false) ?? {});
   const preJson = readJson(join(dir, 'preprocessor_config.json'), true)!;
   const parsedPre = PreprocessorConfig.safeParse(preJson);
   if (!parsedPre.success) {
@@ -244,10 +165,14 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
       `${join(dir, 'tokenizer.json')}: cannot load tokenizer (${(err as Error).message})`,
     );
   }
+  return { family, config, generation, preJson, preprocessor: parsedPre.data, tokenizer };
+}
 
+/** The ONNX files of the variant to load: the family's sessions, then the decoder's. */
+function chooseFiles(dir: string, family: Family, opts: LoadOptions) {
   const variants = onnxVariants(dir);
   const dtypes = [...variants.keys()];
-  const needs = arch === 'florence2' ? FLORENCE_SESSIONS : ['encoder_model'];
+  const needs = family.sessions.map((s) => s.name);
   const complete = (f: Map<string, string>) =>
     needs.every((b) => f.has(b)) && (f.has('decoder_model_merged') || f.has('decoder_model'));
   const dtype = chooseDtype(variants, complete, opts.dtype);
@@ -263,9 +188,6 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     );
   }
   const onnx = variants.get(dtype)!;
-  const encFile = onnx.get('encoder_model')!;
-  const plain = onnx.get('decoder_model') ?? null;
-  const pastFile = onnx.get('decoder_with_past_model') ?? null;
   const mergedFile = onnx.get('decoder_model_merged') ?? null;
   const useMerged = decoderLayout(onnx, opts.decoder) === 'merged';
   if (opts.decoder === 'merged' && !mergedFile) {
@@ -273,35 +195,45 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
       `${join(dir, 'decoder_model_merged.onnx')}: missing (decoder 'merged' was asked for)`,
     );
   }
-  const withPastFile = useMerged ? null : pastFile;
-  const firstFile = (useMerged ? mergedFile : plain)!;
+  return {
+    dtype,
+    dtypes,
+    familyFiles: family.sessions.map((s) => ({ ...s, file: onnx.get(s.name)! })),
+    firstFile: (useMerged ? mergedFile : onnx.get('decoder_model'))!,
+    withPastFile: useMerged ? null : (onnx.get('decoder_with_past_model') ?? null),
+  };
+}
+
+export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promise<Bundle> {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir)) throw new BundleError(`${dir}: model bundle folder not found`);
+  const { family, config, generation, preJson, preprocessor, tokenizer } = readFiles(dir);
+  const { dtype, dtypes, familyFiles, firstFile, withPastFile } = chooseFiles(dir, family, opts);
 
   // the first session decides the execution provider; the others use the same
-  const visionFile = onnx.get('vision_encoder') ?? null;
+  const [head, ...tail] = familyFiles;
   const { value: opened, choice } = await withProvider(
     candidateProviders(process.platform, opts.provider),
-    (p) => createSession(visionFile ?? encFile, p, opts, 'per-batch'),
+    (p) => createSession(head.file, p, opts, head.runs),
   );
   const providers = choice.provider === 'cpu' ? ['cpu'] : [choice.provider, 'cpu'];
-  const open = (f: string | null, runs: Runs = 'per-step') =>
-    f ? createSession(f, providers, opts, runs) : Promise.resolve(null);
-  const vision = visionFile ? opened : null;
-  const encoder = visionFile ? (await open(encFile, 'per-batch'))! : opened;
-  const embedFile = arch === 'florence2' ? onnx.get('embed_tokens')! : null;
-  const embed = await open(embedFile);
-  const first = (await open(firstFile))!;
-  const withPast = await open(withPastFile);
-  const files = [visionFile, embedFile, encFile, firstFile, withPastFile].filter(
+  const open = (f: string, runs: Runs = 'per-step') => createSession(f, providers, opts, runs);
+  const sessions = new Map([[head.name, opened]]);
+  for (const s of tail) sessions.set(s.name, await open(s.file, s.runs));
+  const first = await open(firstFile);
+  const withPast = withPastFile ? await open(withPastFile) : null;
+  const all = [...sessions.values(), first, withPast];
+  const files = [...familyFiles.map((f) => f.file), firstFile, withPastFile].filter(
     (f): f is string => f !== null,
   );
-  const enc = (config.encoder ?? {}) as Record<string, unknown>;
-  const dec = (config.decoder ?? config.text_config ?? {}) as Record<string, unknown>;
-  const imageSize = num(enc.image_size);
-  const patch = num(enc.patch_size);
+  const bundleFiles = { dir, config, preprocessor: preJson, tokenizer };
+  const dec = family.decoderConfig(config);
   const hidden = num(dec.n_embd) ?? num(dec.hidden_size) ?? num(dec.d_model);
   const heads = num(dec.n_head) ?? num(dec.num_attention_heads) ?? num(dec.decoder_attention_heads);
   const bundle: Omit<Bundle, 'dispose'> = {
-    arch,
+    arch: family.modelType,
+    family,
+    model: family.open(sessions, bundleFiles),
     dir,
     name: opts.label ?? basename(dir),
     source: opts.source ?? dir,
@@ -316,27 +248,21 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     ]),
     config,
     generation,
-    preprocessor: parsedPre.data,
+    preprocessor,
     tokenizer,
-    special: specialTokens(config, generation, dir),
-    encoder,
-    vision,
-    embed,
-    prompts: arch === 'florence2' ? taskPrompts(preJson) : new Map(),
+    special: specialTokens(config, generation, dec, dir),
+    prompts: family.prompts(preJson),
     decoder: { first, withPast, firstTakesPast: takesPast(first), files },
-    grid:
-      imageSize && patch
-        ? { rows: Math.floor(imageSize / patch), cols: Math.floor(imageSize / patch) }
-        : null,
     heads: heads ?? 0,
     headDim: hidden && heads ? hidden / heads : 0,
     provider: choice,
   };
-  checkShapes(bundle, encFile, firstFile);
+  const encFile = familyFiles.find((f) => sessions.get(f.name) === bundle.model.encoder)?.file ?? head.file;
+  checkShapes(bundle, head.file, encFile, firstFile);
   return {
     ...bundle,
     async dispose() {
-      await Promise.all([vision, embed, encoder, first, withPast].map((s) => s?.release()));
+      await Promise.all(all.map((s) => s?.release()));
     },
   };
 }

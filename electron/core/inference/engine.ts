@@ -8,12 +8,12 @@ import type * as ort from 'onnxruntime-node';
 import type { Dtype } from '../api/contract.ts';
 import type { DecodingOptions, Task } from '../api/decoding.ts';
 import { type Bundle, type LoadOptions, loadBundle } from './bundle.ts';
-import { OrtDecoder } from './decoder.ts';
-import { type ResolvedDecoding, resolveDecoding } from './decoding.ts';
-import { encodeFlorence, florenceText } from './florence.ts';
-import { generate, type Sequence } from './generate.ts';
+import { OrtDecoder } from './decoding/decoder.ts';
+import { generate, type Sequence } from './decoding/generate.ts';
+import { type ResolvedDecoding, resolveDecoding } from './decoding/settings.ts';
+import type { Capabilities } from './family.ts';
 import { type Decoded, ImageDecodeError, preprocessImage } from './preprocess.ts';
-import { concatRows, floatInput } from './tensors.ts';
+import { concatRows, floatInput } from './runtime/tensors.ts';
 
 /** One hypothesis of the model for an image, ready to show and store. */
 export interface GeneratedCaption {
@@ -79,8 +79,11 @@ export interface EngineInfo {
   hasAttention: boolean;
   /** the model's generation_config.json: its decoding defaults */
   generation: Record<string, unknown>;
-  /** the caption tasks it takes (Florence-2); empty for models without task prompts */
+  /** the caption tasks it takes (a task prompt each); empty for models without task prompts */
   tasks: Task[];
+  /** its family (config.json's model_type) and what the family can do */
+  family: string;
+  can: Capabilities;
 }
 
 export interface CaptionOptions {
@@ -137,11 +140,15 @@ export class CaptionEngine implements Captioner {
       domain: b.domain,
       provider: b.provider.provider,
       providerNotes: b.provider.notes,
-      grid: b.grid,
+      grid: b.model.grid,
       imageSize: b.preprocessor.size,
-      hasAttention: b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
+      // heat-maps need both: the family's attention geometry and an export that gives cross-attention
+      hasAttention:
+        b.family.can.attention && b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
       generation: b.generation,
       tasks: [...b.prompts.keys()],
+      family: b.family.modelType,
+      can: b.family.can,
     };
   }
 
@@ -149,7 +156,7 @@ export class CaptionEngine implements Captioner {
     return resolveDecoding(this.bundle.generation, options, [...this.bundle.prompts.keys()]);
   }
 
-  /** The encoder's states for a batch of images (and, for Florence-2, the task's prompt). */
+  /** The encoder's states for a batch of images (and the task, for models with task prompts). */
   async encode(pixels: Float32Array[], task: Task = 'caption'): Promise<ort.Tensor> {
     if (pixels.length <= ENCODER_IMAGES) return this.encodeAll(pixels, task);
     const parts: ort.Tensor[] = [];
@@ -158,7 +165,7 @@ export class CaptionEngine implements Captioner {
     return concatRows(parts);
   }
 
-  private async encodeAll(pixels: Float32Array[], task: Task): Promise<ort.Tensor> {
+  private async encodeAll(pixels: Float32Array[], task: Task | undefined): Promise<ort.Tensor> {
     const b = this.bundle;
     const { height, width } = b.preprocessor.size;
     const plane = 3 * height * width;
@@ -166,16 +173,8 @@ export class CaptionEngine implements Captioner {
     pixels.forEach((p, i) => {
       data.set(p, i * plane);
     });
-    const imageSession = b.vision ?? b.encoder;
-    const input = floatInput(imageSession, 'pixel_values', data, [pixels.length, 3, height, width]);
-    if (b.arch === 'florence2') {
-      return encodeFlorence({ ...b, vision: b.vision!, embed: b.embed! }, input, task);
-    }
-    const out = await b.encoder.run({ pixel_values: input });
-    const name = this.bundle.encoder.outputNames.includes('last_hidden_state')
-      ? 'last_hidden_state'
-      : this.bundle.encoder.outputNames[0];
-    return out[name] as ort.Tensor;
+    const input = floatInput(b.model.imageSession, 'pixel_values', data, [pixels.length, 3, height, width]);
+    return b.model.encode(input, task);
   }
 
   /** n-best lists for preprocessed images (CHW floats), one decoder call per step for all beams. */
@@ -203,16 +202,13 @@ export class CaptionEngine implements Captioner {
   }
 
   private toCaption(s: Sequence, rank: number, S: number): GeneratedCaption {
-    const tok = this.bundle.tokenizer;
-    const grid = this.bundle.grid;
+    const { tokenizer: tok, model } = this.bundle;
     const { start, eos, pad } = this.bundle.special;
-    const patches = grid && grid.rows * grid.cols <= S ? grid.rows * grid.cols : 0;
+    const cells = model.cells(S);
+    const end = cells ? cells.offset + cells.rows * cells.cols : 0;
     return {
       rank,
-      text:
-        this.bundle.arch === 'florence2'
-          ? florenceText(tok, s.tokens)
-          : tok.decode(s.tokens, { skip_special_tokens: true }).trim(),
+      text: model.text(s.tokens),
       tokens: s.tokens,
       tokenTexts: s.tokens.map((t) =>
         [start, eos, pad].includes(t) ? '' : tok.decode([t], { skip_special_tokens: true }),
@@ -220,7 +216,7 @@ export class CaptionEngine implements Captioner {
       tokenLogprobs: s.tokenLogprobs,
       sum: s.sum,
       score: s.score,
-      attention: s.attention && patches ? s.attention.map((a) => a.slice(S - patches)) : null,
+      attention: s.attention && cells ? s.attention.map((a) => a.slice(cells.offset, end)) : null,
     };
   }
 

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUNDLE, type Golden, loadGolden, parityImages } from '../../../test/fixtures/bundles.ts';
-import { OrtDecoder } from './decoder.ts';
-import type { DecodingOptions } from './decoding.ts';
+import { OrtDecoder } from './decoding/decoder.ts';
+import type { DecodingOptions } from './decoding/settings.ts';
 import { CaptionEngine } from './engine.ts';
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {

@@ -32,7 +32,7 @@ import {
 import { sameRuntime, transformersGreedy } from '../../../test/fixtures/transformers-js.ts';
 import type { LoadOptions } from './bundle.ts';
 import { CaptionEngine, ENCODER_IMAGES, type GeneratedCaption } from './engine.ts';
-import { readFloats } from './tensors.ts';
+import { readFloats } from './runtime/tensors.ts';
 
 const ref = fixtureReference();
 const images = ref.images.map((f) => join(FIXTURES, 'images', f));

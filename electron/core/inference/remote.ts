@@ -8,7 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import type { DecodingOptions } from '../api/decoding.ts';
 import type { LoadOptions } from './bundle.ts';
-import { type ResolvedDecoding, resolveDecoding } from './decoding.ts';
+import { Cancelled } from './decoding/generate.ts';
+import { type ResolvedDecoding, resolveDecoding } from './decoding/settings.ts';
 import {
   batches,
   type Captioner,
@@ -18,7 +19,6 @@ import {
   type FileOutcome,
   type Outcome,
 } from './engine.ts';
-import { Cancelled } from './generate.ts';
 import { BATCHES_AHEAD } from './pipeline.ts';
 
 export type Request =

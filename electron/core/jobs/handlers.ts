@@ -4,7 +4,7 @@ import type { Dtype, Handlers, Request } from '../api/contract.ts';
 import { conflict, notFound } from '../api/dispatch.ts';
 import type { JobView } from '../api/types.ts';
 import type { Core } from '../core.ts';
-import type { DecodingOptions } from '../inference/decoding.ts';
+import type { DecodingOptions } from '../inference/decoding/settings.ts';
 import { rootInfo } from '../library/views.ts';
 
 /** How a stored model names itself to `models.lease`: a Hub repository at its commit, or its folder. */

@@ -11,7 +11,7 @@ import { DEFAULT_BATCH_SIZE, type Policy } from '../api/contract.ts';
 import { conflict, notFound } from '../api/dispatch.ts';
 import type { JobView } from '../api/types.ts';
 import type { EventBus } from '../events.ts';
-import type { ResolvedDecoding } from '../inference/decoding.ts';
+import type { ResolvedDecoding } from '../inference/decoding/settings.ts';
 import type { Captioner } from '../inference/engine.ts';
 import { type JobProgress, type JobSummary, noProgress, runCaptionJob } from './runner.ts';
 

@@ -21,9 +21,9 @@ import {
 import { DEFAULT_BATCH_SIZE, type Policy } from '../api/contract.ts';
 import type { JobCounts } from '../api/types.ts';
 import { commitRun, runSource } from '../captions/commit.ts';
-import type { ResolvedDecoding } from '../inference/decoding.ts';
+import { Cancelled } from '../inference/decoding/generate.ts';
+import type { ResolvedDecoding } from '../inference/decoding/settings.ts';
 import type { Captioner, FileInput } from '../inference/engine.ts';
-import { Cancelled } from '../inference/generate.ts';
 import { READ_AHEAD } from '../inference/pipeline.ts';
 import { type Read, readAndHash } from '../library/read.ts';
 

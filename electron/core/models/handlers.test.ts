@@ -54,13 +54,24 @@ describe('model handlers', () => {
       });
       const { installed, catalog, default: current } = await call(s, 'models.list', {});
       expect(current).toBe('default');
+      // the Florence-2 row of the catalogue: its architecture is data there; what it can do comes
+      // from the one list of families, the same for the catalogue and the installed copy
+      const florence = catalog.find((c) => c.repo === 'onnx-community/Florence-2-base-ft')!;
+      expect(florence.can).toEqual({
+        family: florence.family,
+        tasks: ['caption', 'detailed', 'more-detailed'],
+        attention: true,
+        nBest: true,
+      });
+      expect(installed.find((m) => m.ref === florence.repo)?.can).toEqual(florence.can);
+      expect(installed[0].can).toMatchObject({ family: 'vision-encoder-decoder', tasks: [] });
       expect(installed.map((m) => [m.ref, m.kind, m.architecture, m.dtypes, m.tasks])).toEqual([
         ['default', 'default', 'captioner-v1', ['fp32'], []],
         ['Xenova/vit-gpt2-image-captioning', 'hub', 'vit+gpt2', ['q8'], []],
         [
           'onnx-community/Florence-2-base-ft',
           'hub',
-          'florence2',
+          florence.architecture,
           ['fp32', 'fp16', 'q8'],
           ['caption', 'detailed', 'more-detailed'],
         ],

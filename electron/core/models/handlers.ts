@@ -1,8 +1,8 @@
 /** Models over the API: what is installed, the catalogue, pulls from the Hub, the engine a model runs on. */
 
-import { CATALOG } from '../api/catalog.ts';
 import type { Handlers } from '../api/contract.ts';
 import type { Core } from '../core.ts';
+import { catalogue } from './installed.ts';
 
 type ModelChannels =
   | 'engine.info'
@@ -27,7 +27,7 @@ export function modelHandlers({ models }: Core): Pick<Handlers, ModelChannels> {
     async 'models.list'() {
       const installed = await models.list();
       const current = await models.resolve().catch(() => null);
-      return { installed, catalog: CATALOG, default: current?.ref ?? 'default' };
+      return { installed, catalog: catalogue(), default: current?.ref ?? 'default' };
     },
     async 'models.pull'({ repo, dtype }) {
       return models.startPull(repo, dtype);

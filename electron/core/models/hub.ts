@@ -22,7 +22,7 @@ import {
 } from '@huggingface/hub';
 import { DTYPES, type Dtype } from '../api/contract.ts';
 import { ApiError, conflict, invalid, notFound } from '../api/dispatch.ts';
-import { parseOnnxName } from '../inference/variants.ts';
+import { parseOnnxName } from '../inference/runtime/variants.ts';
 
 export interface HubEnv {
   endpoint: string;

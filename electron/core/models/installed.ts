@@ -7,12 +7,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { modelFolders } from '../../../db/queries/models.ts';
+import { CATALOG, type CatalogEntry, type FamilyFacts } from '../api/catalog.ts';
 import type { Decoding } from '../api/decoding.ts';
 import { ApiError, notFound } from '../api/dispatch.ts';
 import type { ModelEntry } from '../api/types.ts';
-import { modelDefaults } from '../inference/decoding.ts';
-import { taskPrompts } from '../inference/florence.ts';
-import { decoderLayout, onnxVariants } from '../inference/variants.ts';
+import { modelDefaults } from '../inference/decoding/settings.ts';
+import { FAMILIES, familyOf } from '../inference/families/index.ts';
+import type { Family } from '../inference/family.ts';
+import { decoderLayout, onnxVariants } from '../inference/runtime/variants.ts';
 import { cachedSnapshot, type HubEnv, isRepoId, parseRepoRef, REPO_ID } from './hub.ts';
 
 export interface ResolvedModel {
@@ -33,19 +35,23 @@ const readJson = (file: string): Record<string, unknown> | null => {
 };
 const readConfig = (dir: string) => readJson(join(dir, 'config.json'));
 
-/** 'vit+gpt2', 'florence2', 'captioner-v1': what the studio calls the model's architecture. */
+/** What the studio calls the model's architecture ('vit+gpt2', 'captioner-v1'): ours, else its family's name for it. */
 export function architectureOf(config: Record<string, unknown> | null): string | null {
   if (!config) return null;
   const ours = (config.caption_studio as { architecture?: string } | undefined)?.architecture;
   if (ours) return ours;
-  if (config.model_type === 'vision-encoder-decoder') {
-    const part = (k: string) => (config[k] as { model_type?: string } | undefined)?.model_type ?? '?';
-    return `${part('encoder')}+${part('decoder')}`;
-  }
+  const family = familyOf(config);
+  if (family) return family.architecture(config);
   return typeof config.model_type === 'string' ? config.model_type : null;
 }
 
-const CAPTIONERS = new Set(['vision-encoder-decoder', 'florence2']);
+/** What a family can do, as the API reports it. */
+const factsOf = (f: Family | null | undefined): FamilyFacts | null =>
+  f ? { family: f.modelType, tasks: [...f.can.tasks], attention: f.can.attention, nBest: f.can.nBest } : null;
+
+/** The catalogue with what each row's family can do (from FAMILIES). */
+export const catalogue = (): CatalogEntry[] =>
+  CATALOG.map((row) => ({ ...row, can: factsOf(FAMILIES.get(row.family)) }));
 
 function sizeOnDisk(dir: string): number {
   let n = 0;
@@ -68,7 +74,8 @@ function generationDefaults(dir: string): Partial<Decoding> {
 
 export function describe(r: ResolvedModel): ModelEntry {
   const config = readConfig(r.dir);
-  const pre = config?.model_type === 'florence2' ? readJson(join(r.dir, 'preprocessor_config.json')) : null;
+  const family = familyOf(config);
+  const pre = family ? readJson(join(r.dir, 'preprocessor_config.json')) : null;
   const variants = onnxVariants(r.dir);
   const preferred = variants.get(variants.has('fp32') ? 'fp32' : [...variants.keys()][0]);
   return {
@@ -81,7 +88,8 @@ export function describe(r: ResolvedModel): ModelEntry {
     bytes: sizeOnDisk(r.dir),
     path: r.dir,
     domain: (config?.caption_studio as { domain?: string } | undefined)?.domain ?? null,
-    tasks: pre ? [...taskPrompts(pre).keys()] : [],
+    tasks: family && pre ? [...family.prompts(pre).keys()] : [],
+    can: factsOf(family),
     defaults: generationDefaults(r.dir),
   };
 }
@@ -100,7 +108,7 @@ async function cachedCaptioners(env: HubEnv): Promise<ResolvedModel[]> {
     const dir = snap ?? (existsSync(snaps) ? readdirSync(snaps).map((s) => join(snaps, s))[0] : undefined);
     if (!dir) continue;
     const config = readConfig(dir);
-    if (!config || !CAPTIONERS.has(String(config.model_type)) || !onnxVariants(dir).size) continue;
+    if (!familyOf(config) || !onnxVariants(dir).size) continue;
     out.push({ ref: repo, kind: 'hub', dir, label: repo, source: `hf:${repo}@${basename(dir)}` });
   }
   return out;

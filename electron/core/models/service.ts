@@ -17,7 +17,7 @@ import type { EventBus } from '../events.ts';
 import type { LoadOptions } from '../inference/bundle.ts';
 import type { Captioner } from '../inference/engine.ts';
 import { RemoteEngine } from '../inference/remote.ts';
-import { onnxVariants } from '../inference/variants.ts';
+import { onnxVariants } from '../inference/runtime/variants.ts';
 import { userPath } from '../paths.ts';
 import { type HubEnv, hubEnv, parseRepoRef, planPull, pull, repoFolder } from './hub.ts';
 import { describe, installedModels, type ResolvedModel, resolveModelRef } from './installed.ts';

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DTYPE_SUFFIX, DTYPES, type Dtype } from '../api/contract.ts';
+import { DTYPE_SUFFIX, DTYPES, type Dtype } from '../../api/contract.ts';
 
 /** The dtype of an ONNX file name and the session it is for ('decoder_model_merged', ...). */
 export function parseOnnxName(file: string): { base: string; dtype: Dtype } | null {

@@ -14,7 +14,7 @@
  * The scorer is its own unit, as in onnxruntime-genai: `process` one step's candidates, ask
  * `isDone`, `finalize` at the end.
  */
-import type { Decoding } from './decoding.ts';
+import type { Decoding } from '../../api/decoding.ts';
 
 export interface Hypothesis<T> {
   tokens: number[];

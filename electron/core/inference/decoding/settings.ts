@@ -12,8 +12,8 @@ import {
   DecodingOptions,
   decodingProblems,
   type Task,
-} from '../api/decoding.ts';
-import { invalid } from '../api/dispatch.ts';
+} from '../../api/decoding.ts';
+import { InferenceError } from '../errors.ts';
 
 export type { Decoding, DecodingOptions };
 
@@ -62,11 +62,11 @@ export function resolveDecoding(
   const config: Decoding = { ...DEFAULT_DECODING, ...modelDefaults(generation), ...options };
   // a model that takes a task prompt gets one (its first, when none is asked for); others none
   if (tasks.length) config.task = options.task ?? tasks[0];
-  else if (options.task) throw invalid('this model takes no task prompt', 'decoding.task');
+  else if (options.task) throw new InferenceError('this model takes no task prompt', 'decoding.task');
   if (config.task && !tasks.includes(config.task))
-    throw invalid(`this model's tasks are ${tasks.join(', ')}`, 'decoding.task');
+    throw new InferenceError(`this model's tasks are ${tasks.join(', ')}`, 'decoding.task');
   const problem = decodingProblems(config)[0];
-  if (problem) throw invalid(problem.message, `decoding.${problem.field}`);
+  if (problem) throw new InferenceError(problem.message, `decoding.${problem.field}`);
   const json = canonicalJson(config);
   return { config, json, hash: createHash('sha256').update(json).digest('hex') };
 }

@@ -5,8 +5,8 @@
  * decoding config once; the order is fixed: min length -> repetition penalty -> no-repeat n-gram ->
  * forced BOS -> forced EOS (the last two are the model's, from its generation config).
  */
-import type { Decoding } from './decoding.ts';
-import type { SpecialTokens } from './generate.ts';
+import type { Decoding } from '../../api/decoding.ts';
+import type { SpecialTokens } from './special-tokens.ts';
 
 export type LogitsProcessor = (row: Float32Array, seq: readonly number[]) => void;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DECODING } from '../api/decoding.ts';
+import { DEFAULT_DECODING } from '../../api/decoding.ts';
 import { type BeamCandidate, BeamScorer } from './beam-scorer.ts';
 
 const EOS = 2;

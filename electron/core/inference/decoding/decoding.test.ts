@@ -1,12 +1,14 @@
 /** Each decoding option changes what the real model generates, in the way the option promises. */
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../test/fixtures/bundles.ts';
-import { DecodingOptions } from '../api/decoding.ts';
+import { DEFAULT_BUNDLE, loadGolden, parityImages } from '../../../../test/fixtures/bundles.ts';
+import { DecodingOptions } from '../../api/decoding.ts';
+import { failure } from '../../api/dispatch.ts';
+import { CaptionEngine, type GeneratedCaption } from '../engine.ts';
+import { InferenceError } from '../errors.ts';
 import { OrtDecoder } from './decoder.ts';
-import { resolveDecoding } from './decoding.ts';
-import { CaptionEngine, type GeneratedCaption } from './engine.ts';
 import { Cancelled, generate, type StepModel } from './generate.ts';
+import { resolveDecoding } from './settings.ts';
 
 let engine: CaptionEngine;
 let pixels: Float32Array[];
@@ -148,8 +150,21 @@ describe('decoding settings', () => {
     // the request alone is fine; with the model's single beam it asks for more candidates than beams
     expect(DecodingOptions.safeParse({ num_return_sequences: 3 }).success).toBe(true);
     expect(() => resolveDecoding({ num_beams: 1 }, { num_return_sequences: 3 })).toThrow(
-      expect.objectContaining({ status: 400, field: 'decoding.num_return_sequences' }),
+      expect.objectContaining({ name: 'InferenceError', field: 'decoding.num_return_sequences' }),
     );
+    // inference's own error; the API boundary makes it a 400 naming the field
+    const err = (() => {
+      try {
+        resolveDecoding({ num_beams: 1 }, { num_return_sequences: 3 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(InferenceError);
+    expect(failure('captions.generate', err)).toMatchObject({
+      status: 400,
+      field: 'decoding.num_return_sequences',
+    });
     expect(() => resolveDecoding({ max_length: 10 }, { min_length: 10 })).toThrow(
       expect.objectContaining({ field: 'decoding.min_length' }),
     );

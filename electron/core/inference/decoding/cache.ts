@@ -1,13 +1,12 @@
 /**
  * The decoder's key/value cache. Input `past_key_values.X` is fed from output `present.X` of the
- * previous step, by name from the sessions' metadata. Seq2seq decoders (TrOCR, Donut, BART,
- * Florence-2) also cache the encoder's keys and values (`past_key_values.{i}.encoder.*`): those are
- * computed on the first step and kept — later steps' `present.{i}.encoder.*` (constant and empty in
+ * previous step, by name from the sessions' metadata. Seq2seq decoders also cache the encoder's
+ * keys and values (`past_key_values.{i}.encoder.*`): those are computed on the first step and kept — later steps' `present.{i}.encoder.*` (constant and empty in
  * a merged decoder's with-past branch) never overwrite them, and beams share them. Beam reordering
  * is `select`.
  */
 import * as ort from 'onnxruntime-node';
-import { emptyInput, gatherRows } from './tensors.ts';
+import { emptyInput, gatherRows } from '../runtime/tensors.ts';
 
 const isEncoderCache = (name: string) => /\.encoder\.(key|value)$/.test(name);
 

@@ -4,11 +4,25 @@
  * `attention_mask`, `position_ids`), in the type it declares (float32 or float16).
  */
 import * as ort from 'onnxruntime-node';
-import type { Bundle } from './bundle.ts';
+import { asInput, gatherRows, readFloats } from '../runtime/tensors.ts';
 import { KVCache } from './cache.ts';
-import { embedTokens } from './florence.ts';
 import type { StepModel, StepOutput } from './generate.ts';
-import { asInput, gatherRows, readFloats } from './tensors.ts';
+
+/** What a decoder step needs of a loaded bundle. */
+export interface DecoderModel {
+  decoder: {
+    /** first step (no past); also every step when there is no cache at all */
+    first: ort.InferenceSession;
+    /** later steps, when the bundle has a separate with-past decoder */
+    withPast: ort.InferenceSession | null;
+    firstTakesPast: boolean;
+  };
+  /** only for a cache input whose metadata gives no shape */
+  heads: number;
+  headDim: number;
+  /** input embeddings of token ids, for decoders that take `inputs_embeds` */
+  model: { embed?(ids: BigInt64Array, rows: number): Promise<ort.Tensor> };
+}
 
 const pastInputs = (s: ort.InferenceSession) => s.inputNames.filter((n) => n.startsWith('past_key_values.'));
 
@@ -26,7 +40,7 @@ export class OrtDecoder implements StepModel {
   private rowImage: number[];
 
   constructor(
-    private readonly bundle: Bundle,
+    private readonly bundle: DecoderModel,
     encoderStates: ort.Tensor,
     attentionLayer: number,
   ) {
@@ -95,9 +109,11 @@ export class OrtDecoder implements StepModel {
           [N, T],
         ),
     };
-    // decoders that take embeddings (Florence-2) get the new tokens through `embed_tokens`
+    // decoders that take embeddings get the new tokens through the model's own embedding
     if (session.inputNames.includes('inputs_embeds')) {
-      const embeds = await embedTokens(this.bundle.embed!, ids, N);
+      const { embed } = this.bundle.model;
+      if (!embed) throw new Error("the decoder takes 'inputs_embeds' but the model has no token embedding");
+      const embeds = await embed(ids, N);
       offered.inputs_embeds = () => asInput(session, 'inputs_embeds', embeds);
     }
     const feeds: Record<string, ort.Tensor> = this.cache.feeds(session, pastInputs(session), N, [

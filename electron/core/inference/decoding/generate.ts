@@ -3,9 +3,11 @@
  * call per step. The model behind `StepModel` owns the KV cache and encoder states; the loop tells
  * it which rows survive each step (`select`), so finished images drop out and beams are reordered.
  */
+
+import type { Decoding } from '../../api/decoding.ts';
 import { type BeamCandidate, BeamScorer, topK } from './beam-scorer.ts';
-import type { Decoding } from './decoding.ts';
 import { applyProcessors, type LogitsProcessor, logitsProcessors, logSoftmax } from './logits-process.ts';
+import type { SpecialTokens } from './special-tokens.ts';
 
 export interface StepOutput {
   /** (rows, vocab) logits of the last position */
@@ -20,16 +22,6 @@ export interface StepModel {
   step(tokens: readonly number[]): Promise<StepOutput>;
   /** Keep these rows, in this order (may repeat rows, e.g. to expand an image into its beams). */
   select(rows: readonly number[]): void;
-}
-
-export interface SpecialTokens {
-  start: number;
-  eos: number;
-  pad: number;
-  /** the first generated token, when the model forces it (BART-style decoders such as Florence-2) */
-  forcedBos?: number;
-  /** the token at max_length - 1, when the model forces it */
-  forcedEos?: number;
 }
 
 /** One generated sequence of an image. */

@@ -16,23 +16,23 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureReference } from '../../../test/fixtures/bundles.ts';
+import { FIXTURES, fixtureReference } from '../../../../test/fixtures/bundles.ts';
 import {
   florenceFiles,
   int8Kernel,
   OrtReference,
   type ReferenceFiles,
-} from '../../../test/fixtures/ort-reference.ts';
+} from '../../../../test/fixtures/ort-reference.ts';
 import {
   expectEqual,
   type RefHyp,
   referenceBeams,
   referenceGreedy,
   settingsOf,
-} from '../../../test/fixtures/reference-search.ts';
-import type { Dtype } from '../api/contract.ts';
-import { TASKS, type Task } from '../api/decoding.ts';
-import { CaptionEngine, type GeneratedCaption } from './engine.ts';
+} from '../../../../test/fixtures/reference-search.ts';
+import type { Dtype } from '../../api/contract.ts';
+import { TASKS, type Task } from '../../api/decoding.ts';
+import { CaptionEngine, type GeneratedCaption } from '../engine.ts';
 
 const ref = fixtureReference().florence;
 const images = ref.images.map((f) => join(FIXTURES, 'florence-images', f));
