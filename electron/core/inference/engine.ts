@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import type { Dtype } from '../api/contract.ts';
+import { DEFAULT_BATCH_SIZE, type Dtype } from '../api/contract.ts';
 import type { DecodingOptions, Task } from '../api/decoding.ts';
 import { type Bundle, type LoadOptions, loadBundle } from './bundle.ts';
 import { OrtDecoder } from './decoding/decoder.ts';
@@ -279,7 +279,7 @@ export class CaptionEngine implements Captioner {
     d: ResolvedDecoding,
     opts: CaptionOptions = {},
   ): AsyncGenerator<FileOutcome> {
-    const nextBatch = batches(items, opts.batchSize ?? 8);
+    const nextBatch = batches(items, opts.batchSize ?? DEFAULT_BATCH_SIZE);
     let inputs = await nextBatch();
     let prepared = this.prepare(inputs);
     while (inputs.length) {

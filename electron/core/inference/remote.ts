@@ -6,6 +6,7 @@
  * Image bytes are transferred, not copied.
  */
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_BATCH_SIZE } from '../api/contract.ts';
 import type { DecodingOptions } from '../api/decoding.ts';
 import type { LoadOptions } from './bundle.ts';
 import { Cancelled } from './decoding/generate.ts';
@@ -116,7 +117,7 @@ export class RemoteEngine implements Captioner {
     d: ResolvedDecoding,
     opts: CaptionOptions = {},
   ): AsyncGenerator<FileOutcome> {
-    const nextBatch = batches(items, opts.batchSize ?? 8);
+    const nextBatch = batches(items, opts.batchSize ?? DEFAULT_BATCH_SIZE);
     const inFlight: ReturnType<RemoteEngine['send']>[] = [];
     let more = true;
     // keeps up to BATCHES_AHEAD batches in the worker (always one), so the model never waits for input
