@@ -32,7 +32,8 @@ beforeAll(async () => {
   studio = await startStudio({ HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9' });
   dir = tempDir('cs-refs-bad-');
   await writeGoodImages(join(dir, 'photos'), 2);
-  await studio.call('library.addRoot', { path: join(dir, 'photos') });
+  const root = await studio.call<{ id: number }>('library.addRoot', { path: join(dir, 'photos') });
+  await studio.captionAll(root.id, {}); // images are known by content once captioned
 }, 120_000);
 afterAll(() => studio?.stop());
 
