@@ -87,6 +87,7 @@ console.log(
   `export library: ${exportRoot.images} images written and captioned in ${((performance.now() - t) / 1000).toFixed(1)} s`,
 );
 const exportsDir = tempDir('cs-resp-exports-');
+let exportsStarted = 0;
 
 /** The UI's traffic for `seconds`: grid pages every 100 ms, a rating every 150 ms; API latencies. */
 async function client(seconds: number): Promise<number[]> {
@@ -144,18 +145,19 @@ async function measure(seconds: number) {
 /** Exports of the EXPORT_N photos back to back while `measure` runs; photos and files per second. */
 async function whileExporting(seconds: number) {
   let running = 0;
-  let files = 0;
   let exports = 0;
+  const placed = new Map<number, number>(); // export id -> files written (done, cancelled or running)
   const off = studio.events.on((m) => {
     if (m.event !== 'export.progress') return;
     running = m.data.state === 'running' ? m.data.id : 0;
-    if (m.data.state === 'done') files += m.data.done;
+    placed.set(m.data.id, m.data.done);
   });
   let measuring = true;
   const started = performance.now();
   const loop = (async () => {
     while (measuring) {
-      const out = join(exportsDir, `round-${exports++}`);
+      exports++;
+      const out = join(exportsDir, `export-${exportsStarted++}`);
       await call(studio, 'export.run', { format: 'imagefolder', rootId: exportRoot.id, out }).catch((e) => {
         if (!/cancelled/.test(String(e))) throw e;
       });
@@ -166,6 +168,7 @@ async function whileExporting(seconds: number) {
   if (running) await call(studio, 'export.cancel', { id: running }).catch(() => {});
   await loop;
   off();
+  const files = [...placed.values()].reduce((a, b) => a + b, 0);
   return { ...m, rate: files / ((performance.now() - started) / 1000), exports };
 }
 

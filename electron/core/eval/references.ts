@@ -7,21 +7,22 @@
  */
 import { basename } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import type { DB } from '../../../db/open.ts';
 import { insertReference } from '../../../db/queries/eval.ts';
 import { imageIdForKey } from '../../../db/queries/library.ts';
 import { writeTx } from '../../../db/queries/statements.ts';
 import type { ImportSummary } from '../api/types.ts';
+import { runOnce } from '../threads.ts';
 import { MAX_REFERENCE_BYTES, openReference, type ReferenceRow } from './reference-file.ts';
 
-/** What the reader's worker is asked, and what it answers. */
+/** What the reader's worker is asked. */
 export interface ReaderRequest {
   file: string;
   limit: number;
 }
-export type ReaderReply = { ok: true; rows: ReferenceRow[] } | { ok: false; error: string };
 
+/** Beside this module in the source tree (tsx's loader, then the worker); in the desktop app's
+ * bundle, the bundled worker of the same name beside main.mjs (electron/shell/launch.mjs). */
 const READER = new URL('./references-boot.mjs', import.meta.url);
 /** Rows stored per transaction before the loop gets a turn. */
 const BATCH = 2000;
@@ -29,19 +30,7 @@ const BATCH = 2000;
 /** The rows of a reference file, read and parsed in a worker thread; errors name the file. */
 export async function parseReferenceFile(file: string, limit = MAX_REFERENCE_BYTES): Promise<ReferenceRow[]> {
   await (await openReference(file, limit)).close(); // refused at once, before a thread is started
-  const request: ReaderRequest = { file, limit };
-  const worker = new Worker(READER, { workerData: request });
-  try {
-    const reply = await new Promise<ReaderReply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`${file}: the reader stopped (exit ${code})`)));
-    });
-    if (!reply.ok) throw new Error(reply.error);
-    return reply.rows;
-  } finally {
-    await worker.terminate();
-  }
+  return runOnce<ReferenceRow[]>(READER, { file, limit } satisfies ReaderRequest);
 }
 
 export async function importReferences(db: DB, file: string): Promise<ImportSummary> {

@@ -14,51 +14,31 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DB } from '../../../db/open.ts';
 import type { ExportPreview, ExportResult } from '../api/types.ts';
-import { type Plan, plan } from './formats.ts';
+import { runOnce } from '../threads.ts';
+import type { Plan } from './formats.ts';
 import { checkFileTarget, type Entry, sha256, writeExportFile, writeExportFolder } from './outputs.ts';
+import type { Prepared } from './prepare.ts';
 import type { ExportTracker } from './progress.ts';
-import { type ExportOptions, exportRows } from './select.ts';
+import type { ExportOptions } from './select.ts';
 
-/** Why an export found no rows: the first reason that holds. */
-function whyNothing(db: DB, o: ExportOptions): string {
-  if (!exportRows(db, { policy: 'all' }).length) return 'nothing is captioned yet: caption a folder first';
-  const policy = o.policy ?? 'best';
-  const filters = { ...o, policy: 'all' as const };
-  if (!exportRows(db, { ...filters, minRating: undefined, split: undefined }).length)
-    return 'no captions in the folder asked for';
-  if (o.minRating !== undefined && !exportRows(db, { ...filters, split: undefined }).length)
-    return `no caption has a mean rating of ${o.minRating} or more`;
-  if (o.split && !exportRows(db, filters).length) return `no image falls in the '${o.split}' split`;
-  const pairs = o.format.startsWith('preferences');
-  if (pairs && exportRows(db, filters).some((r) => r.rated))
-    return 'no rater preferred one caption of an image to another (a pair needs two different ratings or a best pick)';
-  const narrowed = o.raters?.length || o.sessions?.length;
-  if (
-    policy === 'rated' &&
-    narrowed &&
-    exportRows(db, { ...filters, raters: undefined, sessions: undefined }).some((r) => r.rated)
-  )
-    return 'no caption has ratings from the raters or sessions asked for';
-  if (policy === 'rated')
-    return pairs
-      ? 'preference pairs come from ratings, and no caption has been rated'
-      : "no caption has been rated: rate some, or export with policy 'best'";
-  if (policy === 'human') return 'no caption has been edited by a person';
-  return 'no captions under these filters';
+/** Beside this module in the source tree (tsx's loader, then the worker); in the desktop app's
+ * bundle, the bundled worker of the same name beside main.mjs (electron/shell/launch.mjs). */
+const PLANNER = new URL('./planner-boot.mjs', import.meta.url);
+
+/** What the planner's worker is asked: the database to read and the request. */
+export interface PlanRequest {
+  dbFile: string;
+  options: ExportOptions;
 }
+
+/** An export's plan, made in a worker thread on a read-only connection of its own. */
+const planned = (db: DB, options: ExportOptions) =>
+  runOnce<Prepared>(PLANNER, { dbFile: db.name, options } satisfies PlanRequest);
 
 /** The rows an export would choose and its first records as written, writing nothing. */
-export function previewExport(db: DB, o: ExportOptions, first = 5): ExportPreview {
-  const { rows, p, note } = prepare(db, o);
+export async function previewExport(db: DB, o: ExportOptions, first = 5): Promise<ExportPreview> {
+  const { rows, p, note } = await planned(db, o);
   return { format: o.format, rows, target: p.target, records: p.records.slice(0, first), ...note };
-}
-
-function prepare(db: DB, o: ExportOptions) {
-  // preference pairs come from what raters compared: every rated candidate, whatever the policy
-  const chosen: ExportOptions = o.format.startsWith('preferences') ? { ...o, policy: 'rated' } : o;
-  const p = plan(db, chosen, exportRows(db, chosen));
-  const rows = p.records.length;
-  return { p, rows, note: rows ? {} : { note: whyNothing(db, chosen) } };
 }
 
 /** Photos placed at once: enough to overlap reads and writes, few enough to leave libuv's pool
@@ -104,10 +84,15 @@ async function fillFolder(dir: string, p: Plan, mode: ExportOptions['images'], t
   const lane = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       t.signal.throwIfAborted();
-      await place(...next);
+      await place(...next).catch((err) => {
+        queue.length = 0; // the other lanes stop after their current photo
+        throw err;
+      });
     }
   };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  // every lane settles before the folder is cleaned up after a failure (none writes into it later)
+  const lanes = await Promise.allSettled(Array.from({ length: IN_FLIGHT }, lane));
+  for (const l of lanes) if (l.status === 'rejected') throw l.reason;
   for (const [name, text] of p.files) {
     t.signal.throwIfAborted();
     await mkdir(dirname(join(dir, name)), { recursive: true });
@@ -130,7 +115,7 @@ export async function exportDataset(
   o: ExportOptions,
   track: Track = untracked,
 ): Promise<ExportResult> {
-  const { p, rows, note } = prepare(db, o);
+  const { p, rows, note } = await planned(db, o);
   const overwrite = o.overwrite ?? false;
   await track(p.target, async (t) => {
     t.total(p.images.size + p.files.size);

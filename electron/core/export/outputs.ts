@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readFile, readlink, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readlink, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { exportedHash, recordExported } from '../../../db/queries/export.ts';
@@ -171,6 +171,3 @@ const parents = (name: string) => {
   const parts = name.split('/').slice(0, -1);
   return parts.map((_, i) => parts.slice(0, i + 1).join(sep));
 };
-
-/** Removes a file the export itself created (a partial copy after a failure). */
-export const discard = (file: string) => unlink(file).catch(() => {});

@@ -86,9 +86,4 @@ export class ExportRegistry {
     e.controller.abort();
     return { ...e.view };
   }
-
-  /** Stops every running export (the studio is closing). */
-  cancelAll(): void {
-    for (const e of this.running.values()) e.controller.abort();
-  }
 }
