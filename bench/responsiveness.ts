@@ -200,7 +200,7 @@ await studio.close();
 const stall = median(busy.map((b) => b.stallP99));
 console.log(
   `medians over ${ROUNDS} rounds: running ${stall.toFixed(1)} ms stall p99, API p99 ${median(busy.map((b) => b.apiP99)).toFixed(1)} ms; ` +
-    `paused ${median(idle.map((b) => b.stallP99)).toFixed(1)} ms, API p99 ${median(idle.map((b) => b.apiP99)).toFixed(1)} ms`,
+    `idle ${median(idle.map((b) => b.stallP99)).toFixed(1)} ms, API p99 ${median(idle.map((b) => b.apiP99)).toFixed(1)} ms`,
 );
 const exportStall = median(exporting.map((b) => b.stallP99));
 console.log(
