@@ -2,7 +2,7 @@
  * Reference import against a real served studio (`caption-studio serve` as a child process): only
  * regular files within the size limit are read, a FIFO, a device, a folder or a huge file is refused
  * at once with a 4xx naming the file while the server keeps answering, and an error never quotes
- * the file's content.
+ * the file's content. And an export's progress reaches browsers as server-sent events.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
@@ -83,5 +83,32 @@ describe('reference import', () => {
       ok: true,
       value: { captions: 3, added: 2, matchedImages: 2, unmatched: ['elsewhere.png'] },
     });
+  });
+
+  it("an export's progress is pushed to browsers as server-sent events, to the end", async () => {
+    const res = await fetch(`${studio.base}/api/events`, {
+      headers: { authorization: `Bearer ${studio.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const out = join(dir, 'dataset');
+    const run = studio.call('export.run', { format: 'imagefolder', out });
+    const reader = res.body!.getReader();
+    const views: { state: string; done: number; total: number; target: string }[] = [];
+    let text = '';
+    while (!views.some((v) => v.state !== 'running')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      const frames = text.split('\n\n');
+      text = frames.pop()!;
+      for (const f of frames) {
+        const m = /^event: export\.progress\ndata: (.*)$/s.exec(f);
+        if (m) views.push(JSON.parse(m[1]));
+      }
+    }
+    await reader.cancel();
+    await run;
+    expect(views.at(-1)).toMatchObject({ state: 'done', done: 3, total: 3, target: out }); // 2 photos + metadata.jsonl
   });
 });
