@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { PRIVATE_DIR, PRIVATE_FILE, privateDir, privateFile, tighten } from '../electron/core/paths.ts';
 import { migrate } from './migrate.ts';
 
 export type DB = Database.Database;
@@ -15,9 +15,20 @@ export function defaultDataDir(env = process.env, platform = process.platform): 
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'caption-studio');
 }
 
-/** Opens (creating if needed) and migrates the studio database: WAL from the first open. */
+/**
+ * Opens (creating if needed) and migrates the studio database: WAL from the first open. Private to
+ * its user: the data folder 0700 and the database 0600 from their creation on, and narrowed to that
+ * on every open (with its -wal and -shm files, which SQLite creates with the database's mode).
+ */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): DB {
-  if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    if (!options.readonly) {
+      privateDir(dirname(file));
+      privateFile(file);
+    }
+    tighten(dirname(file), PRIVATE_DIR);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) tighten(f, PRIVATE_FILE);
+  }
   const db = new Database(file, {
     readonly: options.readonly ?? false,
     fileMustExist: options.readonly ?? false,

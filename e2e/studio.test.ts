@@ -342,6 +342,7 @@ describe('image view and jobs', () => {
     let now = await shown();
     expect(now.rel).toBe('a-wide.png');
     expect(now.natural).toBe(2);
+    // the shown box is laid out in whole pixels: its aspect ratio within 0.05 (1 digit) of the file's
     expect(now.ratio).toBeCloseTo(now.natural, 1);
     await screenshot(page, 'image-wide');
 

@@ -11,6 +11,7 @@
  *   its default session options (it takes one image at a time; it has no beam search).
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { env, pipeline } from '@huggingface/transformers';
 import type { Dtype } from '../../electron/core/api/contract.ts';
@@ -36,7 +37,7 @@ if (kind === 'ours') {
   run = async ({ files, decoding }) => {
     const d = engine.decoding(decoding);
     async function* inputs() {
-      for (const file of files) yield { file, bytes: (await readAndHash(file)).bytes };
+      for (const file of files) yield { file, bytes: (await readAndHash(file, dirname(file))).bytes };
     }
     for await (const r of engine.captionFiles(inputs(), d, { batchSize: 16 }))
       if (!r.ok) throw new Error(r.error);

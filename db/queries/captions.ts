@@ -1,5 +1,6 @@
 /** Models, decoding configs, caption runs and their candidates. */
 import type { DB } from '../open.ts';
+import { CURRENT_RUN } from './runs.ts';
 import { stmt, writeTx } from './statements.ts';
 
 export function upsertModel(
@@ -31,14 +32,39 @@ export interface RunKey {
 export function currentRun(db: DB, k: RunKey): { id: number; job_id: number | null } | undefined {
   return stmt<[number, number, number], { id: number; job_id: number | null }>(
     db,
-    'SELECT id, job_id FROM caption_runs WHERE image_id = ? AND model_id = ? AND config_id = ? AND superseded = 0',
+    `SELECT id, job_id FROM caption_runs WHERE image_id = ? AND model_id = ? AND config_id = ? AND ${CURRENT_RUN()}`,
   ).get(k.imageId, k.modelId, k.configId);
 }
 
-/** A candidate to store: a model's hypothesis or a human's caption. */
+/** Who wrote a caption candidate: the model (one of its beams) or a person (an edit). */
+export type CandidateSource = 'model' | 'human';
+
+/**
+ * A caption candidate as stored (`caption_candidates`): the db layer's one candidate type; what a
+ * query reads of it is a `Pick` of this. Token lists are JSON arrays; attention a uint8 heat-map
+ * of shape `attention_grid`.
+ */
+export interface CandidateRow {
+  id: number;
+  run_id: number;
+  /** 0 = the run's best beam; human edits come after the model's n-best */
+  rank: number;
+  source: CandidateSource;
+  text: string;
+  token_ids: string | null;
+  token_texts: string | null;
+  token_logprobs: string | null;
+  logprob_sum: number | null;
+  score: number | null;
+  attention: Buffer | null;
+  attention_grid: string | null;
+  edited_from: number | null;
+}
+
+/** A candidate to store, as the captioner gives it (the row's columns before encoding). */
 export interface NewCandidate {
   rank: number;
-  source: 'model' | 'human';
+  source: CandidateSource;
   text: string;
   tokenIds?: number[];
   tokenTexts?: string[];
@@ -57,7 +83,7 @@ export function insertRun(
 ): number {
   stmt(
     db,
-    'UPDATE caption_runs SET superseded = 1 WHERE image_id = ? AND model_id = ? AND config_id = ? AND superseded = 0',
+    `UPDATE caption_runs SET superseded = 1 WHERE image_id = ? AND model_id = ? AND config_id = ? AND ${CURRENT_RUN()}`,
   ).run(k.imageId, k.modelId, k.configId);
   const runId = Number(
     stmt(
@@ -134,42 +160,44 @@ export function runRow(db: DB, runId: number): RunRow | undefined {
 export function currentRunIds(db: DB, imageId: number): number[] {
   return stmt<[number], { id: number }>(
     db,
-    'SELECT id FROM caption_runs WHERE image_id = ? AND superseded = 0 ORDER BY id',
+    `SELECT id FROM caption_runs WHERE image_id = ? AND ${CURRENT_RUN()} ORDER BY id`,
   )
     .all(imageId)
     .map((r) => r.id);
 }
 
-/** The stored candidate, as the image view needs it. */
-export interface CandidateRow {
-  id: number;
-  rank: number;
-  source: 'model' | 'human';
-  text: string;
-  token_texts: string | null;
-  token_logprobs: string | null;
-  logprob_sum: number | null;
-  score: number | null;
-  has_attention: number;
-  edited_from: number | null;
-}
+/** A stored candidate as the image view needs it: without its heat-map, only whether it has one. */
+export type CandidateListing = Pick<
+  CandidateRow,
+  | 'id'
+  | 'rank'
+  | 'source'
+  | 'text'
+  | 'token_texts'
+  | 'token_logprobs'
+  | 'logprob_sum'
+  | 'score'
+  | 'edited_from'
+> & { has_attention: number };
 
 const CANDIDATE_SELECT = `SELECT id, rank, source, text, token_texts, token_logprobs, logprob_sum, score,
   attention IS NOT NULL AS has_attention, edited_from FROM caption_candidates`;
 
-export function candidatesOfRun(db: DB, runId: number): CandidateRow[] {
-  return stmt<[number], CandidateRow>(db, `${CANDIDATE_SELECT} WHERE run_id = ? ORDER BY rank`).all(runId);
+export function candidatesOfRun(db: DB, runId: number): CandidateListing[] {
+  return stmt<[number], CandidateListing>(db, `${CANDIDATE_SELECT} WHERE run_id = ? ORDER BY rank`).all(
+    runId,
+  );
 }
 
-export function candidateById(db: DB, id: number): CandidateRow | undefined {
-  return stmt<[number], CandidateRow>(db, `${CANDIDATE_SELECT} WHERE id = ?`).get(id);
+export function candidateById(db: DB, id: number): CandidateListing | undefined {
+  return stmt<[number], CandidateListing>(db, `${CANDIDATE_SELECT} WHERE id = ?`).get(id);
 }
 
 export function attentionOf(
   db: DB,
   candidateId: number,
-): { attention: Buffer | null; attention_grid: string | null } | undefined {
-  return stmt<[number], { attention: Buffer | null; attention_grid: string | null }>(
+): Pick<CandidateRow, 'attention' | 'attention_grid'> | undefined {
+  return stmt<[number], Pick<CandidateRow, 'attention' | 'attention_grid'>>(
     db,
     'SELECT attention, attention_grid FROM caption_candidates WHERE id = ?',
   ).get(candidateId);
@@ -183,15 +211,15 @@ export function runSummaries(
     db,
     `SELECT r.model_id AS modelId, r.config_id AS configId, m.name AS model, dc.json, count(*) AS images
      FROM caption_runs r JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
-     WHERE r.superseded = 0 GROUP BY r.model_id, r.config_id ORDER BY m.name, r.config_id`,
+     WHERE ${CURRENT_RUN('r')} GROUP BY r.model_id, r.config_id ORDER BY m.name, r.config_id`,
   ).all();
 }
 
 /** Candidates a rating session shows for an image: the best of every current run, and human edits. */
-export function sessionCandidates(db: DB, imageId: number): { id: number; text: string }[] {
-  return stmt<[number], { id: number; text: string }>(
+export function sessionCandidates(db: DB, imageId: number): Pick<CandidateRow, 'id' | 'text'>[] {
+  return stmt<[number], Pick<CandidateRow, 'id' | 'text'>>(
     db,
     `SELECT c.id, c.text FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
-     WHERE r.image_id = ? AND r.superseded = 0 AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
+     WHERE r.image_id = ? AND ${CURRENT_RUN('r')} AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
   ).all(imageId);
 }

@@ -1,21 +1,21 @@
 /** What evaluation reads: current candidates with their model and config, references, ratings. */
 import type { DB } from '../open.ts';
+import type { CandidateRow } from './captions.ts';
+import { CURRENT_RUN } from './runs.ts';
 import { stmt } from './statements.ts';
 
-export interface EvalCandidate {
+/** A current candidate with its image, model name and decoding config (JSON). */
+export type EvalCandidate = Pick<CandidateRow, 'text' | 'source' | 'rank'> & {
   candidate_id: number;
   image_id: number;
-  text: string;
-  source: 'model' | 'human';
   model: string;
   config: string;
-  rank: number;
-}
+};
 
 export function evalCandidates(db: DB, rootId?: number): EvalCandidate[] {
   const sql = `SELECT c.id AS candidate_id, r.image_id, c.text, c.source, m.name AS model, dc.json AS config, c.rank
     FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN models m ON m.id = r.model_id
-    JOIN decoding_configs dc ON dc.id = r.config_id WHERE r.superseded = 0`;
+    JOIN decoding_configs dc ON dc.id = r.config_id WHERE ${CURRENT_RUN('r')}`;
   return rootId
     ? stmt<[number], EvalCandidate>(
         db,

@@ -1,46 +1,64 @@
 /** Batch jobs: one row per (library root, model, decoding config, policy) run. */
-import type { JobState, Policy } from '../../electron/core/api/contract.ts';
 import type { DB } from '../open.ts';
+import { CURRENT_RUN } from './runs.ts';
 import { stmt, writeTx } from './statements.ts';
+
+/** The values the schema's CHECK constraints allow. */
+export type JobPolicy = 'skip-existing' | 'overwrite';
+export type JobStateRow = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
 
 export interface JobRow {
   id: number;
   root_id: number;
   model_id: number;
   config_id: number;
-  policy: Policy;
-  state: JobState;
+  policy: JobPolicy;
+  state: JobStateRow;
+  /** images per inference batch, as the job was started; null: the default batch size */
+  batch_size: number | null;
 }
 
-/** The unfinished job for this work (to resume it), or a new one. */
-export function openCaptionJob(
-  db: DB,
-  rootId: number,
-  modelId: number,
-  configId: number,
-  policy: JobRow['policy'],
-): { job: JobRow; resumed: boolean } {
+/** What a caption job works on: starting the same work again resumes its unfinished job. */
+export interface JobWork {
+  rootId: number;
+  modelId: number;
+  configId: number;
+  policy: JobPolicy;
+}
+
+/**
+ * The unfinished job for this work (to resume it), or a new one. A batch size given is stored
+ * with the job; without one, a resumed job keeps its own.
+ */
+export function openCaptionJob(db: DB, w: JobWork, batchSize?: number): { job: JobRow; resumed: boolean } {
   return writeTx(db, () => {
     const open = stmt<[number, number, number, string], JobRow>(
       db,
       `SELECT * FROM jobs WHERE kind = 'caption' AND root_id = ? AND model_id = ? AND config_id = ? AND policy = ?
          AND state IN ('running', 'paused') ORDER BY id DESC LIMIT 1`,
-    ).get(rootId, modelId, configId, policy);
-    if (open) {
-      setJobState(db, open.id, 'running');
-      return { job: { ...open, state: 'running' as const }, resumed: true };
+    ).get(w.rootId, w.modelId, w.configId, w.policy);
+    let id = open?.id;
+    if (id !== undefined) {
+      setJobState(db, id, 'running');
+      stmt(db, 'UPDATE jobs SET batch_size = coalesce(?, batch_size) WHERE id = ?').run(
+        batchSize ?? null,
+        id,
+      );
+    } else {
+      id = Number(
+        stmt(
+          db,
+          `INSERT INTO jobs (kind, root_id, model_id, config_id, policy, state, batch_size)
+           VALUES ('caption', ?, ?, ?, ?, 'running', ?)`,
+        ).run(w.rootId, w.modelId, w.configId, w.policy, batchSize ?? null).lastInsertRowid,
+      );
     }
-    const id = Number(
-      stmt(
-        db,
-        "INSERT INTO jobs (kind, root_id, model_id, config_id, policy, state) VALUES ('caption', ?, ?, ?, ?, 'running')",
-      ).run(rootId, modelId, configId, policy).lastInsertRowid,
-    );
-    return { job: stmt<[number], JobRow>(db, 'SELECT * FROM jobs WHERE id = ?').get(id)!, resumed: false };
+    const job = stmt<[number], JobRow>(db, 'SELECT * FROM jobs WHERE id = ?').get(id)!;
+    return { job, resumed: open !== undefined };
   });
 }
 
-export function setJobState(db: DB, id: number, state: JobState): void {
+export function setJobState(db: DB, id: number, state: JobStateRow): void {
   stmt(db, "UPDATE jobs SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(
     state,
     id,
@@ -66,7 +84,7 @@ export interface JobListRow extends JobRow {
 const JOB_LIST = `SELECT j.*, r.path AS folder, m.name AS model, m.dtype AS model_dtype, m.source AS model_source, dc.json AS decoding,
     (SELECT count(*) FROM files f WHERE f.root_id = j.root_id AND f.status != 'missing') AS total,
     (SELECT count(*) FROM files f WHERE f.root_id = j.root_id AND f.status != 'missing' AND f.image_id IN
-       (SELECT image_id FROM caption_runs cr WHERE cr.model_id = j.model_id AND cr.config_id = j.config_id AND cr.superseded = 0)) AS done,
+       (SELECT image_id FROM caption_runs cr WHERE cr.model_id = j.model_id AND cr.config_id = j.config_id AND ${CURRENT_RUN('cr')})) AS done,
     (SELECT count(*) FROM caption_runs cr WHERE cr.job_id = j.id) AS captioned,
     (SELECT min(created_at) FROM caption_runs cr WHERE cr.job_id = j.id) AS first_at,
     (SELECT max(created_at) FROM caption_runs cr WHERE cr.job_id = j.id) AS last_at

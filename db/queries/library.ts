@@ -1,6 +1,6 @@
 /** Library roots, files and images. */
-import type { RootInfo } from '../../electron/core/api/types.ts';
 import type { DB } from '../open.ts';
+import { CAPTIONED_IMAGES, CURRENT_RUN } from './runs.ts';
 import { stmt, writeTx } from './statements.ts';
 
 export interface Root {
@@ -159,7 +159,7 @@ export interface FileJoin {
 
 const FILE_SELECT = `SELECT f.id, f.root_id, f.image_id, f.path, r.path AS root_path, f.status, f.error,
   (SELECT c.text FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id
-    WHERE cr.image_id = f.image_id AND cr.superseded = 0 AND c.source = 'model' ORDER BY cr.id DESC, c.rank LIMIT 1) AS caption
+    WHERE cr.image_id = f.image_id AND ${CURRENT_RUN('cr')} AND c.source = 'model' ORDER BY cr.id DESC, c.rank LIMIT 1) AS caption
   FROM files f JOIN library_roots r ON r.id = f.root_id`;
 
 export function fileById(db: DB, fileId: number): FileJoin | undefined {
@@ -190,12 +190,19 @@ export function fileOfImage(db: DB, imageId: number): FileJoin | undefined {
   );
 }
 
-export function rootCounts(db: DB, rootId: number): RootInfo | undefined {
-  return stmt<[number], RootInfo>(
+/**
+ * A library folder and how many of its files are there (`images`, not missing), have a current
+ * caption run, could not be read, are not read yet (`unread`) and are missing.
+ */
+export type RootCountsRow = Pick<Root, 'id' | 'path'> &
+  Record<'images' | 'captioned' | 'errors' | 'unread' | 'missing', number>;
+
+export function rootCounts(db: DB, rootId: number): RootCountsRow | undefined {
+  return stmt<[number], RootCountsRow>(
     db,
     `SELECT r.id, r.path,
        (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status != 'missing') AS images,
-       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0)) AS captioned,
+       (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.image_id IN (${CAPTIONED_IMAGES})) AS captioned,
        (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status = 'error') AS errors,
        (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status = 'new') AS unread,
        (SELECT count(*) FROM files f WHERE f.root_id = r.id AND f.status = 'missing') AS missing
@@ -239,7 +246,7 @@ export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJo
     where.push('f.root_id = ?');
     args.push(q.rootId);
   }
-  const captioned = 'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0)';
+  const captioned = `f.image_id IN (${CAPTIONED_IMAGES})`;
   const rated = 'f.image_id IN (SELECT image_id FROM ratings)';
   // a file not read yet has no image: it is uncaptioned and unrated (NOT IN over NULL would hide it)
   const not = (set: string) => `(f.image_id IS NULL OR NOT (${set}))`;
@@ -248,9 +255,7 @@ export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJo
   if (q.filter === 'rated') where.push(rated);
   if (q.filter === 'unrated') where.push(`f.status != 'error' AND ${not(rated)}`);
   if (q.run) {
-    where.push(
-      'f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0 AND model_id = ? AND config_id = ?)',
-    );
+    where.push(`f.image_id IN (${CAPTIONED_IMAGES} AND model_id = ? AND config_id = ?)`);
     args.push(q.run.modelId, q.run.configId);
   }
   if (q.search) {
@@ -290,7 +295,7 @@ export function captionedImagesOfRoot(db: DB, rootId: number, limit: number): nu
   return stmt<[number, number], { image_id: number }>(
     db,
     `SELECT DISTINCT f.image_id FROM files f WHERE f.root_id = ? AND f.status = 'ok'
-       AND f.image_id IN (SELECT image_id FROM caption_runs WHERE superseded = 0) ORDER BY f.path LIMIT ?`,
+       AND f.image_id IN (${CAPTIONED_IMAGES}) ORDER BY f.path LIMIT ?`,
   )
     .all(rootId, limit)
     .map((r) => r.image_id);

@@ -1,10 +1,18 @@
 /**
- * Rating sessions, raters and ratings, with an undo log per rater. Sessions are tables (items,
+ * Rating sessions, raters and ratings (scores and best-of-N picks, stored as judgments:
+ * judgments.ts). Sessions are tables (items,
  * shown candidates with their sources, per-rater progress and queues): every statement a key press
  * runs is an indexed lookup, whatever the session's size.
  */
 import type { DB } from '../open.ts';
+import { currentJudgment, type NewJudgment, recordJudgments, undoLastAction } from './judgments.ts';
 import { stmt, writeTx } from './statements.ts';
+
+/** Joins a shown candidate (sc) to rater @r's current score of it (j), after a CROSS JOIN: SQLite then
+ * reads the item's few candidates first, never the rater's every score in the session. */
+const SCORED = `j.session_id = sc.session_id AND j.rater_id = @r AND j.kind = 'score'
+  AND j.candidate_id = sc.candidate_id AND coalesce(j.other_id, 0) = 0 AND j.state = 'current'
+  AND j.value IS NOT NULL`;
 
 export function raterId(db: DB, name: string): number {
   const get = () => stmt<[string], { id: number }>(db, 'SELECT id FROM raters WHERE name = ?').get(name);
@@ -27,8 +35,8 @@ function refreshProgress(db: DB, sessionId: number, raterId: number, position: n
   if (!old) return; // not one of the rater's items
   const done = stmt<[typeof key], { done: number }>(
     db,
-    `SELECT (SELECT count(r.value) FROM session_candidates sc
-         JOIN ratings r ON r.session_id = sc.session_id AND r.rater_id = @r AND r.candidate_id = sc.candidate_id
+    `SELECT (SELECT count(*) FROM session_candidates sc
+         CROSS JOIN judgments j ON ${SCORED}
          WHERE sc.session_id = @s AND sc.position = @p AND sc.source_id = sc.candidate_id)
        >= (SELECT candidates FROM session_items WHERE session_id = @s AND position = @p) AS done`,
   ).get(key)!.done;
@@ -66,8 +74,8 @@ export function enterSession(db: DB, s: SessionRow, raterId: number): { items: n
     stmt(
       db,
       `INSERT OR REPLACE INTO session_progress (session_id, rater_id, position, done)
-       SELECT @s, @r, i.position, (SELECT count(r.value) FROM session_candidates sc
-           JOIN ratings r ON r.session_id = sc.session_id AND r.rater_id = @r AND r.candidate_id = sc.candidate_id
+       SELECT @s, @r, i.position, (SELECT count(*) FROM session_candidates sc
+           CROSS JOIN judgments j ON ${SCORED}
            WHERE sc.session_id = @s AND sc.position = i.position AND sc.source_id = sc.candidate_id) >= i.candidates
        FROM session_items i WHERE i.session_id = @s
          AND (@all OR i.position IN (SELECT position FROM session_queue WHERE session_id = @s AND rater_id = @r))`,
@@ -82,8 +90,8 @@ export function enterSession(db: DB, s: SessionRow, raterId: number): { items: n
 }
 
 /**
- * Sets a rating (value and/or best-of-N pick) in one transaction, logging the previous state so
- * the rater can undo it. Picking a best candidate clears the pick on the item's other candidates.
+ * Sets a rating in one transaction: a score and/or a best-of-N pick, as judgments of one action
+ * (which the rater can undo). Picking a best candidate takes the pick back from the item's others.
  */
 export function setRating(
   db: DB,
@@ -99,48 +107,18 @@ export function setRating(
   },
 ): void {
   writeTx(db, () => {
-    const action =
-      stmt<[number, number], { a: number | null }>(
-        db,
-        'SELECT max(action) AS a FROM rating_log WHERE session_id = ? AND rater_id = ?',
-      ).get(r.sessionId, r.raterId)!.a ?? 0;
-    const current = (candidateId: number) =>
-      stmt<[number, number, number], { value: number | null; best: number }>(
-        db,
-        'SELECT value, best FROM ratings WHERE session_id = ? AND rater_id = ? AND candidate_id = ?',
-      ).get(r.sessionId, r.raterId, candidateId);
-    const touch = (candidateId: number, value: number | null | undefined, best: boolean | undefined) => {
-      const prev = current(candidateId);
-      stmt(
-        db,
-        'INSERT INTO rating_log (session_id, rater_id, action, candidate_id, prev_value, prev_best) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(
-        r.sessionId,
-        r.raterId,
-        action + 1,
-        candidateId,
-        prev ? prev.value : null,
-        prev ? prev.best : null,
-      );
-      stmt(
-        db,
-        `INSERT INTO ratings (session_id, rater_id, image_id, candidate_id, value, best) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(session_id, rater_id, candidate_id) DO UPDATE SET value = excluded.value, best = excluded.best,
-           created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-      ).run(
-        r.sessionId,
-        r.raterId,
-        r.imageId,
-        candidateId,
-        value === undefined ? (prev?.value ?? null) : value,
-        best === undefined ? (prev?.best ?? 0) : best ? 1 : 0,
-      );
-    };
+    const js: NewJudgment[] = [];
+    const judge = (kind: 'score' | 'best', candidateId: number, value: number | null) =>
+      js.push({ kind, imageId: r.imageId, candidateId, value });
     if (r.best) {
       for (const other of r.siblings)
-        if (other !== r.candidateId && current(other)?.best) touch(other, undefined, false);
+        if (other !== r.candidateId && currentJudgment(db, r.sessionId, r.raterId, 'best', other)?.value)
+          judge('best', other, null);
     }
-    touch(r.candidateId, r.value, r.best);
+    if (r.best !== undefined) judge('best', r.candidateId, r.best ? 1 : null);
+    if (r.value !== undefined) judge('score', r.candidateId, r.value);
+    if (!js.length) return;
+    recordJudgments(db, r.sessionId, r.raterId, js);
     refreshProgress(db, r.sessionId, r.raterId, r.position);
   });
 }
@@ -148,36 +126,11 @@ export function setRating(
 /** Reverts this rater's last rating action in the session; returns the candidate it touched. */
 export function undoRating(db: DB, sessionId: number, raterId: number): number | null {
   return writeTx(db, () => {
-    const last = stmt<[number, number], { action: number; candidate_id: number }>(
-      db,
-      'SELECT action, candidate_id FROM rating_log WHERE session_id = ? AND rater_id = ? AND undone = 0 ORDER BY action DESC, id DESC LIMIT 1',
-    ).get(sessionId, raterId);
-    if (!last) return null;
-    const batch = stmt<
-      [number, number, number],
-      { id: number; candidate_id: number; prev_value: number | null; prev_best: number | null }
-    >(
-      db,
-      'SELECT id, candidate_id, prev_value, prev_best FROM rating_log WHERE session_id = ? AND rater_id = ? AND action = ? ORDER BY id DESC',
-    ).all(sessionId, raterId, last.action);
-    for (const e of batch) {
-      if (e.prev_value === null && e.prev_best === null) {
-        stmt(db, 'DELETE FROM ratings WHERE session_id = ? AND rater_id = ? AND candidate_id = ?').run(
-          sessionId,
-          raterId,
-          e.candidate_id,
-        );
-      } else {
-        stmt(
-          db,
-          'UPDATE ratings SET value = ?, best = ? WHERE session_id = ? AND rater_id = ? AND candidate_id = ?',
-        ).run(e.prev_value, e.prev_best ?? 0, sessionId, raterId, e.candidate_id);
-      }
-      stmt(db, 'UPDATE rating_log SET undone = 1 WHERE id = ?').run(e.id);
-    }
-    const position = positionOfCandidate(db, sessionId, last.candidate_id);
+    const candidate = undoLastAction(db, sessionId, raterId);
+    if (candidate === null) return null;
+    const position = positionOfCandidate(db, sessionId, candidate);
     if (position !== undefined) refreshProgress(db, sessionId, raterId, position);
-    return last.candidate_id;
+    return candidate;
   });
 }
 
@@ -309,11 +262,15 @@ export interface ShownRow {
 export function shownCandidates(db: DB, sessionId: number, position: number, raterId: number): ShownRow[] {
   return stmt<[{ s: number; p: number; r: number }], ShownRow>(
     db,
-    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, m.name AS model, dc.json AS config, r.value, r.best
+    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, m.name AS model, dc.json AS config,
+       sj.value, coalesce(bj.value, 0) AS best
      FROM session_candidates sc
      JOIN caption_candidates c ON c.id = sc.source_id JOIN caption_runs ru ON ru.id = c.run_id
      JOIN models m ON m.id = ru.model_id JOIN decoding_configs dc ON dc.id = ru.config_id
-     LEFT JOIN ratings r ON r.session_id = sc.session_id AND r.rater_id = @r AND r.candidate_id = sc.candidate_id
+     LEFT JOIN judgments sj ON sj.session_id = sc.session_id AND sj.rater_id = @r AND sj.kind = 'score'
+       AND sj.candidate_id = sc.candidate_id AND coalesce(sj.other_id, 0) = 0 AND sj.state = 'current'
+     LEFT JOIN judgments bj ON bj.session_id = sc.session_id AND bj.rater_id = @r AND bj.kind = 'best'
+       AND bj.candidate_id = sc.candidate_id AND coalesce(bj.other_id, 0) = 0 AND bj.state = 'current'
      WHERE sc.session_id = @s AND sc.position = @p
      ORDER BY sc.slot, sc.source_id <> sc.candidate_id, sc.source_id`,
   ).all({ s: sessionId, p: position, r: raterId });

@@ -3,8 +3,8 @@
  * validated by the contract like any other transport's requests; a field error comes back as the
  * flag it came from.
  */
-import type { Channel, Request, Responses } from '../core/api/contract.ts';
-import { dispatch } from '../core/api/dispatch.ts';
+import type { ApiFailure, Channel, Request, Responses } from '../core/api/contract.ts';
+import { dispatch, validate } from '../core/api/dispatch.ts';
 import type { Studio } from '../core/studio.ts';
 
 /** Bad usage: exit code 2 and the usage text. */
@@ -45,6 +45,13 @@ export function given<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A failed call as the CLI says it: a field some flag set is a usage error naming the flag, in one line. */
+function reject(r: ApiFailure, flags: Record<string, string>): never {
+  const flag = r.field && flags[r.field];
+  if (flag) throw new UsageError(`--${flag}: ${r.error.replace(/^[^:]+: field '[^']*': /, '')}`);
+  throw new Error(r.error);
+}
+
 /**
  * Calls the core through the same dispatch as IPC and HTTP. `flags` maps request fields to the
  * flags that set them, so a rejected field is reported as its flag.
@@ -57,7 +64,18 @@ export async function call<C extends Channel>(
 ): Promise<Responses[C]> {
   const r = await dispatch(studio.handlers, channel, req);
   if (r.ok) return r.value as Responses[C];
-  const flag = r.field && flags[r.field];
-  if (flag) throw new UsageError(`--${flag}: ${r.error.replace(/^[^:]+: field '[^']*': /, '')}`);
-  throw new Error(r.error);
+  return reject(r, flags);
+}
+
+/**
+ * The fields of a request built so far, checked by dispatch's own validation before the CLI opens
+ * anything (a bad flag must not leave a database behind); reported like `call`'s errors.
+ */
+export function check<C extends Channel>(
+  channel: C,
+  req: Partial<Request<C>>,
+  flags: Record<string, string>,
+): void {
+  const r = validate(channel, req, true);
+  if (!r.ok) reject(r, flags);
 }

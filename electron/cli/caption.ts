@@ -2,26 +2,42 @@
 import { parseArgs } from 'node:util';
 import { SYNTHETIC_DOMAIN, syntheticWarning } from '../core/api/catalog.ts';
 import type { Dtype } from '../core/api/contract.ts';
-import { type DecodingKey, DecodingOptions, type Task } from '../core/api/decoding.ts';
+import { DECODING_KEYS, type DecodingKey, settingOf, settingValue, type Task } from '../core/api/decoding.ts';
 import { PROVIDERS, type Provider } from '../core/inference/providers.ts';
 import { openStudio } from '../core/studio.ts';
-import { call, floatArg, given, intArg, UsageError } from './args.ts';
+import { call, check, floatArg, given, intArg, UsageError } from './args.ts';
 import { follow, liveLine } from './follow.ts';
 import { progressLine } from './progress.ts';
 
-/** Each decoding setting's flag, and how its text is read. */
-const DECODING_FLAGS: Record<DecodingKey, [flag: string, read: 'int' | 'float' | 'stopping']> = {
-  num_beams: ['beams', 'int'],
-  num_return_sequences: ['num-return', 'int'],
-  max_length: ['max-length', 'int'],
-  min_length: ['min-length', 'int'],
-  length_penalty: ['length-penalty', 'float'],
-  no_repeat_ngram_size: ['no-repeat-ngram', 'int'],
-  repetition_penalty: ['repetition-penalty', 'float'],
-  early_stopping: ['early-stopping', 'stopping'],
-};
-
 const stopping = (v: string | undefined) => (v === 'true' ? true : v === 'false' ? false : v);
+
+/** A decoding setting's flag text as its request value (the contract checks it). */
+function readSetting(key: DecodingKey, text: string | undefined) {
+  const s = settingOf(key);
+  return s.kind === 'int'
+    ? intArg(text, s.flag)
+    : s.kind === 'float'
+      ? floatArg(text, s.flag)
+      : stopping(text);
+}
+
+/** The decoding flags' lines of the help text, from the contract's descriptions. */
+export function decodingUsage(): string {
+  return DECODING_KEYS.map((k) => {
+    const s = settingOf(k);
+    const flag = `--${s.flag} ${settingValue(s)}`;
+    // a flag too long for its column puts its help on the next line
+    return flag.length > 19 ? `  ${flag}\n${' '.repeat(23)}${s.help}` : `  ${flag.padEnd(19)}  ${s.help}`;
+  }).join('\n');
+}
+
+/** Request fields of `jobs.start` and the flags that set them, for error messages. */
+const FLAGS: Record<string, string> = {
+  ...Object.fromEntries(DECODING_KEYS.map((k) => [`decoding.${k}`, settingOf(k).flag])),
+  'decoding.task': 'task',
+  batchSize: 'batch-size',
+  dtype: 'dtype',
+};
 
 export async function captionCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,7 +48,7 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
       model: { type: 'string' },
       dtype: { type: 'string' },
       task: { type: 'string' },
-      ...Object.fromEntries(Object.values(DECODING_FLAGS).map(([f]) => [f, { type: 'string' as const }])),
+      ...Object.fromEntries(DECODING_KEYS.map((k) => [settingOf(k).flag, { type: 'string' as const }])),
       overwrite: { type: 'boolean' },
       'skip-existing': { type: 'boolean' },
       'batch-size': { type: 'string' },
@@ -49,30 +65,14 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
     throw new UsageError(`--provider: expected one of ${PROVIDERS.join(', ')}`);
   const text = (f: string) => values[f as keyof typeof values] as string | undefined;
   const decoding = given({
-    ...Object.fromEntries(
-      Object.entries(DECODING_FLAGS).map(([key, [f, read]]) => [
-        key,
-        read === 'int' ? intArg(text(f), f) : read === 'float' ? floatArg(text(f), f) : stopping(text(f)),
-      ]),
-    ),
+    ...Object.fromEntries(DECODING_KEYS.map((k) => [k, readSetting(k, text(settingOf(k).flag))])),
     // the contract checks it is one of the tasks, and the model that it takes tasks
     task: values.task as Task | undefined,
   });
-  const flags = {
-    ...Object.fromEntries(Object.entries(DECODING_FLAGS).map(([key, [f]]) => [`decoding.${key}`, f])),
-    batchSize: 'batch-size',
-    dtype: 'dtype',
-    'decoding.task': 'task',
-  };
-  // the request's own checks (ranges, the cross-field rules) before anything is scanned
-  const checked = DecodingOptions.safeParse(decoding);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const key = String(issue.path[0] ?? '');
-    const flag = key in DECODING_FLAGS ? DECODING_FLAGS[key as DecodingKey][0] : key;
-    throw new UsageError(`--${flag}: ${issue.message}`);
-  }
   const dtype = values.dtype as Dtype | undefined;
+  const request = { decoding, batchSize: intArg(values['batch-size'], 'batch-size'), dtype };
+  // dispatch's checks of the flags (ranges, the cross-field rules) before anything is opened or scanned
+  check('jobs.start', request, FLAGS);
   const studio = openStudio({
     dataDir: values['data-dir'],
     model: values.model,
@@ -101,14 +101,8 @@ export async function captionCommand(argv: string[], out: NodeJS.WritableStream)
     const started = await call(
       studio,
       'jobs.start',
-      {
-        rootId: root.id,
-        decoding,
-        policy: values.overwrite ? 'overwrite' : 'skip-existing',
-        batchSize: intArg(values['batch-size'], 'batch-size') ?? 16,
-        dtype,
-      },
-      flags,
+      { ...request, rootId: root.id, policy: values.overwrite ? 'overwrite' : 'skip-existing' },
+      FLAGS,
     );
     jobId = started.id;
     const s = await job.until(started);

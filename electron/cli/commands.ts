@@ -1,10 +1,11 @@
 /** The CLI commands besides `caption`: each builds contract requests and prints the answers. */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { databasePath, defaultDataDir } from '../../db/open.ts';
 import { decodingSummary } from '../core/api/decoding.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
+import { writePrivateFile } from '../core/paths.ts';
 import { serve } from '../core/serve/http.ts';
 import { openStudio, type Studio } from '../core/studio.ts';
 import { call, floatArg, intArg, listArg, table, UsageError } from './args.ts';
@@ -79,7 +80,7 @@ export async function serveCommand(argv: string[], out: NodeJS.WritableStream): 
   out.write(`Caption Studio is at ${server.url}\n(data: ${studio.dataDir}; Ctrl+C stops)\n`);
   // where `caption-studio invite` finds this server, to print raters' links
   const address = join(studio.dataDir, SERVE_FILE);
-  writeFileSync(address, JSON.stringify({ url: new URL(server.url).origin, pid: process.pid }));
+  writePrivateFile(address, JSON.stringify({ url: new URL(server.url).origin, pid: process.pid }));
   await new Promise<void>((res) => {
     process.once('SIGINT', res);
     process.once('SIGTERM', res);

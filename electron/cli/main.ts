@@ -3,11 +3,18 @@
  * served mode use.
  */
 import { defaultDataDir } from '../../db/open.ts';
-import { DTYPES, EXPORT_FORMATS, EXPORT_POLICIES, IMAGE_MODES, SPLITS } from '../core/api/contract.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  DTYPES,
+  EXPORT_FORMATS,
+  EXPORT_POLICIES,
+  IMAGE_MODES,
+  SPLITS,
+} from '../core/api/contract.ts';
 import { TASKS } from '../core/api/decoding.ts';
 import { PROVIDERS } from '../core/inference/providers.ts';
 import { UsageError } from './args.ts';
-import { captionCommand } from './caption.ts';
+import { captionCommand, decodingUsage } from './caption.ts';
 import {
   evalCommand,
   exportCommand,
@@ -45,14 +52,12 @@ caption options:
   --model M            a model folder (Hugging Face ONNX layout) or ORG/NAME[@REV] pulled into the
                        Hugging Face cache (default: the built-in model, which only knows synthetic scenes)
   --dtype D            export variant: ${DTYPES.join('|')} (default: fp32 where present, else the smallest)
-  --beams N            beam search with N beams (default: the model's generation_config.json)
-  --num-return N       candidates kept per image (<= beams)
-  --max-length N, --min-length N, --length-penalty X, --no-repeat-ngram N, --repetition-penalty X
-  --early-stopping true|false|never
+${decodingUsage()}
+                       (unset decoding options: the model's generation_config.json)
   --task T             ${TASKS.join(' | ')}, for models that take a task prompt (Florence-2; default: caption)
   --overwrite          caption again images that already have captions for this model and config
   --skip-existing      (default) leave those alone
-  --batch-size N       images per inference batch (default 16)
+  --batch-size N       images per inference batch (default ${DEFAULT_BATCH_SIZE}; a resumed job keeps its own)
   --threads N          ONNX Runtime intra-op threads (default: all cores)
   --provider P         ${PROVIDERS.join(' | ')} (default: the best available)
   --quiet              no progress bar

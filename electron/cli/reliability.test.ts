@@ -4,39 +4,13 @@
  * bounded: peak RSS read from the child's /proc status (VmHWM) while it runs. As root (where
  * permissions do not bind) the child runs as `nobody`, so the unreadable folder is unreadable.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir, writeGoodImages } from '../../test/fixtures/images.ts';
+import { runMeasured } from '../../test/fixtures/measure.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/caption-studio.mjs');
 const NOBODY = 65534;
-
-/** Runs the CLI; samples the child's peak resident set (kB) until it exits. */
-function runMeasured(args: string[], asUser: number | undefined, env: Record<string, string>) {
-  return new Promise<{ code: number | null; out: string; err: string; peakMB: number }>((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      ...(asUser === undefined ? {} : { uid: asUser, gid: asUser }),
-    });
-    let out = '';
-    let err = '';
-    let peakKB = 0;
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const sample = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKB = Math.max(peakKB, Number(m[1]));
-      } catch {} // exited between samples
-    }, 20);
-    child.on('close', (code) => {
-      clearInterval(sample);
-      done({ code, out, err, peakMB: peakKB / 1024 });
-    });
-  });
-}
 
 describe('caption on a hostile folder', () => {
   it('reports the unreadable folder, the loop, the non-UTF-8 name and the 1 GiB file, captions the rest, in bounded memory', async () => {

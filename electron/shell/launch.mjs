@@ -4,28 +4,26 @@
 // `--bundle-only`: just write electron/shell/dist/ (for packaging with build/electron-builder.yml).
 import { spawnSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { electronBinary } from './electron-binary.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bundleOnly = process.argv.includes('--bundle-only');
 
-function electronBinary() {
-  try {
-    return createRequire(import.meta.url)('electron');
-  } catch (err) {
-    console.error(
-      `Electron is not installed on this machine (${String(err.message).split('\n')[0]}).\n` +
-        'Run the studio in your browser instead:  npx caption-studio serve\n' +
-        "or install Electron's binary:           node node_modules/electron/install.js",
-    );
-    process.exit(1);
-  }
+function electron() {
+  const binary = electronBinary();
+  if (binary) return binary;
+  console.error(
+    'Electron is not installed on this machine.\n' +
+      'Run the studio in your browser instead:  npx caption-studio serve\n' +
+      "or install Electron's binary:           node node_modules/electron/install.js",
+  );
+  process.exit(1);
 }
 
-const electron = bundleOnly ? null : electronBinary();
+const electronPath = bundleOnly ? null : electron();
 const common = {
   bundle: true,
   platform: 'node',
@@ -64,6 +62,6 @@ await build({
 cpSync(join(here, '../../db/migrations'), join(here, 'dist', 'migrations'), { recursive: true });
 if (!bundleOnly) {
   spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
-  const r = spawnSync(electron, [join(here, 'dist', 'main.mjs')], { stdio: 'inherit' });
+  const r = spawnSync(electronPath, [join(here, 'dist', 'main.mjs')], { stdio: 'inherit' });
   process.exit(r.status ?? 0);
 }

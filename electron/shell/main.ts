@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, protocol, session } from 'electron';
-import { CHANNELS } from '../core/api/contract.ts';
+import { CHANNELS, OWNER } from '../core/api/contract.ts';
 import { dispatch } from '../core/api/dispatch.ts';
-import { MediaError, type MediaKind, media, thumbSize } from '../core/library/media.ts';
+import { MediaError, routeMedia } from '../core/library/media.ts';
 import { contentSecurityPolicy, readPage } from '../core/serve/pages.ts';
 import { openStudio } from '../core/studio.ts';
 
@@ -21,20 +21,25 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const RENDERER = join(ROOT, 'renderer', 'dist');
 const CSP = contentSecurityPolicy('studio-media:');
 
-protocol.registerSchemesAsPrivileged([
-  { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
-  { scheme: 'studio-media', privileges: { standard: true, secure: true, supportFetchAPI: true } },
-]);
+// One studio per user. A second launch asks for the lock first and quits before it registers a
+// scheme, a handler or a window, or opens the database; the first focuses its window instead.
+const primary = app.requestSingleInstanceLock();
+if (!primary) app.quit();
+
+if (primary)
+  protocol.registerSchemesAsPrivileged([
+    { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    { scheme: 'studio-media', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
 
 function isTrusted(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
   return url.startsWith('app://studio/');
 }
 
-// one studio per user: a second launch focuses the first window instead of opening the database again
-if (!app.requestSingleInstanceLock()) app.quit();
+if (primary) app.whenReady().then(start);
 
-app.whenReady().then(async () => {
+async function start() {
   const studio = openStudio({
     shipped: join(ROOT, 'models', 'default'),
     workerUrl: pathToFileURL(join(import.meta.dirname, 'inference-worker.mjs')),
@@ -48,12 +53,10 @@ app.whenReady().then(async () => {
     });
   });
   protocol.handle('studio-media', async (req) => {
-    const url = new URL(req.url); // studio-media://<media|thumb>/<fileId>[?size=N]
+    const url = new URL(req.url); // studio-media://<media|thumb>/<fileId>[?size=N]: serve's /media/<fileId>
     try {
-      const fileId = Number(url.pathname.slice(1));
-      if (!Number.isSafeInteger(fileId) || fileId < 1) throw new MediaError(400, 'bad file id');
-      const size = url.host === 'thumb' ? thumbSize(url.searchParams.get('size')) : undefined;
-      const body = await media(studio.db, studio.thumbsDir, url.host as MediaKind, fileId, size);
+      const path = `/${url.host}${url.pathname}`;
+      const body = await routeMedia(studio.db, studio.thumbsDir, OWNER, path, url.searchParams.get('size'));
       const data =
         'bytes' in body ? new Uint8Array(body.bytes) : (Readable.toWeb(body.stream) as ReadableStream);
       return new Response(data, { headers: { 'content-type': body.type } });
@@ -108,4 +111,4 @@ app.whenReady().then(async () => {
     await studio.close();
     app.quit();
   });
-});
+}

@@ -18,6 +18,7 @@ def test_patch_embedding_is_one_projection_per_patch():
     # patch (row 1, col 2) is the conv of exactly that 16 x 16 window
     window = x[:, :, 16:32, 32:48]
     expected = (pe.proj.weight.flatten(1) @ window.flatten(1).T).T + pe.proj.bias
+    # the conv and this matmul sum 768 float32 products in other orders: ~1e-6 on values ~1
     assert torch.allclose(out[:, 1 * 6 + 2], expected, atol=1e-5)
 
 
@@ -35,6 +36,7 @@ def test_loss_ignores_padding():
     logits, _, _ = dec(ids, enc)
     mask = labels != 0
     manual = F.cross_entropy(logits[mask], labels[mask])
+    # allclose's defaults (rtol 1e-5): the same cross-entropy, reduced in another order
     assert torch.allclose(loss, manual)
     # what the padded positions' inputs are does not matter (causal: nothing real comes after them)
     ids2 = ids.clone()
@@ -52,6 +54,7 @@ def test_kv_cache_matches_full_forward():
         logits, past, cross = dec(ids[:, t : t + 1], enc, past)
         steps.append(logits)
         crosses.append(cross[-1])
+    # cached and full attention sum the same float32 terms in other orders: ~1e-6 on logits ~1
     assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
     assert torch.allclose(torch.cat(crosses, 2), full_cross[-1], atol=1e-5)
     assert past[0][0].shape == (2, 2, 7, 16)
@@ -61,6 +64,7 @@ def test_cross_attention_weights_are_distributions_over_image_tokens():
     dec = GPTDecoder(DEC).eval()
     _, _, crosses = dec(torch.randint(3, 20, (2, 4)), torch.randn(2, 65, 32))
     assert len(crosses) == 2 and crosses[0].shape == (2, 2, 4, 65)
+    # a float32 sum of 65 probabilities: ~65 x 6e-8 of rounding
     assert torch.allclose(crosses[0].sum(-1), torch.ones(2, 2, 4), atol=1e-5)
 
 
@@ -78,6 +82,8 @@ def test_beam_search_n_best_sorted_and_scored():
         assert [h.score for h in n] == sorted((h.score for h in n), reverse=True)
         assert len({tuple(h.tokens) for h in n}) == 4
         for h in n:
+            # score and sum come from float32 tensors (rounding ~1e-7 on values ~1-10); the sum
+            # of per-token log-probs adds up to 8 such roundings, each on a larger running value
             assert abs(h.score - h.sum_logprobs / len(h.tokens) ** 1.5) < 1e-5
             assert abs(sum(h.token_logprobs) - h.sum_logprobs) < 1e-4
 

@@ -1,5 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { decodingSummary } from '../../electron/core/api/decoding.ts';
+import {
+  DECODING_KEYS,
+  DEFAULT_DECODING,
+  type Decoding,
+  type DecodingKey,
+  decodingSummary,
+  settingOf,
+} from '../../electron/core/api/decoding.ts';
 import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 import { typing, useKeys } from './keys.ts';
@@ -12,34 +19,31 @@ interface Heat {
   data: number[];
 }
 
+/** The decoding settings the image view offers (`view` in the contract's list); all numbers. */
+type NumberKey = Exclude<DecodingKey, 'early_stopping'>;
+const VIEW_KEYS = DECODING_KEYS.filter(
+  (k): k is NumberKey => settingOf(k).view === true && settingOf(k).kind !== 'stopping',
+);
+type Settings = Partial<Record<NumberKey, number>>;
+
+/** The form's values: the model's defaults, else Hugging Face's; all of a beam search's candidates, to compare. */
+function startingSettings(defaults: Partial<Decoding> | undefined): Settings {
+  const from = { ...DEFAULT_DECODING, ...defaults };
+  const out = Object.fromEntries(VIEW_KEYS.map((k) => [k, Number(from[k])])) as Settings;
+  return { ...out, num_return_sequences: from.num_beams };
+}
+
 /** The image with its caption runs side by side; hovering a word shows where the model looked. */
 export function ImageView({ fileId, onError }: { fileId: number; onError: (e: unknown) => void }) {
   const [detail, setDetail] = useState<ImageDetail | null>(null);
   const [hover, setHover] = useState<{ candidate: number; token: number } | null>(null);
   const [heat, setHeat] = useState<Map<number, Heat>>(new Map());
-  const [settings, setSettings] = useState({
-    num_beams: 1,
-    num_return_sequences: 1,
-    length_penalty: 1,
-    no_repeat_ngram_size: 0,
-  });
+  const [settings, setSettings] = useState<Settings>(() => startingSettings(undefined));
   const [running, setRunning] = useState(false);
   const { installed, chosen, entry } = useModels(onError);
-  // the model's defaults (generation_config.json); all of a beam search's candidates, to compare
-  const d = entry?.defaults;
-  const [beams, penalty, noRepeat] = [
-    d?.num_beams ?? 1,
-    d?.length_penalty ?? 1,
-    d?.no_repeat_ngram_size ?? 0,
-  ];
-  useEffect(() => {
-    setSettings({
-      num_beams: beams,
-      num_return_sequences: beams,
-      length_penalty: penalty,
-      no_repeat_ngram_size: noRepeat,
-    });
-  }, [beams, penalty, noRepeat]);
+  // the form starts from the model's defaults (generation_config.json)
+  const defaults = entry?.defaults;
+  useEffect(() => setSettings(startingSettings(defaults)), [defaults]);
   const reload = useCallback(() => call('image.get', { fileId }).then(setDetail, onError), [fileId, onError]);
   useEffect(() => {
     reload();
@@ -121,19 +125,23 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
         <fieldset className="settings">
           <legend>Decoding</legend>
           <ModelSelect installed={installed} chosen={chosen} />
-          {(['num_beams', 'num_return_sequences', 'length_penalty', 'no_repeat_ngram_size'] as const).map(
-            (k) => (
+          {VIEW_KEYS.map((k) => {
+            const s = settingOf(k);
+            return (
               <label key={k}>
                 {k.replaceAll('_', ' ')}
                 <input
                   type="number"
-                  step={k === 'length_penalty' ? 0.1 : 1}
+                  title={s.help}
+                  step={s.kind === 'float' ? 0.1 : 1}
+                  min={s.kind === 'stopping' ? undefined : s.min}
+                  max={s.kind === 'stopping' ? undefined : s.max}
                   value={settings[k]}
                   onChange={(e) => setSettings({ ...settings, [k]: Number(e.target.value) })}
                 />
               </label>
-            ),
-          )}
+            );
+          })}
           <button type="button" onClick={rerun} disabled={running}>
             {running ? 'Captioning…' : 'Caption with these settings'}
           </button>

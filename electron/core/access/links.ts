@@ -3,7 +3,7 @@
  * SHA-256 is stored. A token names its rater (requests cannot choose another) and reaches its
  * sessions only, until revoked.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DB } from '../../../db/open.ts';
 import {
   insertLink,
@@ -14,7 +14,7 @@ import {
   revokeLink,
 } from '../../../db/queries/access.ts';
 import { sessionRow } from '../../../db/queries/rating.ts';
-import type { Caller } from '../api/contract.ts';
+import { type Caller, OWNER } from '../api/contract.ts';
 import { notFound } from '../api/dispatch.ts';
 import type { RaterLinkView } from '../api/types.ts';
 
@@ -48,4 +48,14 @@ export function raterOf(db: DB, token: string): Caller | undefined {
   if (!/^[\w-]{16,200}$/.test(token)) return undefined;
   const l = liveLinkByHash(db, hash(token));
   return l && { role: 'rater', linkId: l.id, rater: l.rater, sessions: l.sessions };
+}
+
+/**
+ * Who a request's token makes the caller: the owner (the token compared in constant time), a
+ * rater's live link, or no one (undefined).
+ */
+export function callerOf(db: DB, ownerToken: string, given: string): Caller | undefined {
+  const [a, b] = [Buffer.from(given), Buffer.from(ownerToken)];
+  if (a.length === b.length && timingSafeEqual(a, b)) return OWNER;
+  return raterOf(db, given);
 }

@@ -4,6 +4,7 @@
  * replaced by the link's), and sees only its sessions listed. Everything else answers 403.
  */
 import type { DB } from '../../../db/open.ts';
+import { fileInSessions } from '../../../db/queries/access.ts';
 import { positionOfCandidate } from '../../../db/queries/rating.ts';
 import {
   type Caller,
@@ -46,4 +47,9 @@ export async function callAs(
   if (channel === 'sessions.list' && result.ok)
     return { ok: true, value: (result.value as SessionView[]).filter((s) => caller.sessions.includes(s.id)) };
   return result;
+}
+
+/** May the caller see library file `fileId`? The owner every file; a rater's link the images of its sessions. */
+export function mayReadFile(db: DB, caller: Caller, fileId: number): boolean {
+  return caller.role === 'owner' || fileInSessions(db, fileId, caller.sessions);
 }

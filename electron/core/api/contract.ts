@@ -46,6 +46,14 @@ export const EXPORT_FORMATS = [
 /** Which captions an export takes (one per image for best and latest; see export.ts `select`). */
 export const EXPORT_POLICIES = ['best', 'latest', 'human', 'rated', 'all'] as const;
 export const SPLITS = ['train', 'val', 'test'] as const;
+/**
+ * The kinds of human judgment, stored as one model (db/migrations/011_judgments.sql): a score (1–5)
+ * of a caption, a best-of-N pick among an image's captions, a preference between two captions.
+ * `ratings.set` records the first two.
+ */
+export const JUDGMENT_KINDS = ['score', 'best', 'pairwise'] as const;
+/** A pairwise verdict on captions A and B: A preferred, B preferred, a tie, or both bad. */
+export const PAIRWISE_CHOICES = ['a', 'b', 'tie', 'bad'] as const;
 export const IMAGE_MODES = ['copy', 'link'] as const;
 /** ONNX export variants, as transformers.js names them; each is a file-name suffix (`DTYPE_SUFFIX`). */
 export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
@@ -54,6 +62,8 @@ export type Policy = (typeof POLICIES)[number];
 export type JobState = (typeof JOB_STATES)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type Split = (typeof SPLITS)[number];
+export type JudgmentKind = (typeof JUDGMENT_KINDS)[number];
+export type PairwiseChoice = (typeof PAIRWISE_CHOICES)[number];
 export type ExportPolicy = (typeof EXPORT_POLICIES)[number];
 export type Dtype = (typeof DTYPES)[number];
 export const DTYPE_SUFFIX: Record<Dtype, string> = {
@@ -98,6 +108,13 @@ const ExportRequest = z
     overwrite: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
+ * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
+ * when resumed, from any process.
+ */
+export const DEFAULT_BATCH_SIZE = 16;
 
 export const contract = {
   'auth.me': none,
@@ -146,7 +163,8 @@ export const contract = {
       rootId: id,
       decoding: DecodingOptions.default({}),
       policy: oneOf(POLICIES).default('skip-existing'),
-      batchSize: z.number().int().min(1).max(256).default(8),
+      /** absent: a resumed job's own, else DEFAULT_BATCH_SIZE */
+      batchSize: z.number().int().min(1).max(256).optional(),
       model: model.optional(),
       dtype: dtype.optional(),
     })
@@ -176,6 +194,8 @@ export const contract = {
     .strict(),
   'sessions.list': none,
   'sessions.item': z.object({ sessionId: id, rater, position: z.number().int().min(0).optional() }).strict(),
+  /** one action of judgments of a caption: a 'score' (value; null clears it) and/or a 'best' pick
+   * (true picks it and takes the pick back from the item's other captions, false takes it back) */
   'ratings.set': z
     .object({
       sessionId: id,
@@ -185,6 +205,7 @@ export const contract = {
       best: z.boolean().optional(),
     })
     .strict(),
+  /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay) */
   'ratings.undo': z.object({ sessionId: id, rater }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path }).strict(),

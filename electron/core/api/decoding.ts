@@ -1,8 +1,11 @@
 /**
- * Decoding settings as requests carry them: field ranges and the cross-field rules, checked at the
- * boundary so every transport reports them as field errors. No Node imports (the renderer uses it).
- * Resolution against a model's generation_config.json, with the same rules, is
- * `inference/decoding.ts`.
+ * Decoding settings, described once: each one's range, command-line flag, help line and whether
+ * the image view offers it (`DECODING_SETTINGS`). The request schema, the CLI's flags and help, the
+ * image view's controls and README's table are all made from (or tested against) this list; Python's
+ * `GenerationConfig` (models/captioner/model/generation.py) has the same names. The cross-field
+ * rules are checked at the boundary too, so every transport reports them as field errors. No Node
+ * imports (the renderer uses it). Resolution against a model's generation_config.json, with the
+ * same rules, is `inference/decoding.ts`.
  */
 import { z } from 'zod';
 
@@ -10,21 +13,117 @@ import { z } from 'zod';
 export const TASKS = ['caption', 'detailed', 'more-detailed'] as const;
 export type Task = (typeof TASKS)[number];
 
-const fields = {
-  num_beams: z.number().int().min(1).max(32),
-  num_return_sequences: z.number().int().min(1).max(32),
-  max_length: z.number().int().min(2).max(512),
-  min_length: z.number().int().min(0).max(512),
-  length_penalty: z.number().min(-10).max(10),
-  early_stopping: z.union([z.boolean(), z.literal('never')]),
-  no_repeat_ngram_size: z.number().int().min(0).max(16),
-  repetition_penalty: z.number().positive().max(10),
+/** How a setting is written: a whole number, a number (`above`: strictly greater than `min`), or early stopping's three values. */
+export type SettingKind =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'float'; min: number; max: number; above?: boolean }
+  | { kind: 'stopping' };
+
+export type Setting = SettingKind & {
+  /** the command-line flag, without its dashes */
+  flag: string;
+  /** what the setting does, as help texts and README say it */
+  help: string;
+  /** the image view offers it as a control */
+  view?: boolean;
+};
+
+/** Hugging Face `generate`'s names and meanings; ranges are what the studio accepts. */
+export const DECODING_SETTINGS = {
+  num_beams: {
+    kind: 'int',
+    min: 1,
+    max: 32,
+    flag: 'beams',
+    view: true,
+    help: 'beam search with N beams (1: greedy)',
+  },
+  num_return_sequences: {
+    kind: 'int',
+    min: 1,
+    max: 32,
+    flag: 'num-return',
+    view: true,
+    help: 'candidates kept per image (at most the beams)',
+  },
+  max_length: {
+    kind: 'int',
+    min: 2,
+    max: 512,
+    flag: 'max-length',
+    help: 'longest caption in tokens, the start token included',
+  },
+  min_length: {
+    kind: 'int',
+    min: 0,
+    max: 512,
+    flag: 'min-length',
+    help: 'no end of caption before this many tokens',
+  },
+  length_penalty: {
+    kind: 'float',
+    min: -10,
+    max: 10,
+    flag: 'length-penalty',
+    view: true,
+    help: 'beam scores are divided by length ** X: above 0 favours longer captions',
+  },
+  early_stopping: {
+    kind: 'stopping',
+    flag: 'early-stopping',
+    help: 'when beam search stops: at num_beams finished captions (true), when none can improve by a heuristic (false) or exactly (never)',
+  },
+  no_repeat_ngram_size: {
+    kind: 'int',
+    min: 0,
+    max: 16,
+    flag: 'no-repeat-ngram',
+    view: true,
+    help: 'no n-gram of this size twice in a caption (0: off)',
+  },
+  repetition_penalty: {
+    kind: 'float',
+    min: 0,
+    max: 10,
+    above: true,
+    flag: 'repetition-penalty',
+    help: 'scores of tokens already in the caption are divided by X (1: off)',
+  },
+} as const satisfies Record<string, Setting>;
+
+export type DecodingKey = keyof typeof DECODING_SETTINGS;
+export const DECODING_KEYS = Object.keys(DECODING_SETTINGS) as DecodingKey[];
+/** Each setting as a `Setting` (the literal types of the list above widened). */
+export const settingOf = (key: DecodingKey): Setting => DECODING_SETTINGS[key];
+
+type ValueOf<S> = S extends { kind: 'stopping' } ? boolean | 'never' : number;
+
+function schemaOf(s: Setting) {
+  if (s.kind === 'stopping') return z.union([z.boolean(), z.literal('never')]);
+  const n = s.kind === 'int' ? z.number().int() : z.number();
+  return (s.kind === 'float' && s.above ? n.gt(s.min) : n.min(s.min)).max(s.max);
+}
+
+/** What a setting's flag takes, as help texts show it. */
+export function settingValue(s: Setting): string {
+  return s.kind === 'int' ? 'N' : s.kind === 'float' ? 'X' : 'true|false|never';
+}
+
+/** The values a setting accepts, as README's table shows them. */
+export function settingRange(s: Setting): string {
+  if (s.kind === 'stopping') return 'true, false, never';
+  return s.kind === 'float' && s.above ? `> ${s.min}, ≤ ${s.max}` : `${s.min} to ${s.max}`;
+}
+
+const fields = Object.fromEntries(DECODING_KEYS.map((k) => [k, schemaOf(settingOf(k))])) as unknown as {
+  [K in DecodingKey]: z.ZodType<
+    ValueOf<(typeof DECODING_SETTINGS)[K]>,
+    ValueOf<(typeof DECODING_SETTINGS)[K]>
+  >;
 };
 
 /** The settings of a decoding run: its identity (with `task` only for models that take one). */
-export type Decoding = { [K in keyof typeof fields]: z.output<(typeof fields)[K]> } & { task?: Task };
-export type DecodingKey = keyof typeof fields;
-export const DECODING_KEYS = Object.keys(fields) as DecodingKey[];
+export type Decoding = { [K in DecodingKey]: ValueOf<(typeof DECODING_SETTINGS)[K]> } & { task?: Task };
 
 /** Hugging Face `generate` defaults, for what neither the request nor the model sets. */
 export const DEFAULT_DECODING: Decoding = {

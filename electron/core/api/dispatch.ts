@@ -3,7 +3,15 @@
  * handler, and turn every error into a value with an HTTP status (4xx for bad input, never 5xx)
  * and, where one field is at fault, its name.
  */
-import { type ApiFailure, type Channel, contract, type Handlers, type Result } from './contract.ts';
+import type { z } from 'zod';
+import {
+  type ApiFailure,
+  type Channel,
+  contract,
+  type Handlers,
+  type ParsedRequest,
+  type Result,
+} from './contract.ts';
 
 /** An error the caller can act on: the status says what kind, `field` which part of the request. */
 export class ApiError extends Error {
@@ -44,19 +52,33 @@ export function failure(channel: string, err: unknown): ApiFailure {
   };
 }
 
+/**
+ * The contract's verdict on a request, the one place requests are validated: the parsed request, or
+ * the first problem as a 400 naming its field. `partial`: only the fields given are checked (the CLI
+ * checks its flags before it opens anything, with the same rules and messages).
+ */
+export function validate<C extends Channel>(
+  channel: C,
+  req: unknown,
+  partial = false,
+): { ok: true; value: ParsedRequest<C> } | ApiFailure {
+  const schema = partial ? (contract[channel] as z.ZodObject).partial() : contract[channel];
+  const parsed = schema.safeParse(req ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data as ParsedRequest<C> };
+  const i = parsed.error.issues[0];
+  const field = i.path.join('.') || '(request)';
+  return { ok: false, status: 400, field, error: `${channel}: field '${field}': ${i.message}` };
+}
+
 /** Validate and run one call. */
 export async function dispatch(handlers: Handlers, channel: string, req: unknown): Promise<Result<unknown>> {
   if (!Object.hasOwn(contract, channel))
     return { ok: false, status: 404, error: `unknown channel '${channel}'` };
   const c = channel as Channel;
-  const parsed = contract[c].safeParse(req ?? {});
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    const field = i.path.join('.') || '(request)';
-    return { ok: false, status: 400, field, error: `${c}: field '${field}': ${i.message}` };
-  }
+  const parsed = validate(c, req);
+  if (!parsed.ok) return parsed;
   try {
-    const value = await (handlers[c] as (r: unknown) => Promise<unknown>)(parsed.data);
+    const value = await (handlers[c] as (r: unknown) => Promise<unknown>)(parsed.value);
     return { ok: true, value };
   } catch (err) {
     return failure(c, err);

@@ -37,11 +37,14 @@ export interface ImageRow {
   caption: string | null;
 }
 
-/** A caption as the image view shows it. */
+/** Who wrote a caption: the model (one of its beams) or a person (an edit). */
+export type CandidateSource = 'model' | 'human';
+
+/** A caption candidate as the API shows it (the image view); a rater's view picks from it. */
 export interface CandidateView {
   id: number;
   rank: number;
-  source: 'model' | 'human';
+  source: CandidateSource;
   text: string;
   /** the text of each generated token ('' for special tokens), for per-word heat-maps */
   tokens: string[];
@@ -102,6 +105,8 @@ export interface JobView extends JobCounts {
   model: string;
   dtype: string | null;
   decoding: Record<string, unknown>;
+  /** images per inference batch: as the job was started, kept when it is resumed */
+  batchSize: number;
   /** why the job failed, when it did */
   failure: string | null;
   resumed: boolean;
@@ -122,13 +127,13 @@ export interface SessionView {
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */
-export interface RatingCandidate {
-  id: number;
+export type RatingCandidate = Pick<CandidateView, 'id' | 'text'> & {
   label: string;
-  text: string;
+  /** the rater's current judgment of kind 'score', null without one */
   value: number | null;
+  /** whether the rater's current judgment of kind 'best' picks it */
   best: boolean;
-}
+};
 
 export interface SessionItem {
   sessionId: number;

@@ -32,6 +32,8 @@ describe('image view handlers', () => {
       expect(c.tokens.length).toBe(c.tokenLogprobs.length);
       // the words shown for hovering spell the caption; special tokens are blank
       expect(c.tokens.filter(Boolean).join(' ')).toBe(c.text);
+      // length penalty 1: score = sum / length, both float64 from the same run (6 digits: the
+      // division's rounding is ~1e-16; stored values pass through SQLite REAL unchanged)
       expect(c.score).toBeCloseTo(c.sum! / c.tokens.length, 6);
     }
   });

@@ -1,7 +1,7 @@
 /** The image view: every caption run of an image, re-captioning, heat-maps and human edits. */
 import {
   attentionOf,
-  type CandidateRow,
+  type CandidateListing,
   candidateById,
   candidatesOfRun,
   currentRunIds,
@@ -20,7 +20,7 @@ import { commitRun, runSource } from './commit.ts';
 
 const parse = <T>(json: string | null, fallback: T): T => (json ? JSON.parse(json) : fallback);
 
-function candidateView(c: CandidateRow): CandidateView {
+function candidateView(c: CandidateListing): CandidateView {
   return {
     id: c.id,
     rank: c.rank,
@@ -73,7 +73,7 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
       const { engine, release } = await models.lease(model, dtype);
       try {
         const d = engine.decoding(decoding);
-        const { bytes, hash } = await readAndHash(f.path);
+        const { bytes, hash } = await readAndHash(f.path, f.root_path);
         const size = bytes.length; // before the bytes are handed to the worker
         for await (const out of engine.captionFiles([{ file: f.path, bytes }], d)) {
           if (!out.ok) throw new Error(out.error);

@@ -1,7 +1,8 @@
 /**
- * Statistics over human ratings: bootstrap confidence intervals, best-of-N win rates, a
- * Bradley–Terry ranking, Krippendorff's alpha, and Kendall's tau.
+ * Statistics over human judgments: bootstrap confidence intervals, best-of-N win rates, a
+ * Bradley–Terry ranking (from picks or pairwise verdicts), Krippendorff's alpha, and Kendall's tau.
  */
+import type { PairwiseChoice } from '../api/contract.ts';
 
 /** Deterministic PRNG (mulberry32) so bootstrap intervals are reproducible. */
 export function rng(seed: number): () => number {
@@ -42,6 +43,28 @@ export function bootstrapMean(
 export interface Comparison {
   winner: string;
   loser: string;
+}
+
+/**
+ * The comparisons in pairwise verdicts between two players (A and B, e.g. the sources of the two
+ * captions): 'a' or 'b' is a win for that side; a tie or 'both bad' prefers neither, gives no
+ * comparison, and is counted apart (Bradley–Terry has no ties).
+ */
+export function pairwiseComparisons(verdicts: readonly { a: string; b: string; choice: PairwiseChoice }[]): {
+  comparisons: Comparison[];
+  ties: number;
+  bothBad: number;
+} {
+  const comparisons: Comparison[] = [];
+  let ties = 0;
+  let bothBad = 0;
+  for (const v of verdicts) {
+    if (v.choice === 'a') comparisons.push({ winner: v.a, loser: v.b });
+    else if (v.choice === 'b') comparisons.push({ winner: v.b, loser: v.a });
+    else if (v.choice === 'tie') ties++;
+    else bothBad++;
+  }
+  return { comparisons, ties, bothBad };
 }
 
 /**

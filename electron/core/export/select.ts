@@ -7,6 +7,7 @@ import { basename, dirname, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { type ExportCandidate, exportCandidates } from '../../../db/queries/export.ts';
 import type { ExportFormat, ExportPolicy, ParsedRequest, Split } from '../api/contract.ts';
+import { leadsOutside } from '../library/inside.ts';
 
 export type ExportOptions = Partial<ParsedRequest<'export.run'>> & {
   format: ExportFormat;
@@ -96,8 +97,11 @@ function libraryNames(rows: (ExportCandidate & { file_path: string })[]): Map<st
 
 /** The rows an export writes: current candidates under the filters, chosen by the policy (default best). */
 export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): ExportRow[] {
+  // a file whose link leads outside its library folder is not exported (its bytes are not copied,
+  // nothing is written beside it)
   const found = exportCandidates(db, o).filter(
-    (r): r is ExportCandidate & { file_path: string } => r.file_path !== null,
+    (r): r is ExportCandidate & { file_path: string } =>
+      r.file_path !== null && !(r.root_path !== null && leadsOutside(r.root_path, r.file_path)),
   );
   const names = libraryNames(found);
   const candidates = found

@@ -5,7 +5,7 @@
  */
 import type { Metadata } from 'sharp';
 import { z } from 'zod';
-import { openImage } from '../library/decode.ts';
+import { openImage } from '../images/decode.ts';
 
 const Size = z.union([
   z
@@ -74,7 +74,10 @@ export async function preprocessImage(
   try {
     const opened = await openImage(input, { failOn: 'error', animated: false });
     const img = opened.img;
-    meta = await img.metadata();
+    meta = {
+      ...(await img.metadata()),
+      ...(opened.width ? { width: opened.width, height: opened.height } : {}),
+    };
     format = opened.format ?? meta.format;
     if (!meta.width || !meta.height) throw new Error('no image dimensions');
     let p = img.rotate().toColourspace('srgb').flatten({ background: '#ffffff' });

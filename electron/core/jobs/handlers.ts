@@ -17,7 +17,7 @@ export function jobHandlers({
   jobs,
 }: Core): Pick<Handlers, 'jobs.start' | 'jobs.list' | 'jobs.stop' | 'jobs.resume'> {
   const start = async (
-    r: Omit<Request<'jobs.start'>, 'decoding'> & { decoding: DecodingOptions; batchSize: number },
+    r: Omit<Request<'jobs.start'>, 'decoding'> & { decoding: DecodingOptions },
   ): Promise<JobView> => {
     rootInfo(db, r.rootId);
     const lease = await models.lease(r.model, r.dtype);
@@ -55,7 +55,7 @@ export function jobHandlers({
         rootId: j.root_id,
         decoding: JSON.parse(j.decoding),
         policy: j.policy,
-        batchSize: 8,
+        // the job's own batch size, stored with it (batchSize absent)
         model: modelRef(j.model_source),
         dtype: (j.model_dtype ?? undefined) as Dtype | undefined,
       });

@@ -7,7 +7,7 @@
  */
 import type { DB } from '../../../db/open.ts';
 import { type JobListRow, jobById, listJobs, setJobState } from '../../../db/queries/jobs.ts';
-import type { Policy } from '../api/contract.ts';
+import { DEFAULT_BATCH_SIZE, type Policy } from '../api/contract.ts';
 import { conflict, notFound } from '../api/dispatch.ts';
 import type { JobView } from '../api/types.ts';
 import type { EventBus } from '../events.ts';
@@ -28,7 +28,8 @@ export interface StartJob {
   engine: Captioner;
   decoding: ResolvedDecoding;
   policy: Policy;
-  batchSize: number;
+  /** absent: a resumed job's own, else the default */
+  batchSize?: number;
   /** called once the job has stopped (it hands its engine back) */
   release?: () => void;
 }
@@ -71,10 +72,11 @@ export class JobRegistry {
         policy: s.policy,
         batchSize: s.batchSize,
         signal: controller.signal,
-        onStart: (jobId, resumed) => {
+        onStart: (jobId, resumed, batchSize) => {
           Object.assign(entry.view, describe(jobById(this.db, jobId)!), {
             id: jobId,
             resumed,
+            batchSize,
             state: 'running',
           });
           this.jobs.set(jobId, entry);
@@ -145,6 +147,7 @@ function blank(id: number, rootId: number): JobView {
     model: '',
     dtype: null,
     decoding: {},
+    batchSize: DEFAULT_BATCH_SIZE,
     failure: null,
     resumed: false,
     errorList: [],
@@ -166,6 +169,7 @@ function describe(r: JobListRow): JobView {
     model: r.model,
     dtype: r.model_dtype,
     decoding: JSON.parse(r.decoding),
+    batchSize: r.batch_size ?? DEFAULT_BATCH_SIZE,
     total: r.total,
     done: r.done,
     captioned: r.captioned,

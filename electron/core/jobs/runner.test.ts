@@ -38,7 +38,7 @@ function rate(db: DB, candidateId: number, value: number): void {
       .get(candidateId) as { id: number }
   ).id;
   db.prepare(
-    "INSERT INTO ratings (session_id, rater_id, image_id, candidate_id, value) VALUES (1, (SELECT id FROM raters WHERE name = 'ada'), ?, ?, ?)",
+    "INSERT INTO judgments (session_id, rater_id, image_id, kind, candidate_id, value, seq) VALUES (1, (SELECT id FROM raters WHERE name = 'ada'), ?, 'score', ?, ?, 1)",
   ).run(imageId, candidateId, value);
 }
 

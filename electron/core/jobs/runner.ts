@@ -14,10 +14,11 @@ import {
   errorsOfRoot,
   type FileRow,
   imageByHash,
+  rootPath,
   setFileError,
   setFileImage,
 } from '../../../db/queries/library.ts';
-import type { Policy } from '../api/contract.ts';
+import { DEFAULT_BATCH_SIZE, type Policy } from '../api/contract.ts';
 import type { JobCounts } from '../api/types.ts';
 import { commitRun, runSource } from '../captions/commit.ts';
 import type { ResolvedDecoding } from '../inference/decoding.ts';
@@ -50,10 +51,11 @@ export interface CaptionJobOptions {
   rootId: number;
   decoding: ResolvedDecoding;
   policy?: Policy;
+  /** absent: a resumed job's own, else DEFAULT_BATCH_SIZE (stored with the job either way) */
   batchSize?: number;
   signal?: AbortSignal;
-  /** called once the job row exists (new or resumed) */
-  onStart?: (jobId: number, resumed: boolean) => void;
+  /** called once the job row exists (new or resumed), with the batch size it runs at */
+  onStart?: (jobId: number, resumed: boolean, batchSize: number) => void;
   onProgress?: (p: JobProgress) => void;
   /** called after each image's transaction commits (tests use it to kill mid-batch) */
   onCommit?: (file: string) => void;
@@ -62,8 +64,10 @@ export interface CaptionJobOptions {
 export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobOptions): Promise<JobSummary> {
   const policy = opts.policy ?? 'skip-existing';
   const src = runSource(db, engine.info, opts.decoding);
-  const { job, resumed } = openCaptionJob(db, opts.rootId, src.modelId, src.configId, policy);
-  opts.onStart?.(job.id, resumed);
+  const work = { rootId: opts.rootId, modelId: src.modelId, configId: src.configId, policy };
+  const { job, resumed } = openCaptionJob(db, work, opts.batchSize);
+  const batchSize = job.batch_size ?? DEFAULT_BATCH_SIZE;
+  opts.onStart?.(job.id, resumed, batchSize);
 
   // A run made by this very job counts as done under either policy: that is what resuming means.
   const counts = (run: { job_id: number | null }) => policy === 'skip-existing' || run.job_id === job.id;
@@ -73,6 +77,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
   };
 
   const files = captionableFiles(db, opts.rootId);
+  const root = rootPath(db, opts.rootId)!;
   const progress: JobProgress = { ...noProgress(), jobId: job.id, total: files.length };
   const started = performance.now();
   const report = () => {
@@ -107,7 +112,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
           continue;
         }
         bytes += f.size;
-        reading.push({ f, read: readAndHash(f.path).catch((err: Error) => err) });
+        reading.push({ f, read: readAndHash(f.path, root).catch((err: Error) => err) });
       }
     };
     for (fill(); reading.length && !opts.signal?.aborted; fill()) {
@@ -134,7 +139,7 @@ export async function runCaptionJob(db: DB, engine: Captioner, opts: CaptionJobO
 
   try {
     for await (const out of engine.captionFiles(todo(), opts.decoding, {
-      batchSize: opts.batchSize,
+      batchSize,
       signal: opts.signal,
     })) {
       const file = byPath.get(out.input.file)!;

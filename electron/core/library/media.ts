@@ -4,16 +4,22 @@
  * anything is read, its path must still lead to a regular file inside its library folder (no
  * hidden path segment, no symlink leaving the folder, no FIFO or device). Originals stream with
  * bounded memory; thumbnails, and renditions of formats browsers cannot show (TIFF), are WebP
- * files made once and cached on disk. A file whose bytes are no image is not served (422).
+ * files made once and cached on disk, decoded under the pixel limit (images/decode.ts) off the
+ * serving thread (sharp in libuv's pool, BMP in a worker). A file whose bytes are no image, or
+ * that declares more pixels than the limit, is not served (422). `routeMedia` is the one router
+ * both transports use: the path, the caller's right to the file, then the bytes.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { fileById } from '../../../db/queries/library.ts';
+import { mayReadFile } from '../access/scope.ts';
 import type { MediaKind } from '../api/bridge.ts';
-import { firstBytes, openImage } from './decode.ts';
+import type { Caller } from '../api/contract.ts';
+import { checkDeclaredSize, firstBytes, openImage, PixelLimitError } from '../images/decode.ts';
+import { LEADS_OUTSIDE, OutsideError, realInside } from './inside.ts';
 import { tooLarge } from './read.ts';
 
 export type { MediaKind };
@@ -56,11 +62,6 @@ export function thumbSize(raw: string | null): number {
   return THUMB_SIZES.find((s) => s >= n)!;
 }
 
-const inside = (root: string, p: string) => {
-  const r = relative(root, p);
-  return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
-};
-
 /** The checked real path of library file `fileId`, and its size and mtime. */
 export async function resolveMedia(
   db: DB,
@@ -73,12 +74,11 @@ export async function resolveMedia(
     throw new MediaError(403, 'hidden files are not served');
   let real: string;
   try {
-    real = await realpath(f.path);
-  } catch {
+    real = await realInside(f.root_path, f.path);
+  } catch (err) {
+    if (err instanceof OutsideError) throw new MediaError(403, `${rel}: ${LEADS_OUTSIDE}`);
     throw new MediaError(404, `${rel}: no such file any more`);
   }
-  if (!inside(await realpath(f.root_path), real))
-    throw new MediaError(403, `${rel}: leads outside its library folder`);
   const st = await stat(real);
   if (!st.isFile()) throw new MediaError(404, `${rel}: not a regular file`);
   return { path: real, size: st.size, mtimeMs: st.mtimeMs };
@@ -125,7 +125,43 @@ export async function media(
 ): Promise<MediaBody> {
   const file = await resolveMedia(db, fileId);
   const type = kind === 'media' ? browserFormat(await firstBytes(file.path)) : undefined;
-  if (type) return { type, size: file.size, stream: createReadStream(file.path) };
+  if (type) {
+    // an original the browser would decode: under the same pixel limit (a bomb would be the tab's)
+    await checkDeclaredSize(file.path).catch((err) => {
+      if (err instanceof PixelLimitError) throw new MediaError(422, err.message);
+    });
+    return { type, size: file.size, stream: createReadStream(file.path) };
+  }
   const bytes = await webp(thumbsDir, file, kind === 'thumb' ? size : RENDITION_SIZE);
   return { type: 'image/webp', size: bytes.length, bytes };
+}
+
+/**
+ * One media request as both transports name it, `/media/FILE_ID` or `/thumb/FILE_ID` (the desktop
+ * app's `studio-media://media/FILE_ID` is the same path) with its `size` query, for `caller`.
+ * Every refusal is a MediaError with its 4xx status.
+ */
+export async function routeMedia(
+  db: DB,
+  thumbsDir: string,
+  caller: Caller,
+  path: string,
+  sizeQuery: string | null,
+): Promise<MediaBody> {
+  const m = /^\/(media|thumb)\/([^/]+)$/.exec(path);
+  if (!m) throw new MediaError(404, 'no such media path: /media/FILE_ID or /thumb/FILE_ID?size=N');
+  if (!/^[1-9]\d{0,15}$/.test(m[2])) throw new MediaError(400, 'file id must be a positive integer');
+  const fileId = Number(m[2]);
+  if (!mayReadFile(db, caller, fileId))
+    throw new MediaError(403, "this image is not in this link's rating sessions");
+  const kind = m[1] as MediaKind;
+  const size = kind === 'thumb' ? thumbSize(sizeQuery) : undefined;
+  try {
+    return await media(db, thumbsDir, kind, fileId, size);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new MediaError(403, 'permission denied');
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') throw new MediaError(404, 'not found');
+    throw err;
+  }
 }

@@ -1,11 +1,13 @@
 /**
  * Reading an image file for captioning: its bytes and their SHA-256, the image's identity. The
  * hash is computed chunk by chunk as the file streams in, so a large photo never holds the event
- * loop for the whole file; a file over the size limit is refused before it is read.
+ * loop for the whole file; a file over the size limit is refused before it is read, and so is a
+ * file whose link leads outside its library folder (inside.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { OutsideError, realInside } from './inside.ts';
 
 export class FileReadError extends Error {
   constructor(
@@ -36,11 +38,15 @@ export interface Read {
   hash: string;
 }
 
-export async function readAndHash(file: string): Promise<Read> {
+/** Reads library file `file`, listed in library folder `root`, through its checked real path. */
+export async function readAndHash(file: string, root: string): Promise<Read> {
   let size: number;
+  let real: string;
   try {
-    size = (await stat(file)).size;
+    real = await realInside(root, file);
+    size = (await stat(real)).size;
   } catch (err) {
+    if (err instanceof OutsideError) throw err;
     throw new FileReadError(file, String((err as NodeJS.ErrnoException).code ?? err));
   }
   const large = tooLarge(size);
@@ -48,7 +54,7 @@ export async function readAndHash(file: string): Promise<Read> {
   const h = createHash('sha256');
   const chunks: Buffer[] = [];
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of createReadStream(real, { highWaterMark: 1 << 20 })) {
       h.update(chunk as Buffer);
       chunks.push(chunk as Buffer);
     }

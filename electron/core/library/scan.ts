@@ -3,8 +3,9 @@
  *
  * Incremental: a file whose size and mtime are unchanged keeps its row (and its hash, status and
  * captions); a changed one goes back to 'new'; one no longer found becomes 'missing' (kept, so its
- * history stays). Hidden and system entries are passed over; directory symlinks are followed once
- * per real directory, so loops end. Unreadable folders, loops and undecodable names are reported
+ * history stays). Hidden and system entries are passed over; links are followed only when their
+ * target stays inside the folder (inside.ts), directory links once per real directory, so loops
+ * end. Links leading outside, unreadable folders, loops and undecodable names are reported
  * in the summary (`skipped`) and the scan goes on; HEIC files and files over the size limit are
  * recorded with their error, so they show in the library and in the run's summary.
  */
@@ -23,6 +24,7 @@ import {
 } from '../../../db/queries/library.ts';
 import { writeTx } from '../../../db/queries/statements.ts';
 import { userPath } from '../paths.ts';
+import { LEADS_OUTSIDE, within } from './inside.ts';
 import { tooLarge } from './read.ts';
 
 export const IMAGE_EXTENSIONS = new Set([
@@ -71,15 +73,18 @@ const code = (err: unknown) => String((err as NodeJS.ErrnoException).code ?? err
 
 /**
  * Yields every image file below `dir` (absolute paths as reached, not resolved through links).
- * Folders that cannot be opened, links back into folders already walked and names that are not
- * valid UTF-8 go to `skip`; only `dir` itself failing to open is an error.
+ * Links leading outside the folder walked first (`rootReal`), folders that cannot be opened, links
+ * back into folders already walked and names that are not valid UTF-8 go to `skip`; only `dir`
+ * itself failing to open is an error.
  */
 export async function* walkImages(
   dir: string,
   skip: (e: SkippedEntry) => void = () => {},
   visited = new Map<string, string>(),
+  rootReal?: string,
 ): AsyncGenerator<FoundFile> {
   const real = await realpath(dir);
+  const root = rootReal ?? real;
   const seen = visited.get(real);
   if (seen !== undefined) {
     skip({ path: dir, reason: `link to a folder already scanned (${seen}): skipped, so loops end` });
@@ -98,7 +103,12 @@ export async function* walkImages(
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
-      const target = await stat(path).catch(() => null); // dangling links are not files
+      const to = await realpath(path).catch(() => null); // dangling links are not files
+      if (to !== null && !within(root, to)) {
+        skip({ path, reason: LEADS_OUTSIDE });
+        continue;
+      }
+      const target = to === null ? null : await stat(to).catch(() => null);
       if (!target) continue;
       isDir = target.isDirectory();
       isFile = target.isFile();
@@ -118,7 +128,7 @@ export async function* walkImages(
   subdirs.sort();
   for (const sub of subdirs) {
     try {
-      yield* walkImages(sub, skip, visited);
+      yield* walkImages(sub, skip, visited, root);
     } catch (err) {
       skip({ path: sub, reason: `cannot open folder (${code(err)})` });
     }

@@ -20,5 +20,6 @@ export function toImageRow(f: FileJoin): ImageRow {
 export function rootInfo(db: DB, id: number): RootInfo {
   const r = rootCounts(db, id);
   if (!r) throw notFound(`no library folder with id ${id}`);
-  return r;
+  const { path, images, captioned, errors, unread, missing } = r;
+  return { id, path, images, captioned, errors, unread, missing };
 }

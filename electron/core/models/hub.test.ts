@@ -3,14 +3,14 @@
  * only the chosen variant's files, resumed after an interruption, a corrupted byte caught by the
  * hash check, offline resolution, a gated repository. Nothing here touches the internet.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../../../test/fixtures/bundles.ts';
 import { startHub } from '../../../test/fixtures/hub.ts';
 import { tempDir } from '../../../test/fixtures/images.ts';
 import { loadBundle } from '../inference/bundle.ts';
-import { cachedSnapshot, type HubEnv, planPull, pull, repoFolder } from './hub.ts';
+import { cachedSnapshot, type HubEnv, isRepoId, parseRepoRef, planPull, pull, repoFolder } from './hub.ts';
 
 const REPO = 'Xenova/vit-gpt2-image-captioning';
 let hub: Awaited<ReturnType<typeof startHub>> | null = null;
@@ -154,5 +154,74 @@ describe('models pull', () => {
       status: 400,
       field: 'dtype',
     });
+  });
+});
+
+describe('repository ids and revisions', () => {
+  it("follow the Hub's rules before anything touches the cache: traversal, '--', '.git' refused", async () => {
+    // nothing listens on port 9: any request would fail with a different (network) error
+    const env = envFor('http://127.0.0.1:9');
+    const outside = tempDir('cs-hf-outside-');
+    const bad: [string, RegExp][] = [
+      ['../..', /'\.\.\/\.\.' is not a Hugging Face repository id: each part is letters/],
+      ['org/name@../../../../tmp/x', /'\.\.\/\.\.\/\.\.\/\.\.\/tmp\/x' is not a valid revision/],
+      [`org/name@..${outside}`, /is not a valid revision/],
+      ['org/a--b', /cannot contain '--' or '\.\.'/],
+      ['org/a..b', /cannot contain '--' or '\.\.'/],
+      ['org/.hidden', /not starting or ending with/],
+      ['org/name.git', /cannot end in '\.git'/],
+      ['org/sub/name', /it must be ORG\/NAME/],
+      ['name-only', /it must be ORG\/NAME/],
+      [`org/${'n'.repeat(97)}`, /over 96 characters/],
+      ['org/name@main/../../x', /is not a valid revision/],
+      ['org/name@.hidden', /is not a valid revision/],
+      ['org/name@v1.lock', /is not a valid revision/],
+      ['org/name@a b', /is not a valid revision/],
+      ['org/name@', /is not a valid revision/],
+    ];
+    for (const [ref, message] of bad) {
+      expect(() => parseRepoRef(ref), ref).toThrow(message);
+      expect(() => parseRepoRef(ref), ref).toThrow(expect.objectContaining({ status: 400 }));
+    }
+    await expect(planPull(env, '../..', 'main')).rejects.toMatchObject({ status: 400 });
+    await expect(planPull(env, 'org/name', '../../../../tmp/x')).rejects.toMatchObject({ status: 400 });
+    await expect(cachedSnapshot(env, 'org/name', '../../../../tmp/x')).rejects.toMatchObject({ status: 400 });
+    // the cache folder is as it was: empty
+    expect(readdirSync(env.cacheDir)).toEqual([]);
+    for (const ok of ['Xenova/vit-gpt2-image-captioning', 'a/b@refs/pr/12', 'org/my_model.v2@v1.0']) {
+      expect(() => parseRepoRef(ok), ok).not.toThrow();
+    }
+    expect(parseRepoRef(`org/x@${'a'.repeat(40)}`)).toEqual({ repo: 'org/x', revision: 'a'.repeat(40) });
+    // what a cache folder listing uses: models--a--b--c is no repository's folder
+    expect([isRepoId('Xenova/vit-gpt2-image-captioning'), isRepoId('a/b--c'), isRepoId('../..')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it('a file the Hub lists with a path or hash that would leave the cache is refused before anything is written', async () => {
+    const env = envFor('http://127.0.0.1:9');
+    mkdirSync(env.cacheDir, { recursive: true });
+    const plan = {
+      repo: 'org/name',
+      revision: 'main',
+      commit: 'c'.repeat(40),
+      dtype: 'fp32' as const,
+      toDownload: 1,
+    };
+    const file = { path: 'config.json', size: 1, etag: 'e'.repeat(40), lfs: false };
+    for (const f of [
+      { ...file, path: '../../../../tmp/evil.json' },
+      { ...file, path: 'onnx/../../x.json' },
+      { ...file, path: '/etc/passwd' },
+      { ...file, etag: '../../../evil' },
+      { ...file, lfs: true }, // an LFS file's hash is a sha256
+    ])
+      await expect(pull(env, { ...plan, files: [f] }, () => {})).rejects.toMatchObject({
+        status: 422,
+        message: expect.stringMatching(/^org\/name: the Hub listed a file that cannot be stored safely/),
+      });
+    expect(readdirSync(env.cacheDir)).toEqual([]);
   });
 });

@@ -40,13 +40,92 @@ export function hubEnv(env = process.env): HubEnv {
   };
 }
 
-/** `ORG/NAME` or `ORG/NAME@REVISION`. */
+/** `ORG/NAME` or `ORG/NAME@REVISION`: the shape of a reference, before `checkRepoId`/`checkRevision`. */
 export const REPO_ID = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/;
 
+/**
+ * The Hub's rules for a repository id (as huggingface_hub's `validate_repo_id` states them), with a
+ * namespace required: `ORG/NAME`, each part ASCII letters, digits, `-`, `_`, `.`, not starting or
+ * ending with `-` or `.`, the name 1-96 characters, no `--` or `..` anywhere (the cache folder is
+ * `models--ORG--NAME`, so `--` would make two ids one folder), not ending in `.git`.
+ */
+export function checkRepoId(repo: string): void {
+  const part = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+  const [org, name, ...more] = repo.split('/');
+  const why =
+    more.length || name === undefined
+      ? 'it must be ORG/NAME'
+      : !part.test(org) || !part.test(name)
+        ? "each part is letters, digits, '-', '_' or '.', not starting or ending with '-' or '.'"
+        : name.length > 96
+          ? 'the name is over 96 characters'
+          : repo.includes('--') || repo.includes('..')
+            ? "it cannot contain '--' or '..'"
+            : repo.endsWith('.git')
+              ? "it cannot end in '.git'"
+              : undefined;
+  if (why) throw invalid(`'${repo}' is not a Hugging Face repository id: ${why}`);
+}
+
+const hasControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+
+/** Whether `repo` passes `checkRepoId` (for listings, which pass over what does not). */
+export function isRepoId(repo: string): boolean {
+  try {
+    checkRepoId(repo);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A full commit hash, the only revision used as a snapshot folder's name as it is. */
+export const COMMIT = /^[0-9a-f]{40}$/;
+
+/**
+ * A revision is a commit hash or a git ref name (a branch, a tag, `refs/pr/N`), with git's rules for
+ * ref names (git check-ref-format): no `..`, no part that starts with `.` or ends with `.lock`, no
+ * empty part or leading/trailing `/`, no control characters, spaces or `~ ^ : ? * [ \`, no `@{`, not
+ * `@`; and at most 255 characters. It names a file under `refs/`, so nothing here can leave it.
+ */
+export function checkRevision(revision: string): void {
+  const parts = revision.split('/');
+  const why =
+    revision.length === 0 || revision.length > 255
+      ? 'it must be 1 to 255 characters'
+      : hasControl(revision) || /[ ~^:?*[\\]/.test(revision)
+        ? 'it cannot contain spaces, control characters or any of ~ ^ : ? * [ \\'
+        : revision.includes('..') || revision.includes('@{') || revision === '@'
+          ? "it cannot contain '..' or '@{', or be '@'"
+          : parts.some((p) => p === '' || p.startsWith('.') || p.endsWith('.lock'))
+            ? "no part of it can be empty, start with '.' or end in '.lock'"
+            : undefined;
+  if (why) throw invalid(`'${revision}' is not a valid revision: ${why}`);
+}
+
 export function parseRepoRef(ref: string): { repo: string; revision: string } {
-  if (!REPO_ID.test(ref)) throw invalid(`'${ref}' is not a model repository id (ORG/NAME[@REVISION])`);
-  const [repo, revision = 'main'] = ref.split('@');
+  const at = ref.indexOf('@');
+  const repo = at < 0 ? ref : ref.slice(0, at);
+  const revision = at < 0 ? 'main' : ref.slice(at + 1);
+  checkRepoId(repo);
+  checkRevision(revision);
   return { repo, revision };
+}
+
+/**
+ * A file the Hub lists, before it names anything in the cache: its path relative, '/'-separated,
+ * no empty, `.` or `..` part, no backslash or control character; its hash (the blob's file name)
+ * a sha256 (LFS) or git sha1 in hex.
+ */
+function checkListed(repo: string, f: PlannedFile): void {
+  const parts = f.path.split('/');
+  const badPath =
+    hasControl(f.path) || f.path.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..');
+  if (badPath || !(f.lfs ? /^[0-9a-f]{64}$/ : COMMIT).test(f.etag))
+    throw new ApiError(
+      422,
+      `${repo}: the Hub listed a file that cannot be stored safely: ${JSON.stringify(f.path)} (${JSON.stringify(f.etag)})`,
+    );
 }
 
 export const repoFolder = (env: HubEnv, repo: string) =>
@@ -54,14 +133,17 @@ export const repoFolder = (env: HubEnv, repo: string) =>
 
 /** The cached snapshot of `repo` at `revision` (a ref such as main, or a commit), offline; null if none. */
 export async function cachedSnapshot(env: HubEnv, repo: string, revision: string): Promise<string | null> {
+  checkRepoId(repo);
+  checkRevision(revision);
   const folder = repoFolder(env, repo);
   let commit = revision;
-  if (!/^[0-9a-f]{40}$/.test(revision)) {
+  if (!COMMIT.test(revision)) {
     try {
       commit = (await readFile(join(folder, 'refs', revision), 'utf8')).trim();
     } catch {
       return null;
     }
+    if (!COMMIT.test(commit)) return null; // a ref file that does not hold a commit
   }
   const snap = join(folder, 'snapshots', commit);
   return existsSync(snap) ? snap : null;
@@ -86,6 +168,7 @@ export interface PullPlan {
 }
 
 function hubError(err: unknown, env: HubEnv, repo: string): Error {
+  if (err instanceof ApiError) return err; // ours, already clear
   if (err instanceof HubApiError) {
     if (err.statusCode === 401 || err.statusCode === 403) {
       return new ApiError(
@@ -154,6 +237,8 @@ export async function planPull(
   revision: string,
   dtype?: Dtype,
 ): Promise<PullPlan> {
+  checkRepoId(repo);
+  checkRevision(revision);
   if (env.offline) throw conflict(`HF_HUB_OFFLINE is set: not downloading ${repo}`);
   const creds = { hubUrl: env.endpoint, accessToken: env.token };
   let commit: string;
@@ -161,15 +246,17 @@ export async function planPull(
   try {
     const info = await modelInfo({ name: repo, revision, additionalFields: ['sha'], ...creds });
     commit = (info as { sha?: string }).sha ?? '';
-    if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`no commit sha for ${revision}`);
+    if (!COMMIT.test(commit)) throw new Error(`no commit sha for ${revision}`);
     for await (const f of listFiles({ repo, revision: commit, recursive: true, ...creds })) {
       if (f.type !== 'file') continue;
-      all.push({
+      const listed = {
         path: f.path,
         size: f.lfs?.size ?? f.size,
         etag: f.lfs?.oid ?? f.oid ?? '',
         lfs: Boolean(f.lfs),
-      });
+      };
+      checkListed(repo, listed);
+      all.push(listed);
     }
   } catch (err) {
     throw hubError(err, env, repo);
@@ -217,6 +304,10 @@ export async function pull(
   onProgress: (p: PullProgress) => void,
   signal?: AbortSignal,
 ): Promise<string> {
+  checkRepoId(plan.repo);
+  checkRevision(plan.revision);
+  if (!COMMIT.test(plan.commit)) throw invalid(`'${plan.commit}' is not a commit hash`);
+  for (const f of plan.files) checkListed(plan.repo, f);
   const folder = repoFolder(env, plan.repo);
   const snapshot = join(folder, 'snapshots', plan.commit);
   const fetchWithSignal: typeof fetch = (url, init) => fetch(url, { ...init, signal });

@@ -13,7 +13,7 @@ import type { ModelEntry } from '../api/types.ts';
 import { modelDefaults } from '../inference/decoding.ts';
 import { taskPrompts } from '../inference/florence.ts';
 import { decoderLayout, onnxVariants } from '../inference/variants.ts';
-import { cachedSnapshot, type HubEnv, parseRepoRef, REPO_ID } from './hub.ts';
+import { cachedSnapshot, type HubEnv, isRepoId, parseRepoRef, REPO_ID } from './hub.ts';
 
 export interface ResolvedModel {
   ref: string;
@@ -94,7 +94,7 @@ async function cachedCaptioners(env: HubEnv): Promise<ResolvedModel[]> {
     .filter((f) => f.startsWith('models--'))
     .sort()) {
     const repo = folder.slice('models--'.length).replace('--', '/');
-    if (!REPO_ID.test(repo)) continue;
+    if (!isRepoId(repo)) continue; // a folder no valid id makes (models--a--b--c)
     const snap = await cachedSnapshot(env, repo, 'main');
     const snaps = join(env.cacheDir, folder, 'snapshots');
     const dir = snap ?? (existsSync(snaps) ? readdirSync(snaps).map((s) => join(snaps, s))[0] : undefined);

@@ -6,16 +6,15 @@
  * only. Images by file id, streamed. Errors are JSON values: 400 bad input, 401 no or unknown
  * token, 403 not this role's, 404 unknown, 413 too large; 5xx only for a bug in the studio.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DB } from '../../../db/open.ts';
-import { fileInSessions } from '../../../db/queries/access.ts';
-import { raterOf } from '../access/links.ts';
+import { callerOf } from '../access/links.ts';
 import { callAs } from '../access/scope.ts';
-import { type Caller, type Handlers, OWNER } from '../api/contract.ts';
+import type { Caller, Handlers } from '../api/contract.ts';
 import type { EventBus } from '../events.ts';
-import { MediaError, media, thumbSize } from '../library/media.ts';
+import { MediaError, routeMedia } from '../library/media.ts';
 import { contentSecurityPolicy, readPage } from './pages.ts';
 
 export interface ServeOptions {
@@ -38,12 +37,9 @@ export async function serve(
   opts: ServeOptions,
 ): Promise<{ url: string; token: string; close: () => Promise<void> }> {
   const token = opts.token ?? randomBytes(24).toString('hex');
-  const expected = Buffer.from(token);
   const identify = (req: IncomingMessage, url: URL): Caller | undefined => {
     const given = req.headers.authorization?.replace(/^Bearer /, '') ?? url.searchParams.get('token') ?? '';
-    const b = Buffer.from(given);
-    if (b.length === expected.length && timingSafeEqual(b, expected)) return OWNER;
-    return raterOf(opts.db, given);
+    return callerOf(opts.db, token, given);
   };
   const head = (res: ServerResponse, status: number, type: string, length?: number) =>
     res.writeHead(status, {
@@ -117,14 +113,7 @@ export async function serve(
         const result = await callAs(opts.db, opts.handlers, caller, path.slice(5), body);
         return send(res, result.ok ? 200 : result.status, JSON.stringify(result));
       }
-      const m = /^\/(media|thumb)\/([^/]+)$/.exec(path);
-      if (!m) return fail(res, 404, 'no such media path: /media/FILE_ID or /thumb/FILE_ID?size=N');
-      if (!/^[1-9]\d{0,15}$/.test(m[2])) return fail(res, 400, 'file id must be a positive integer');
-      const fileId = Number(m[2]);
-      if (caller.role === 'rater' && !fileInSessions(opts.db, fileId, caller.sessions))
-        return fail(res, 403, "this image is not in this link's rating sessions");
-      const size = m[1] === 'thumb' ? thumbSize(url.searchParams.get('size')) : undefined;
-      const body = await media(opts.db, opts.thumbsDir, m[1] as 'media' | 'thumb', fileId, size);
+      const body = await routeMedia(opts.db, opts.thumbsDir, caller, path, url.searchParams.get('size'));
       head(res, 200, body.type, body.size);
       if ('bytes' in body) return res.end(body.bytes);
       body.stream.on('error', () => res.destroy()).pipe(res);

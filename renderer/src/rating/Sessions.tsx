@@ -1,0 +1,177 @@
+/** The owner's Rating page (the create-session form and the sessions, with invites) and a rater's list of sessions. */
+import { useEffect, useState } from 'react';
+import type { Responses } from '../../../electron/core/api/contract.ts';
+import { call } from '../api.ts';
+import { RootSelect, useRoots } from '../RootSelect.tsx';
+import { go } from '../route.ts';
+
+export function SessionList(props: {
+  rater: string;
+  sessions?: Responses['sessions.list'];
+  invite?: boolean;
+  onError: (e: unknown) => void;
+}) {
+  const { rater, onError } = props;
+  const [loaded, setLoaded] = useState<Responses['sessions.list']>([]);
+  useEffect(() => {
+    if (!props.sessions) call('sessions.list', {}).then(setLoaded, onError);
+  }, [props.sessions, onError]);
+  return (
+    <ul>
+      {(props.sessions ?? loaded).map((s) => (
+        <li key={s.id}>
+          {s.name} ({s.items} images{s.blind ? ', blind' : ''}
+          {s.raters.length ? `, shared by ${s.raters.join(', ')} with ${s.overlap}% rated by all` : ''}){' '}
+          <button
+            type="button"
+            disabled={!rater}
+            onClick={() => {
+              localStorage.setItem('cs-rater', rater);
+              go('rate', s.id, rater);
+            }}
+          >
+            Rate
+          </button>
+          {props.invite && <Invite sessionId={s.id} onError={onError} />}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The owner's "Invite rater": a link that reaches this session only, shown once. */
+function Invite({ sessionId, onError }: { sessionId: number; onError: (e: unknown) => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [link, setLink] = useState<string | null>(null);
+  if (!open)
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        Invite rater
+      </button>
+    );
+  const served = location.protocol.startsWith('http');
+  return (
+    <form
+      className="invite"
+      onSubmit={(e) => {
+        e.preventDefault();
+        call('raters.invite', { rater: name, sessions: [sessionId] })
+          .then((l) => setLink(served ? `${location.origin}/?token=${l.token}` : l.token))
+          .catch(onError);
+      }}
+    >
+      <input
+        aria-label="Invited rater's name"
+        placeholder="rater's name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <button type="submit" disabled={!name.trim()}>
+        Make link
+      </button>
+      {link && (
+        <output aria-label="Rater link">
+          {served
+            ? link
+            : `token ${link}: start caption-studio serve and share its address with ?token=${link}`}
+        </output>
+      )}
+    </form>
+  );
+}
+
+export function Sessions({ onError }: { onError: (e: unknown) => void }) {
+  const [sessions, setSessions] = useState<Responses['sessions.list']>([]);
+  const { roots, rootId, setRootId } = useRoots(onError);
+  const [name, setName] = useState('');
+  const [blind, setBlind] = useState(true);
+  const [guidelines, setGuidelines] = useState('');
+  const [assignTo, setAssignTo] = useState('');
+  const [overlap, setOverlap] = useState('20');
+  const [rater, setRater] = useState(localStorage.getItem('cs-rater') ?? '');
+  useEffect(() => {
+    call('sessions.list', {}).then(setSessions, onError);
+  }, [onError]);
+  return (
+    <section className="sessions">
+      <label>
+        Your name (rater){' '}
+        <input aria-label="Rater name" value={rater} onChange={(e) => setRater(e.target.value)} />
+      </label>
+      <h2>New session</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!rootId) return;
+          const raters = assignTo
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean);
+          call('sessions.create', {
+            name,
+            rootId,
+            blind,
+            guidelines,
+            assign: raters.length ? { raters, overlap: Number(overlap) } : undefined,
+          })
+            .then((s) => {
+              setSessions((l) => [s, ...l]);
+              if (rater) {
+                localStorage.setItem('cs-rater', rater);
+                go('rate', s.id, rater);
+              }
+            })
+            .catch(onError);
+        }}
+      >
+        <input
+          aria-label="Session name"
+          placeholder="session name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <RootSelect label="Session folder" roots={roots} rootId={rootId} onChange={setRootId} />
+        <label>
+          <input type="checkbox" checked={blind} onChange={(e) => setBlind(e.target.checked)} /> blind (hide
+          sources, shuffle)
+        </label>
+        <label className="wide">
+          Guidelines for raters (markdown, shown with ?)
+          <textarea
+            aria-label="Guidelines"
+            rows={4}
+            value={guidelines}
+            onChange={(e) => setGuidelines(e.target.value)}
+          />
+        </label>
+        <label>
+          Assign to raters (comma-separated; empty: everyone rates every image){' '}
+          <input
+            aria-label="Assign to raters"
+            value={assignTo}
+            onChange={(e) => setAssignTo(e.target.value)}
+          />
+        </label>
+        {assignTo.trim() && (
+          <label>
+            Rated by all, for agreement (%){' '}
+            <input
+              aria-label="Overlap"
+              type="number"
+              min={0}
+              max={100}
+              value={overlap}
+              onChange={(e) => setOverlap(e.target.value)}
+            />
+          </label>
+        )}
+        <button type="submit" disabled={!name || !rootId}>
+          Create
+        </button>
+      </form>
+      <h2>Sessions</h2>
+      <SessionList rater={rater} sessions={sessions} invite onError={onError} />
+    </section>
+  );
+}
