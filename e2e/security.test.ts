@@ -159,6 +159,7 @@ const TABLE: Record<Channel, Row> = {
     rater: 403,
   },
   'export.preview': { req: () => ({ format: 'csv', out: join(lib, 'x.csv') }), owner: 200, rater: 403 },
+  'export.cancel': { req: () => ({ id: 999 }), owner: 404, rater: 403 },
 };
 
 describe('roles', () => {

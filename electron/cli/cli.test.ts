@@ -223,14 +223,20 @@ describe('caption-studio import-refs, eval and export', () => {
     // exports every image's caption; an existing file is not overwritten
     const out = join(tempDir('cs-cli-exp-'), 'x.csv');
     expect(
-      cli(['export', '--data-dir', data, '--format', 'csv', '--policy', 'rated', '--out', out]).out,
+      cli(['export', '--data-dir', data, '--format', 'csv', '--policy', 'rated', '--out', out, '--quiet'])
+        .out,
     ).toBe(
       `Exported 0 rows as csv to ${out}: no caption has been rated: rate some, or export with policy 'best'\n`,
     );
     const all = join(tempDir('cs-cli-exp-'), 'all.csv');
-    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', all]).out).toBe(
+    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', all, '--quiet']).out).toBe(
       `Exported 45 rows as csv to ${all}\n`,
     );
+    // without --quiet, a progress bar on the export's pushed progress (printed, not redrawn, off a terminal)
+    const hf = join(tempDir('cs-cli-exp-'), 'hf');
+    const bar = cli(['export', '--data-dir', data, '--format', 'imagefolder', '--out', hf]).out.split('\n');
+    expect(bar.at(-3)).toMatch(/^\[#{24}\] 46\/46 100% {2}[\d.]+ files\/s {2}ETA 0:00 {2}[\d.]+ MB$/);
+    expect(bar.at(-2)).toBe(`Exported 45 rows as imagefolder to ${join(hf, 'metadata.jsonl')}`);
     expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).err).toMatch(
       /x\.csv: exists/,
     );

@@ -10,6 +10,8 @@ import { isLoopback } from '../core/serve/guard.ts';
 import { serve } from '../core/serve/http.ts';
 import { openStudio, type Studio } from '../core/studio.ts';
 import { call, floatArg, intArg, listArg, table, UsageError } from './args.ts';
+import { liveLine } from './follow.ts';
+import { exportLine } from './progress.ts';
 
 export const RENDERER_DIR = resolve(import.meta.dirname, '../../renderer/dist');
 
@@ -255,6 +257,7 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
       images: { type: 'string' },
       overwrite: { type: 'boolean' },
       'beside-images': { type: 'boolean' },
+      quiet: { type: 'boolean' },
     },
   });
   const request = {
@@ -270,15 +273,35 @@ export async function exportCommand(argv: string[], out: NodeJS.WritableStream):
     beside: values['beside-images'],
   };
   return withStudio(values['data-dir'], async (studio) => {
-    // the contract checks the values: a bad one comes back as its flag
-    const r = await call(
-      studio,
-      'export.run',
-      request as Parameters<Studio['handlers']['export.run']>[0],
-      EXPORT_FLAGS,
-    );
-    const where = r.written.length === 1 ? ` to ${r.written[0]}` : ` (${r.written.length} files)`;
-    out.write(`Exported ${r.rows} rows as ${r.format}${where}${r.note ? `: ${r.note}` : ''}\n`);
+    // a progress bar on the export's pushed progress; Ctrl-C cancels it (nothing half-written stays)
+    const line = liveLine(out, values.quiet);
+    let running = 0;
+    const stop = studio.events.on((m) => {
+      if (m.event !== 'export.progress') return;
+      running = m.data.state === 'running' ? m.data.id : 0;
+      if (m.data.total) line.show(exportLine(m.data), m.data.state !== 'running');
+    });
+    const onSignal = () => {
+      if (running) call(studio, 'export.cancel', { id: running }).catch(() => {});
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      // the contract checks the values: a bad one comes back as its flag
+      const r = await call(
+        studio,
+        'export.run',
+        request as Parameters<Studio['handlers']['export.run']>[0],
+        EXPORT_FLAGS,
+      );
+      line.end();
+      const where = r.written.length === 1 ? ` to ${r.written[0]}` : ` (${r.written.length} files)`;
+      out.write(`Exported ${r.rows} rows as ${r.format}${where}${r.note ? `: ${r.note}` : ''}\n`);
+    } finally {
+      stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   });
 }
 

@@ -77,6 +77,7 @@ export options:
   --out PATH           a file (coco, coco-results, csv) or a folder (imagefolder, sidecars, preferences,
                        preferences-trl); names inside are the photos' paths in their library folder
   --beside-images      sidecars: write each .txt next to its photo instead of into --out
+  --quiet              no progress bar (Ctrl-C cancels an export: nothing half-written is left)
 
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)

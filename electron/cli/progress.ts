@@ -1,5 +1,5 @@
 import { clock } from '../core/api/format.ts';
-import type { JobView, PullView } from '../core/api/types.ts';
+import type { ExportView, JobView, PullView } from '../core/api/types.ts';
 
 function bar(frac: number, width: number): string {
   const filled = Math.round(Math.min(1, Math.max(0, frac)) * width);
@@ -24,5 +24,14 @@ export function pullLine(p: PullView, width = 24): string {
   return (
     `${bar(frac, width)}${(p.doneBytes / 1e6).toFixed(1)}/${megabytes(p.totalBytes)} ${Math.round(frac * 100)}%  ` +
     `${megabytes(p.rate)}/s  ETA ${clock(p.etaSeconds)}${p.file ? `  ${p.file}` : ''}`
+  );
+}
+
+/** `[#####-----] 120/2001 6%  95.3 files/s  ETA 0:20  14.2 MB` */
+export function exportLine(p: ExportView, width = 24): string {
+  const frac = p.total ? p.done / p.total : 1;
+  return (
+    `${bar(frac, width)}${p.done}/${p.total} ${Math.round(frac * 100)}%  ${p.rate.toFixed(1)} files/s  ` +
+    `ETA ${clock(p.etaSeconds)}  ${megabytes(p.bytes)}`
   );
 }

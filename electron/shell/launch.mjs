@@ -45,6 +45,13 @@ await build({
   entryPoints: [join(here, '../core/inference/worker.ts')],
   outfile: join(here, 'dist', 'inference-worker.mjs'),
 });
+// one-shot workers (electron/core/threads.ts): each bundled under the name its boot file has in the
+// source tree, so `new URL('./NAME-boot.mjs', import.meta.url)` in main.mjs finds it beside
+for (const [name, source] of [
+  ['references', '../core/eval/references-worker.ts'],
+  ['planner', '../core/export/planner-worker.ts'],
+])
+  await build({ ...esm, entryPoints: [join(here, source)], outfile: join(here, 'dist', `${name}-boot.mjs`) });
 await build({
   ...common,
   entryPoints: [join(here, 'preload.ts')],

@@ -24,6 +24,7 @@ import type {
   EvalSummary,
   ExportPreview,
   ExportResult,
+  ExportView,
   ImageDetail,
   ImageRow,
   ImportSummary,
@@ -71,6 +72,8 @@ const ExportRequest = z
     raters: z.array(rater).max(1000).optional(),
     sessions: z.array(id).max(1000).optional(),
     split: oneOf(SPLITS).optional(),
+    /** one library folder's captions only (default: every folder's) */
+    rootId: id.optional(),
     images: oneOf(IMAGE_MODES).default('copy'),
     overwrite: z.boolean().default(false),
   })
@@ -178,6 +181,8 @@ export const contract = {
   'eval.importReferences': z.object({ path }).strict(),
   'export.run': ExportRequest,
   'export.preview': ExportRequest,
+  /** stops a running export (its id comes with its `export.progress` events): nothing half-written stays */
+  'export.cancel': z.object({ id }).strict(),
 } as const;
 
 export type Channel = keyof typeof contract;
@@ -234,15 +239,17 @@ export interface Responses {
   'eval.importReferences': ImportSummary;
   'export.run': ExportResult;
   'export.preview': ExportPreview;
+  'export.cancel': ExportView;
 }
 
-/** What the core pushes: job and download progress (IPC events in the desktop app, server-sent events over HTTP). */
+/** What the core pushes: job, download and export progress (IPC events in the desktop app, server-sent events over HTTP). */
 export interface Events {
   'jobs.progress': JobView;
   'models.pull': PullView;
+  'export.progress': ExportView;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['jobs.progress', 'models.pull'];
+export const EVENT_NAMES: EventName[] = ['jobs.progress', 'models.pull', 'export.progress'];
 export type EventMessage = { [E in EventName]: { event: E; data: Events[E] } }[EventName];
 
 /** An error as a value: what went wrong, the HTTP status it maps to, and the field when one is at fault. */

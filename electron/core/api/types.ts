@@ -244,6 +244,23 @@ export interface ExportResult {
   note?: string;
 }
 
+/** An export as it runs, pushed as `export.progress` events (and what `export.cancel` answers). */
+export interface ExportView {
+  id: number;
+  format: ExportFormat;
+  /** the file or folder it writes ('' for sidecars next to the photos) */
+  target: string;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  /** files written (photos and text files) of `total` */
+  done: number;
+  total: number;
+  bytes: number;
+  /** files per second */
+  rate: number;
+  etaSeconds: number | null;
+  error: string | null;
+}
+
 /** What an export would write, before it writes: the row count and its first records as written. */
 export interface ExportPreview {
   format: ExportFormat;

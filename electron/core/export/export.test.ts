@@ -8,7 +8,8 @@ import { EXPORT_FORMATS as FORMATS } from '../api/contract.ts';
 import { importReferences } from '../eval/references.ts';
 import { evaluationSummary } from '../eval/summary.ts';
 import type { Studio } from '../studio.ts';
-import { type ExportRow, exportDataset, exportRows } from './export.ts';
+import { exportDataset } from './export.ts';
+import { type ExportRow, exportRows } from './select.ts';
 
 /** The tests below were written for rated captions (the policy before there was a choice). */
 const RATED = { policy: 'rated' } as const;
@@ -97,7 +98,7 @@ beforeAll(async () => {
     join(folder, 'refs.tsv'),
     files.map((f) => `${basename(f)}\ta large red circle\n${basename(f)}\ttwo small shapes`).join('\n'),
   );
-  importReferences(db, join(folder, 'refs.tsv'));
+  await importReferences(db, join(folder, 'refs.tsv'));
   rows = exportRows(db, RATED);
 });
 afterAll(() => studio?.close());
@@ -128,7 +129,7 @@ describe('exports', () => {
       `${r.image_hash}|${r.caption ?? r.text}`;
     const expected = rows.map((r) => key(r)).sort();
 
-    exportDataset(db, { ...RATED, format: 'coco', out: join(out, 'coco.json') });
+    await exportDataset(db, { ...RATED, format: 'coco', out: join(out, 'coco.json') });
     const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8'));
     const hashOf = new Map(coco.images.map((i: { id: number; image_hash: string }) => [i.id, i.image_hash]));
     expect(
@@ -137,18 +138,18 @@ describe('exports', () => {
         .sort(),
     ).toEqual(expected);
 
-    exportDataset(db, { ...RATED, format: 'coco-results', out: join(out, 'results.json') });
+    await exportDataset(db, { ...RATED, format: 'coco-results', out: join(out, 'results.json') });
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results).toHaveLength(6);
     expect(Object.keys(results[0]).sort()).toEqual(['caption', 'image_id']);
 
-    exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'data.csv') });
+    await exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'data.csv') });
     const [header, ...body] = parseCsv(readFileSync(join(out, 'data.csv'), 'utf8'));
     const col = (n: string) => header.indexOf(n);
     expect(body.map((r) => `${r[col('image_hash')]}|${r[col('caption')]}`).sort()).toEqual(expected);
     expect(body.some((r) => r[col('caption')] === 'a "quoted", caption')).toBe(true);
 
-    exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf') });
+    await exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf') });
     const meta = readJsonl(join(out, 'hf', 'metadata.jsonl'));
     // one row per image; a policy that selects several captions lists them all
     expect(meta).toHaveLength(6);
@@ -166,7 +167,7 @@ describe('exports', () => {
     }
 
     for (const format of ['preferences', 'preferences-trl'] as const) {
-      exportDataset(db, { ...RATED, format, out: join(out, format) });
+      await exportDataset(db, { ...RATED, format, out: join(out, format) });
       const prefs = readJsonl(join(out, format, 'preferences.jsonl'));
       expect(prefs.length).toBeGreaterThan(0);
       for (const p of prefs) {
@@ -197,14 +198,19 @@ describe('exports', () => {
       ['coco-results', 'results.json'],
     ] as const) {
       const before = readFileSync(join(out, file));
-      exportDataset(db, { ...RATED, format, out: join(out, file), overwrite: true });
+      await exportDataset(db, { ...RATED, format, out: join(out, file), overwrite: true });
       expect(readFileSync(join(out, file)).equals(before), file).toBe(true);
     }
     const metaBefore = readFileSync(join(out, 'hf', 'metadata.jsonl'));
-    exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
+    await exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'hf'), overwrite: true });
     expect(readFileSync(join(out, 'hf', 'metadata.jsonl')).equals(metaBefore)).toBe(true);
     const prefsBefore = readFileSync(join(out, 'preferences', 'preferences.jsonl'));
-    exportDataset(db, { ...RATED, format: 'preferences', out: join(out, 'preferences'), overwrite: true });
+    await exportDataset(db, {
+      ...RATED,
+      format: 'preferences',
+      out: join(out, 'preferences'),
+      overwrite: true,
+    });
     expect(readFileSync(join(out, 'preferences', 'preferences.jsonl')).equals(prefsBefore)).toBe(true);
     expect(FORMATS).toHaveLength(7);
     // through the API as well: values checked at the boundary, the file written by the handler
@@ -222,55 +228,55 @@ describe('exports', () => {
     });
   });
 
-  it('never overwrites without --overwrite, and a failed export leaves no partial file', () => {
+  it('never overwrites without --overwrite, and a failed export leaves no partial file', async () => {
     const out = tempDir('cs-export-fail-');
     writeFileSync(join(out, 'taken.csv'), 'mine');
-    expect(() => exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'taken.csv') })).toThrow(
+    await expect(exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'taken.csv') })).rejects.toThrow(
       /taken\.csv: exists/,
     );
     expect(readFileSync(join(out, 'taken.csv'), 'utf8')).toBe('mine');
     // the target's folder is a file: the write fails, nothing is left behind
     writeFileSync(join(out, 'blocker'), 'x');
-    expect(() =>
+    await expect(
       exportDataset(db, { ...RATED, format: 'coco', out: join(out, 'blocker', 'coco.json') }),
-    ).toThrow();
-    expect(() =>
+    ).rejects.toThrow();
+    await expect(
       exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'blocker', 'hf') }),
-    ).toThrow();
+    ).rejects.toThrow();
     expect(readdirSync(out).sort()).toEqual(['blocker', 'taken.csv']);
   });
 
-  it('.txt sidecars next to the images when asked; overwrite replaces only unchanged ones an export wrote', () => {
+  it('.txt sidecars next to the images when asked; overwrite replaces only unchanged ones an export wrote', async () => {
     const beside = { ...RATED, format: 'sidecars', beside: true } as const;
-    expect(() => exportDataset(db, { ...RATED, format: 'sidecars' })).toThrow(
+    await expect(exportDataset(db, { ...RATED, format: 'sidecars' })).rejects.toThrow(
       /a folder \(or beside the images\)/,
     );
-    const r = exportDataset(db, beside);
+    const r = await exportDataset(db, beside);
     expect(r.rows).toBe(6);
     for (const f of r.written) {
       expect(f.startsWith(folder)).toBe(true);
       expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
     }
-    expect(() => exportDataset(db, beside)).toThrow(/exists \(use overwrite/);
-    expect(exportDataset(db, { ...beside, overwrite: true }).rows).toBe(6);
+    await expect(exportDataset(db, beside)).rejects.toThrow(/exists \(use overwrite/);
+    expect((await exportDataset(db, { ...beside, overwrite: true })).rows).toBe(6);
     writeFileSync(r.written[0], 'hand written\n');
-    expect(() => exportDataset(db, { ...beside, overwrite: true })).toThrow(
+    await expect(exportDataset(db, { ...beside, overwrite: true })).rejects.toThrow(
       /was not written by an export \(or was changed since\)/,
     );
     expect(readFileSync(r.written[0], 'utf8')).toBe('hand written\n');
   });
 
-  it('overwrite never replaces a file or folder an export did not write', () => {
+  it('overwrite never replaces a file or folder an export did not write', async () => {
     const out = tempDir('cs-export-theirs-');
     mkdirSync(join(out, 'photos'));
     writeFileSync(join(out, 'photos', 'keep.jpg'), 'precious');
     writeFileSync(join(out, 'notes.csv'), 'mine');
-    expect(() =>
+    await expect(
       exportDataset(db, { ...RATED, format: 'imagefolder', out: join(out, 'photos'), overwrite: true }),
-    ).toThrow(/not a folder an export made/);
-    expect(() =>
+    ).rejects.toThrow(/not a folder an export made/);
+    await expect(
       exportDataset(db, { ...RATED, format: 'csv', out: join(out, 'notes.csv'), overwrite: true }),
-    ).toThrow(/not written by an export/);
+    ).rejects.toThrow(/not written by an export/);
     expect(readFileSync(join(out, 'photos', 'keep.jpg'), 'utf8')).toBe('precious');
     expect(readFileSync(join(out, 'notes.csv'), 'utf8')).toBe('mine');
     expect(readdirSync(out).sort()).toEqual(['notes.csv', 'photos']);
@@ -300,7 +306,7 @@ describe('evaluation summary', () => {
     expect(s.scatter.length).toBeGreaterThan(0);
   });
 
-  it('imports COCO references and reports what it could not match', () => {
+  it('imports COCO references and reports what it could not match', async () => {
     const f = join(tempDir('cs-refs-'), 'refs.json');
     writeFileSync(
       f,
@@ -315,10 +321,10 @@ describe('evaluation summary', () => {
         ],
       }),
     );
-    const r = importReferences(db, f);
+    const r = await importReferences(db, f);
     expect(r).toMatchObject({ captions: 2, added: 1, matchedImages: 1, unmatched: ['nowhere.jpg'] });
     writeFileSync(f, JSON.stringify({ images: [], annotations: [{ image_id: 9, caption: 'x' }] }));
-    expect(() => importReferences(db, f)).toThrow(`${f}: annotations[0].image_id 9 is not in images`);
+    await expect(importReferences(db, f)).rejects.toThrow(`${f}: annotations[0].image_id 9 is not in images`);
   });
 });
 
@@ -336,124 +342,5 @@ describe('caption selection policies', () => {
       true,
     );
     expect(exportRows(db, { policy: 'human' }).map((r) => r.caption)).toEqual(['a "quoted", caption']);
-  });
-
-  it('an unrated library exports its captions in every format; rated and human say why there are none', async () => {
-    const s = openTestStudio();
-    try {
-      const lib = tempDir('cs-export-unrated-');
-      await writeGoodImages(join(lib, 'a', 'b'), 3);
-      const root = await call(s, 'library.addRoot', { path: lib });
-      await captionRoot(s, root.id, { num_beams: 2, num_return_sequences: 2 });
-      const out = tempDir('cs-export-unrated-out-');
-      const perImage = new Set(['coco-results', 'imagefolder', 'sidecars']);
-      for (const format of FORMATS.filter((f) => !f.startsWith('preferences')))
-        for (const policy of ['best', 'latest', 'all'] as const) {
-          const r = await call(s, 'export.run', { format, policy, out: join(out, `${format}-${policy}`) });
-          expect(r.rows, `${format} ${policy}`).toBe(policy === 'all' && !perImage.has(format) ? 6 : 3);
-          expect(r.note).toBeUndefined();
-          // the preview announces the same rows, and its first records are what was written
-          const p = await call(s, 'export.preview', {
-            format,
-            policy,
-            out: join(out, `${format}-${policy}`),
-          });
-          expect(p.rows).toBe(r.rows);
-          expect(p.records.length).toBe(Math.min(5, r.rows));
-          const written = readFileSync(r.written[0], 'utf8');
-          if (format === 'coco' || format === 'coco-results') {
-            const parsed = JSON.parse(written);
-            for (const rec of p.records)
-              expect(format === 'coco' ? parsed.annotations : parsed).toContainEqual(JSON.parse(rec));
-          } else if (format !== 'sidecars') for (const rec of p.records) expect(written).toContain(rec);
-        }
-      // names are paths inside the library folder: COCO, imagefolder, sidecars mirroring the tree
-      const coco = JSON.parse(readFileSync(join(out, 'coco-best'), 'utf8'));
-      expect(coco.images.map((i: { file_name: string }) => i.file_name).sort()).toEqual([
-        'a/b/img-000.png',
-        'a/b/img-001.png',
-        'a/b/img-002.png',
-      ]);
-      const hf = readJsonl(join(out, 'imagefolder-best', 'metadata.jsonl'));
-      expect(hf.map((m) => m.original_file).sort()).toEqual(
-        coco.images.map((i: { file_name: string }) => i.file_name).sort(),
-      );
-      const side = join(out, 'sidecars-best');
-      expect(readdirSync(join(side, 'a', 'b')).sort()).toEqual([
-        'img-000.png',
-        'img-000.txt',
-        'img-001.png',
-        'img-001.txt',
-        'img-002.png',
-        'img-002.txt',
-      ]);
-      for (const i of [0, 1, 2]) {
-        const best = coco.annotations.find(
-          (a: { image_id: number }) => a.image_id === coco.images[i].id,
-        ).caption;
-        expect(readFileSync(join(side, coco.images[i].file_name.replace('.png', '.txt')), 'utf8')).toBe(
-          `${best}\n`,
-        );
-      }
-      expect(readdirSync(join(lib, 'a', 'b')).every((f) => f.endsWith('.png'))).toBe(true); // nothing beside the photos
-      const rated = await call(s, 'export.run', {
-        format: 'csv',
-        policy: 'rated',
-        out: join(out, 'rated.csv'),
-      });
-      expect(rated).toMatchObject({
-        rows: 0,
-        note: "no caption has been rated: rate some, or export with policy 'best'",
-      });
-      const human = await call(s, 'export.run', {
-        format: 'csv',
-        policy: 'human',
-        out: join(out, 'human.csv'),
-      });
-      expect(human).toMatchObject({ rows: 0, note: 'no caption has been edited by a person' });
-      const prefs = await call(s, 'export.run', { format: 'preferences', out: join(out, 'p') });
-      expect(prefs.note).toMatch(/no caption has been rated/);
-      const high = await call(s, 'export.run', { format: 'csv', minRating: 4, out: join(out, 'high.csv') });
-      expect(high.note).toBe('no caption has a mean rating of 4 or more');
-    } finally {
-      await s.close();
-    }
-  });
-
-  it('an export over several folders leads each name with its folder, two folders of one name apart', async () => {
-    const s = openTestStudio();
-    try {
-      const [one, two] = [join(tempDir('cs-x-'), 'photos'), join(tempDir('cs-y-'), 'photos')];
-      const files = await writeGoodImages(tempDir('cs-src-'), 2);
-      for (const [dir, file] of [
-        [one, files[0]],
-        [two, files[1]],
-      ]) {
-        mkdirSync(dir);
-        writeFileSync(join(dir, 'same-name.png'), readFileSync(file));
-        await captionRoot(s, (await call(s, 'library.addRoot', { path: dir })).id, {});
-      }
-      const out = join(tempDir('cs-export-roots-'), 'coco.json');
-      await call(s, 'export.run', { format: 'coco', out });
-      const names = JSON.parse(readFileSync(out, 'utf8')).images.map(
-        (i: { file_name: string }) => i.file_name,
-      );
-      expect(names.sort()).toEqual(['photos-2/same-name.png', 'photos/same-name.png']);
-    } finally {
-      await s.close();
-    }
-  });
-
-  it('nothing captioned: the note says so', async () => {
-    const s = openTestStudio();
-    try {
-      const r = await call(s, 'export.run', {
-        format: 'csv',
-        out: join(tempDir('cs-export-empty-'), 'x.csv'),
-      });
-      expect(r).toMatchObject({ rows: 0, note: 'nothing is captioned yet: caption a folder first' });
-    } finally {
-      await s.close();
-    }
   });
 });

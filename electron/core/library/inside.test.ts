@@ -103,14 +103,14 @@ describe('links leading out of a library folder', () => {
     expect(await runCaptionJob(db, engine, { rootId, decoding })).toMatchObject({ captioned: 2 });
     swap.out();
     const hf = join(tempDir('cs-in-export-'), 'hf');
-    const result = exportDataset(db, { format: 'imagefolder', out: hf });
+    const result = await exportDataset(db, { format: 'imagefolder', out: hf });
     expect(result.rows).toBe(2);
     const meta = readFileSync(join(hf, 'metadata.jsonl'), 'utf8').trim().split('\n');
     expect(meta.map((l) => JSON.parse(l).original_file).sort()).toEqual(['a/img-000.png', 'a/img-001.png']);
     const copied = readdirSync(hf, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     for (const f of copied) expect(outsideHashes).not.toContain(sha(join(f.parentPath, f.name)));
 
-    const beside = exportDataset(db, { format: 'sidecars', beside: true });
+    const beside = await exportDataset(db, { format: 'sidecars', beside: true });
     expect(beside.written.map((f) => f.slice(lib.length + 1)).sort()).toEqual([
       'a/img-000.txt',
       'a/img-001.txt',

@@ -1,0 +1,242 @@
+/**
+ * The formats: what each export writes (text files, photos to place) and its records as written,
+ * built in memory without writing (`plan`). COCO captions JSON (+ a results file), Hugging Face
+ * imagefolder `metadata.jsonl` with the images, CSV, `.txt` sidecars (in a folder mirroring the
+ * library, or next to the photos), preference pairs (plain, or TRL's conversational vision format)
+ * with their images. Every row carries its provenance; output is deterministic.
+ */
+import { extname, join } from 'node:path';
+import type { DB } from '../../../db/open.ts';
+import { verdicts } from '../../../db/queries/export.ts';
+import { invalid } from '../api/dispatch.ts';
+import { userPath } from '../paths.ts';
+import { byImage, type ExportOptions, type ExportRow, preferred } from './select.ts';
+
+const provenance = (r: ExportRow) => ({
+  image_hash: r.image_hash,
+  model: r.model,
+  model_hash: r.model_hash,
+  model_dtype: r.model_dtype,
+  model_source: r.model_source,
+  decoding_config: JSON.parse(r.decoding_config),
+  source: r.source,
+  raters: r.raters,
+  mean_rating: r.mean_rating,
+  ratings: r.ratings,
+  best_picks: r.best_picks,
+  captioned_at: r.captioned_at,
+  rated_at: r.rated_at,
+  split: r.split,
+});
+
+export function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const CSV_COLUMNS = [
+  'file_name',
+  'caption',
+  'image_hash',
+  'source',
+  'model',
+  'model_hash',
+  'decoding_config',
+  'raters',
+  'mean_rating',
+  'ratings',
+  'best_picks',
+  'captioned_at',
+  'rated_at',
+  'split',
+  'model_dtype',
+] as const;
+
+/** Pairs within one rater's view of one image: a higher rating (or the best pick) is chosen. */
+function preferencePairs(db: DB, rows: ExportRow[]) {
+  const byId = new Map(rows.map((r) => [r.candidate_id, r]));
+  const ratings = verdicts(db, [...byId.keys()]);
+  const groups = new Map<string, typeof ratings>();
+  for (const r of ratings) {
+    const k = `${r.session_id}\0${r.rater}\0${r.image_id}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const out: { chosen: ExportRow; rejected: ExportRow; a: (typeof ratings)[0]; b: (typeof ratings)[0] }[] =
+    [];
+  for (const g of groups.values()) {
+    for (const a of g) {
+      for (const b of g) {
+        if (a.candidate_id === b.candidate_id) continue;
+        const aWins =
+          (a.best && !b.best) || (a.value !== null && b.value !== null && a.value > b.value && !b.best);
+        if (!aWins) continue;
+        const chosen = byId.get(a.candidate_id)!;
+        const rejected = byId.get(b.candidate_id)!;
+        if (chosen.caption === rejected.caption) continue; // two sources said the same: no preference to learn
+        out.push({ chosen, rejected, a, b });
+      }
+    }
+  }
+  return out;
+}
+
+const PROMPT = 'Describe the image.';
+const jsonl = (records: object[]) => records.map((r) => JSON.stringify(r));
+
+/** What an export would write: files (text), images to place, and its records for the preview. */
+export interface Plan {
+  /** a single file, a dataset folder, or .txt files next to the photos */
+  kind: 'file' | 'folder' | 'beside';
+  /** the file or folder */
+  target: string;
+  /** path (inside the folder for 'folder') -> text */
+  files: Map<string, string>;
+  /** path inside the folder -> the photo to copy or link there */
+  images: Map<string, string>;
+  /** one per row, as written (a line, or an object's JSON) */
+  records: string[];
+  /** what `written` reports */
+  main: string[];
+}
+
+function outPath(o: ExportOptions, what: string): string {
+  if (!o.out) throw invalid(`export ${o.format}: ${what} to write is required`, 'out');
+  return userPath(o.out);
+}
+
+/** The .txt beside an image's path. */
+const txtOf = (p: string) => p.slice(0, p.length - extname(p).length) + '.txt';
+
+const oneFile = (target: string, text: string, records: string[]): Plan => ({
+  kind: 'file',
+  target,
+  files: new Map([[target, text]]),
+  images: new Map(),
+  records,
+  main: [target],
+});
+
+export function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
+  switch (o.format) {
+    case 'coco': {
+      const target = outPath(o, 'a file');
+      const images = [...new Map(rows.map((r) => [r.image_id, r])).values()].map((r) => ({
+        id: r.image_id,
+        file_name: r.file_name,
+        width: r.width,
+        height: r.height,
+        image_hash: r.image_hash,
+      }));
+      const annotations = rows.map((r) => ({
+        id: r.candidate_id,
+        image_id: r.image_id,
+        caption: r.caption,
+        ...provenance(r),
+      }));
+      const text = `${JSON.stringify({ info: { description: 'Caption Studio captions' }, images, annotations }, null, 1)}\n`;
+      return oneFile(target, text, jsonl(annotations));
+    }
+    case 'coco-results': {
+      // one caption per image (the most wanted of the selection), in coco-caption's results format
+      const target = outPath(o, 'a file');
+      const results = [...byImage(rows).values()].map((rs) => {
+        const r = preferred(rs)[0];
+        return { image_id: r.image_id, caption: r.caption };
+      });
+      const text = `${JSON.stringify(results, null, 1)}\n`;
+      return oneFile(target, text, jsonl(results));
+    }
+    case 'csv': {
+      const target = outPath(o, 'a file');
+      const lines = rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
+      const text = `${[CSV_COLUMNS.join(','), ...lines].join('\r\n')}\r\n`;
+      return oneFile(target, text, lines);
+    }
+    case 'imagefolder': {
+      // one row per image: the most wanted caption as `text`; with a policy that selects several,
+      // all of them in `captions`. Images under their split, by their path in the library.
+      const target = outPath(o, 'a folder');
+      const several = !['best', 'latest'].includes(o.policy ?? 'best');
+      const images = new Map<string, string>();
+      const meta = [...byImage(rows).values()].map((rs) => {
+        const [r] = preferred(rs);
+        const file_name = `${r.split}/${r.file_name}`;
+        images.set(file_name, r.file_path);
+        return {
+          file_name,
+          text: r.caption,
+          original_file: r.file_name,
+          ...(several ? { captions: rs.map((c) => ({ text: c.caption, ...provenance(c) })) } : {}),
+          ...provenance(r),
+        };
+      });
+      const records = jsonl(meta);
+      const files = new Map([['metadata.jsonl', records.map((m) => `${m}\n`).join('')]]);
+      return { kind: 'folder', target, files, images, records, main: [join(target, 'metadata.jsonl')] };
+    }
+    case 'sidecars': {
+      // one .txt per image (its most wanted caption): mirroring the library in a folder of its own
+      // with the photos, or next to the photos when asked explicitly
+      if (o.out && o.beside)
+        throw invalid('export sidecars: either a folder or beside the images, not both', 'beside');
+      const best = [...byImage(rows).values()].map((rs) => preferred(rs)[0]);
+      if (o.beside) {
+        const files = new Map(best.map((r) => [txtOf(r.file_path), `${r.caption}\n`]));
+        const records = [...files].map(([f, t]) => `${f}: ${t.trim()}`);
+        return { kind: 'beside', target: '', files, images: new Map(), records, main: [...files.keys()] };
+      }
+      const target = outPath(o, 'a folder (or beside the images)');
+      const files = new Map(best.map((r) => [txtOf(r.file_name), `${r.caption}\n`]));
+      const images = new Map(best.map((r) => [r.file_name, r.file_path]));
+      const records = [...files].map(([f, t]) => `${f}: ${t.trim()}`);
+      return {
+        kind: 'folder',
+        target,
+        files,
+        images,
+        records,
+        main: [...files.keys()].map((f) => join(target, f)),
+      };
+    }
+    case 'preferences':
+    case 'preferences-trl': {
+      // pairs with their images under images/, named relative to the folder the JSONL is in
+      const target = outPath(o, 'a folder');
+      const images = new Map<string, string>();
+      const pairs = preferencePairs(db, rows).map(({ chosen, rejected, a, b }) => {
+        const image = `images/${chosen.file_name}`;
+        images.set(image, chosen.file_path);
+        const about = {
+          image_hash: chosen.image_hash,
+          rater: a.rater,
+          session: a.session_id,
+          chosen_rating: a.value,
+          rejected_rating: b.value,
+          chosen_best: a.best === 1,
+          chosen_provenance: {
+            model_hash: chosen.model_hash,
+            decoding_config: JSON.parse(chosen.decoding_config),
+            source: chosen.source,
+          },
+          rejected_provenance: {
+            model_hash: rejected.model_hash,
+            decoding_config: JSON.parse(rejected.decoding_config),
+            source: rejected.source,
+          },
+        };
+        return o.format === 'preferences'
+          ? { prompt: PROMPT, chosen: chosen.caption, rejected: rejected.caption, images: [image], ...about }
+          : {
+              images: [image],
+              prompt: [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: PROMPT }] }],
+              chosen: [{ role: 'assistant', content: [{ type: 'text', text: chosen.caption }] }],
+              rejected: [{ role: 'assistant', content: [{ type: 'text', text: rejected.caption }] }],
+              ...about,
+            };
+      });
+      const records = jsonl(pairs);
+      const files = new Map([['preferences.jsonl', records.map((m) => `${m}\n`).join('')]]);
+      return { kind: 'folder', target, files, images, records, main: [join(target, 'preferences.jsonl')] };
+    }
+  }
+}
