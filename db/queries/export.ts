@@ -1,5 +1,7 @@
 /** What exports read (rated candidates with provenance, the ratings behind preference pairs) and what they wrote. */
 import type { DB } from '../open.ts';
+import type { CandidateSource } from './captions.ts';
+import { CURRENT_RUN } from './runs.ts';
 import { stmt } from './statements.ts';
 
 export interface ExportCandidate {
@@ -17,7 +19,7 @@ export interface ExportCandidate {
   height: number | null;
   candidate_id: number;
   caption: string;
-  source: 'model' | 'human';
+  source: CandidateSource;
   model: string;
   model_hash: string;
   /** the export variant that ran (fp32, q8, ...) and where the model came from */
@@ -38,7 +40,7 @@ export function exportCandidates(
   db: DB,
   f: { rootId?: number; raters?: string[]; sessions?: number[] },
 ): ExportCandidate[] {
-  const where = ['r.superseded = 0'];
+  const where = [CURRENT_RUN('r')];
   const args: unknown[] = [];
   const ratingWhere: string[] = ['1'];
   const ratingArgs: unknown[] = [];

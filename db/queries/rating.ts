@@ -5,6 +5,7 @@
  * runs is an indexed lookup, whatever the session's size.
  */
 import type { DB } from '../open.ts';
+import type { CandidateSource } from './captions.ts';
 import { currentJudgment, type NewJudgment, recordJudgments, undoLastAction } from './judgments.ts';
 import { stmt, writeTx } from './statements.ts';
 
@@ -251,7 +252,7 @@ export interface ShownRow {
   id: number;
   source_id: number;
   text: string;
-  source: 'model' | 'human';
+  source: CandidateSource;
   model: string;
   config: string;
   value: number | null;
