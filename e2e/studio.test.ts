@@ -139,12 +139,18 @@ describe('blind rating session by keyboard only', () => {
     return out;
   };
 
+  /** The Rating view, once its form shows the folder a new session rates (loaded after the page). */
+  const sessionForm = async () => {
+    const page = await open(studio, '#/rate');
+    await page.getByLabel('Session folder').locator('option').first().waitFor({ state: 'attached' });
+    return page;
+  };
   const candidates = (page: Page) => page.locator('[data-testid=rate-candidate]');
   const values = (page: Page) =>
     candidates(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-value')));
 
   it('creates a session, rates with digits, picks best, undoes, moves on, and resumes after a reload', async () => {
-    const page = await open(studio, '#/rate');
+    const page = await sessionForm();
     // everything by keyboard: focus moves with Tab, text is typed, Enter submits
     await page.getByLabel('Rater name').focus();
     await page.keyboard.type('ada');
@@ -246,7 +252,7 @@ describe('blind rating session by keyboard only', () => {
       candidateId: first.id,
       text: `  ${first.text.replaceAll(' ', '  ')}`,
     });
-    const page = await open(studio, '#/rate');
+    const page = await sessionForm();
     await page.getByLabel('Rater name').fill('cy');
     await page.getByLabel('Session name').fill('open with guidelines');
     await page.getByRole('checkbox', { name: /blind/ }).uncheck();

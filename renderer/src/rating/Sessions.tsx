@@ -103,7 +103,9 @@ export function Sessions({ onError }: { onError: (e: unknown) => void }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (!rootId) return;
+          // never a submit that silently does nothing (the folder list may still be loading)
+          if (!rootId)
+            return onError(new Error('No library folder to rate yet: add one in the Library view'));
           const raters = assignTo
             .split(',')
             .map((r) => r.trim())
