@@ -5,7 +5,15 @@
  * runs is an indexed lookup, whatever the session's size.
  */
 import type { DB } from '../open.ts';
-import { currentJudgment, type NewJudgment, recordJudgments, undoLastAction } from './judgments.ts';
+import {
+  currentJudgment,
+  lastAction,
+  lastSeq,
+  type NewJudgment,
+  recordJudgments,
+  undoAction,
+  undoLastAction,
+} from './judgments.ts';
 import { stmt, writeTx } from './statements.ts';
 
 /** Joins a shown candidate (sc) to rater @r's current score of it (j), after a CROSS JOIN: SQLite then
@@ -104,9 +112,12 @@ export function setRating(
     value?: number | null;
     best?: boolean;
     siblings: number[];
+    /** the client's number for this action: one it used already was applied, and is ignored */
+    seq?: number;
   },
 ): void {
   writeTx(db, () => {
+    if (r.seq !== undefined && r.seq <= lastSeq(db, r.sessionId, r.raterId)) return;
     const js: NewJudgment[] = [];
     const judge = (kind: 'score' | 'best', candidateId: number, value: number | null) =>
       js.push({ kind, imageId: r.imageId, candidateId, value });
@@ -118,20 +129,62 @@ export function setRating(
     if (r.best !== undefined) judge('best', r.candidateId, r.best ? 1 : null);
     if (r.value !== undefined) judge('score', r.candidateId, r.value);
     if (!js.length) return;
-    recordJudgments(db, r.sessionId, r.raterId, js);
+    recordJudgments(db, r.sessionId, r.raterId, js, r.seq);
     refreshProgress(db, r.sessionId, r.raterId, r.position);
   });
 }
 
-/** Reverts this rater's last rating action in the session; returns the candidate it touched. */
-export function undoRating(db: DB, sessionId: number, raterId: number): number | null {
+/**
+ * Reverts this rater's last rating action in the session, or action `seq` when named (undone
+ * already: nothing changes; not the last: 'not-last'); returns the candidate it touched.
+ */
+export function undoRating(
+  db: DB,
+  sessionId: number,
+  raterId: number,
+  seq?: number,
+): number | null | 'not-last' {
   return writeTx(db, () => {
-    const candidate = undoLastAction(db, sessionId, raterId);
+    if (seq !== undefined) {
+      const last = lastAction(db, sessionId, raterId);
+      if (last !== null && seq < last && currentOrReplaced(db, sessionId, raterId, seq)) return 'not-last';
+    }
+    const candidate =
+      seq === undefined
+        ? undoLastAction(db, sessionId, raterId)
+        : (undoAction(db, sessionId, raterId, seq) ?? candidateOfAction(db, sessionId, raterId, seq));
     if (candidate === null) return null;
     const position = positionOfCandidate(db, sessionId, candidate);
     if (position !== undefined) refreshProgress(db, sessionId, raterId, position);
     return candidate;
   });
+}
+
+/** The caption the rater's action `seq` was about (its last row's), null for an unknown action. */
+function candidateOfAction(db: DB, sessionId: number, raterId: number, seq: number): number | null {
+  return (
+    stmt<[number, number, number], { candidate_id: number }>(
+      db,
+      'SELECT candidate_id FROM judgments WHERE session_id = ? AND rater_id = ? AND seq = ? ORDER BY id DESC LIMIT 1',
+    ).get(sessionId, raterId, seq)?.candidate_id ?? null
+  );
+}
+
+/** Whether any judgment of the rater's action `seq` is still in force (not undone). */
+function currentOrReplaced(db: DB, sessionId: number, raterId: number, seq: number): boolean {
+  return !!stmt<[number, number, number], { id: number }>(
+    db,
+    "SELECT id FROM judgments WHERE session_id = ? AND rater_id = ? AND seq = ? AND state <> 'undone' LIMIT 1",
+  ).get(sessionId, raterId, seq);
+}
+
+/** Where the rater's actions stand: the last number used, and the action undo would revert. */
+export function actionState(
+  db: DB,
+  sessionId: number,
+  raterId: number,
+): { seq: number; lastAction: number | null } {
+  return { seq: lastSeq(db, sessionId, raterId), lastAction: lastAction(db, sessionId, raterId) };
 }
 
 // ---- sessions and their items ----

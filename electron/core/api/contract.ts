@@ -192,10 +192,14 @@ export const contract = {
       candidateId: id,
       value: z.number().int().min(1).max(5).nullable().optional(),
       best: z.boolean().optional(),
+      /** the client's number for this action, above every one the rater used in the session
+       * (SessionItem.seq): a retry of one already applied changes nothing */
+      seq: z.number().int().min(1).optional(),
     })
     .strict(),
-  /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay) */
-  'ratings.undo': z.object({ sessionId: id, rater }).strict(),
+  /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay);
+   * with `seq`, that action, which must be the last one in force (undone already: a retry, nothing changes) */
+  'ratings.undo': z.object({ sessionId: id, rater, seq: z.number().int().min(1).optional() }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path }).strict(),
   'export.run': ExportRequest,

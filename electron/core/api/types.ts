@@ -145,6 +145,10 @@ export interface SessionItem {
   candidates: RatingCandidate[];
   /** images this rater has finished */
   rated: number;
+  /** the highest action number (seq) this rater has used in the session: a client numbers its next from here */
+  seq: number;
+  /** the rater's last action still in force (what 'ratings.undo' reverts), null without one */
+  lastAction: number | null;
 }
 
 export interface EngineInfoView {

@@ -26,8 +26,8 @@ export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
     async 'ratings.set'(r) {
       return rate(db, r);
     },
-    async 'ratings.undo'({ sessionId, rater }) {
-      return undo(db, sessionId, rater);
+    async 'ratings.undo'({ sessionId, rater, seq }) {
+      return undo(db, sessionId, rater, seq);
     },
   };
 }

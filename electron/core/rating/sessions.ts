@@ -9,6 +9,7 @@ import type { DB } from '../../../db/open.ts';
 import { sessionCandidates } from '../../../db/queries/captions.ts';
 import { captionedImagesOfRoot, fileOfImage } from '../../../db/queries/library.ts';
 import {
+  actionState,
   addToItem,
   enterSession,
   firstOpen,
@@ -159,6 +160,7 @@ function itemView(db: DB, s: SessionRow, rater: string, rid: number, index?: num
     file: toImageRow(f),
     candidates,
     rated: done,
+    ...actionState(db, sessionId, rid),
   };
 }
 
@@ -172,7 +174,14 @@ function itemOf(db: DB, s: SessionRow, rid: number, rater: string, candidateId: 
 
 export function rate(
   db: DB,
-  r: { sessionId: number; rater: string; candidateId: number; value?: number | null; best?: boolean },
+  r: {
+    sessionId: number;
+    rater: string;
+    candidateId: number;
+    value?: number | null;
+    best?: boolean;
+    seq?: number;
+  },
 ): SessionItem {
   const s = session(db, r.sessionId);
   const rid = raterId(db, r.rater);
@@ -192,16 +201,24 @@ export function rate(
     value: r.value,
     best: r.best,
     siblings,
+    seq: r.seq,
   });
   return itemView(db, s, r.rater, rid, index);
 }
 
-/** Reverts the rater's last action and shows the item it touched. */
-export function undo(db: DB, sessionId: number, rater: string): SessionItem {
+/**
+ * Reverts the rater's last action (or action `seq`, which must be the last one still in force;
+ * undone already, a retry, changes nothing) and shows the item it touched.
+ */
+export function undo(db: DB, sessionId: number, rater: string, seq?: number): SessionItem {
   const s = session(db, sessionId);
   const rid = raterId(db, rater);
   enterSession(db, s, rid);
-  const cand = undoRating(db, sessionId, rid);
+  const cand = undoRating(db, sessionId, rid, seq);
+  if (cand === 'not-last')
+    throw conflict(
+      `action ${seq} of ${rater} in rating session ${sessionId} is not the last one: undo that first`,
+    );
   const position = cand === null ? undefined : positionOfCandidate(db, sessionId, cand);
   return itemView(db, s, rater, rid, position === undefined ? undefined : indexOf(db, s, rid, position));
 }
