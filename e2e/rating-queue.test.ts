@@ -155,4 +155,34 @@ describe('rating keys are never lost', () => {
     expect(sets).toBe(42); // 40 actions, two of them sent twice
     await page.close();
   });
+
+  it('undo works on the queued state, and a reload keeps what was not committed yet', async () => {
+    const page = await openPage(browser, studio, `#/rate/${sessionId}/cy`);
+    await page.route('**/api/ratings.*', async (route) => {
+      await sleep(300);
+      return route.continue();
+    });
+    await page.getByTestId('rating').waitFor();
+    const [a, b] = (await shownOrder('cy')).slice(0, 2);
+    for (const key of ['3', '4', 'u', 'u', '5']) {
+      await page.keyboard.press(key); // 3 on A (sent), 4 on B (queued), undo the 4, undo the 3, 5 on A
+      await sleep(10);
+    }
+    await expect(page.getByTestId('rating').getAttribute('data-pending')).resolves.not.toBe('0');
+    await page.reload();
+    await page.getByTestId('rating').waitFor();
+    await expect
+      .poll(() => page.getByTestId('rating').getAttribute('data-pending'), { timeout: 30_000 })
+      .toBe('0');
+    const rows = stored('cy');
+    // the 4 never left the browser; the 3 was stored and undone; the 5 stands
+    expect(rows.map((r) => [r.candidate_id, r.value, r.state])).toEqual([
+      [a, 3, 'undone'],
+      [a, 5, 'current'],
+    ]);
+    expect(rows.some((r) => r.candidate_id === b)).toBe(false);
+    const it = await studio.call<SessionItem>('sessions.item', { sessionId, rater: 'cy', position: 0 });
+    expect(it.candidates.map((c) => c.value)).toEqual([5, null]);
+    await page.close();
+  });
 });
