@@ -144,11 +144,9 @@ describe('rating keys are never lost', () => {
     await page.goto(`${studio.base}/?token=${token}#/rate/${sessionId}`);
     await page.getByTestId('rating').waitFor();
     // the failure is shown while it is retried (for a few hundred ms): watched from inside the page
-    await page.evaluate(() => {
-      new MutationObserver(() => {
-        if (document.querySelector('[data-testid=rating-retry]')) document.body.dataset.retryShown = 'yes';
-      }).observe(document.body, { subtree: true, childList: true });
-    });
+    await page.evaluate(`new MutationObserver(() => {
+      if (document.querySelector('[data-testid=rating-retry]')) document.body.dataset.retryShown = 'yes';
+    }).observe(document.body, { subtree: true, childList: true })`);
     const typed = await typeRatings(page);
     await checkAll(page, 'bea', typed);
     await expect(page.locator('body').getAttribute('data-retry-shown')).resolves.toBe('yes');

@@ -188,10 +188,10 @@ export function runSummaries(
 }
 
 /** Candidates a rating session shows for an image: the best of every current run, and human edits. */
-export function sessionCandidates(db: DB, imageId: number): { id: number; text: string }[] {
-  return stmt<[number], { id: number; text: string }>(
+export function sessionCandidates(db: DB, imageId: number, all = false): { id: number; text: string }[] {
+  return stmt<[number, number], { id: number; text: string }>(
     db,
     `SELECT c.id, c.text FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
-     WHERE r.image_id = ? AND r.superseded = 0 AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
-  ).all(imageId);
+     WHERE r.image_id = ? AND r.superseded = 0 AND (c.rank = 0 OR c.source = 'human' OR ?) ORDER BY r.id, c.rank`,
+  ).all(imageId, all ? 1 : 0);
 }

@@ -256,10 +256,25 @@ export function sessionRow(db: DB, id: number): SessionRow | undefined {
   ).get(id);
 }
 
-export function listSessions(db: DB): (SessionRow & { items: number; raters: string | null })[] {
-  return stmt<[], SessionRow & { items: number; raters: string | null }>(
+export function listSessions(db: DB): (SessionRow & {
+  items: number;
+  raters: string | null;
+  candidates: 'top' | 'all';
+  kind: 'scores' | 'pairwise';
+})[] {
+  return stmt<
+    [],
+    SessionRow & {
+      items: number;
+      raters: string | null;
+      candidates: 'top' | 'all';
+      kind: 'scores' | 'pairwise';
+    }
+  >(
     db,
     `SELECT s.id, s.name, s.blind, s.guidelines, s.overlap,
+       coalesce(json_extract(s.config, '$.candidates'), 'top') AS candidates,
+       coalesce(json_extract(s.config, '$.kind'), 'scores') AS kind,
        (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items,
        (SELECT json_group_array(name) FROM (SELECT DISTINCT ra.name FROM session_queue q JOIN raters ra ON ra.id = q.rater_id
           WHERE q.session_id = s.id ORDER BY ra.name)) AS raters
@@ -305,6 +320,8 @@ export interface ShownRow {
   source_id: number;
   text: string;
   source: 'model' | 'human';
+  /** 0: the run's top caption; n: its (n+1)-th returned */
+  rank: number;
   model: string;
   config: string;
   value: number | null;
@@ -315,7 +332,7 @@ export interface ShownRow {
 export function shownCandidates(db: DB, sessionId: number, position: number, raterId: number): ShownRow[] {
   return stmt<[{ s: number; p: number; r: number }], ShownRow>(
     db,
-    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, m.name AS model, dc.json AS config,
+    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, c.rank, m.name AS model, dc.json AS config,
        sj.value, coalesce(bj.value, 0) AS best
      FROM session_candidates sc
      JOIN caption_candidates c ON c.id = sc.source_id JOIN caption_runs ru ON ru.id = c.run_id

@@ -54,6 +54,10 @@ export const JUDGMENT_KINDS = ['score', 'best', 'pairwise'] as const;
 /** A pairwise verdict on captions A and B: A preferred, B preferred, a tie, or both bad. */
 export const PAIRWISE_CHOICES = ['a', 'b', 'tie', 'bad'] as const;
 export const IMAGE_MODES = ['copy', 'link'] as const;
+/** What a session shows of each run: its top caption, or every caption it returned (its n-best). */
+export const SESSION_CANDIDATES = ['top', 'all'] as const;
+/** What raters do in a session: score each caption (and pick a best), or prefer one of two. */
+export const SESSION_KINDS = ['scores', 'pairwise'] as const;
 /** ONNX export variants, as transformers.js names them; each is a file-name suffix (`DTYPE_SUFFIX`). */
 export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
 export type LibraryFilter = (typeof LIBRARY_FILTERS)[number];
@@ -170,6 +174,9 @@ export const contract = {
       limit: z.number().int().min(1).max(10_000).default(100),
       /** shown to raters with `?`, markdown */
       guidelines: z.string().max(20_000).default(''),
+      /** top: each current run's best caption (and human edits); all: every caption each run returned */
+      candidates: oneOf(SESSION_CANDIDATES).default('top'),
+      kind: oneOf(SESSION_KINDS).default('scores'),
       /** absent: everyone rates everything; else each rater gets a share, and `overlap` percent of
        * the images go to every one of them (for agreement) */
       assign: z

@@ -119,6 +119,9 @@ export interface SessionView {
   raters: string[];
   /** percent of images every assigned rater rates; null without assignment */
   overlap: number | null;
+  /** which captions of each run it shows */
+  candidates: 'top' | 'all';
+  kind: 'scores' | 'pairwise';
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */

@@ -33,6 +33,7 @@ import type { RatingCandidate, SessionItem, SessionView } from '../api/types.ts'
 import { toImageRow } from '../library/views.ts';
 
 export const SESSION_SOURCES = 'best candidate of every current run, plus human edits';
+export const SESSION_ALL_SOURCES = 'every candidate of every current run (its n-best), plus human edits';
 
 /** An image's candidates grouped by text, in first-seen order: each group's first id is the one shown. */
 export function groupByText(cands: { id: number; text: string }[]): number[][] {
@@ -67,9 +68,13 @@ export function createSession(
     blind: boolean;
     limit: number;
     guidelines: string;
+    candidates: 'top' | 'all';
+    kind: 'scores' | 'pairwise';
     assign?: { raters: string[]; overlap: number };
   },
 ): SessionView {
+  if (s.kind === 'pairwise')
+    throw conflict('pairwise sessions are not available yet: create a scores session');
   const images = captionedImagesOfRoot(db, s.rootId, s.limit);
   if (!images.length) throw conflict('no captioned images in this folder yet: caption it first');
   const raters = [...new Set(s.assign?.raters ?? [])];
@@ -78,8 +83,17 @@ export function createSession(
     blind: s.blind,
     guidelines: s.guidelines,
     overlap: s.assign ? s.assign.overlap : null,
-    config: { rootId: s.rootId, sources: SESSION_SOURCES, scale: '1-5' },
-    items: images.map((imageId) => ({ imageId, groups: groupByText(sessionCandidates(db, imageId)) })),
+    config: {
+      rootId: s.rootId,
+      sources: s.candidates === 'all' ? SESSION_ALL_SOURCES : SESSION_SOURCES,
+      scale: '1-5',
+      candidates: s.candidates,
+      kind: s.kind,
+    },
+    items: images.map((imageId) => ({
+      imageId,
+      groups: groupByText(sessionCandidates(db, imageId, s.candidates === 'all')),
+    })),
     queues: s.assign ? assignItems(images.length, raters, s.assign.overlap) : new Map(),
   });
   return {
@@ -90,6 +104,8 @@ export function createSession(
     guidelines: s.guidelines,
     raters,
     overlap: s.assign ? s.assign.overlap : null,
+    candidates: s.candidates,
+    kind: s.kind,
   };
 }
 
@@ -105,7 +121,9 @@ function session(db: DB, sessionId: number): SessionRow {
 }
 
 const sourceLabel = (r: ShownRow) =>
-  r.source === 'human' ? 'human edit' : `${r.model}, ${decodingLabel(JSON.parse(r.config))}`;
+  r.source === 'human'
+    ? 'human edit'
+    : `${r.model}, ${decodingLabel(JSON.parse(r.config))}${r.rank > 0 ? `, candidate ${r.rank + 1}` : ''}`;
 
 /** The rater's item at queue index `index` (default: where this rater resumes), as the rater sees it. */
 export function sessionItem(db: DB, sessionId: number, rater: string, index?: number): SessionItem {
