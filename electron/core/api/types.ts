@@ -135,6 +135,11 @@ export interface RatingCandidate {
   best: boolean;
 }
 
+/** What a blind session tells a rater of an image: an id to fetch it by, nothing else. */
+export interface BlindFile {
+  fileId: number;
+}
+
 export interface SessionItem {
   sessionId: number;
   name: string;
@@ -144,7 +149,8 @@ export interface SessionItem {
   total: number;
   /** first position this rater has not finished; where a returning rater resumes */
   resumeAt: number;
-  file: ImageRow;
+  /** the image: in a blind session by its id alone (served at media/ID), no path, folder or caption */
+  file: ImageRow | BlindFile;
   candidates: RatingCandidate[];
   /** images this rater has finished */
   rated: number;

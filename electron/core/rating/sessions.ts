@@ -175,7 +175,7 @@ function itemView(db: DB, s: SessionRow, rater: string, rid: number, index?: num
     position: idx,
     total,
     resumeAt,
-    file: toImageRow(f),
+    file: s.blind ? { fileId: f.id } : toImageRow(f),
     candidates,
     rated: done,
     ...actionState(db, sessionId, rid),

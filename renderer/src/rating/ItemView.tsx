@@ -38,7 +38,11 @@ export function ItemBody({
 }) {
   return (
     <div className="rate-body">
-      <img className="rate-image" alt={item.file.rel} src={mediaUrl('media', item.file.fileId)} />
+      <img
+        className="rate-image"
+        alt={'rel' in item.file ? item.file.rel : `image ${item.position + 1}`}
+        src={mediaUrl('media', item.file.fileId)}
+      />
       <ol className="rate-candidates">
         {item.candidates.map((c, i) => (
           // biome-ignore lint/a11y/useKeyWithClickEvents: the keyboard highlights rows with ↑ ↓ (the view's keys)
