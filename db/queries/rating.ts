@@ -10,10 +10,11 @@ import {
   lastAction,
   lastSeq,
   type NewJudgment,
+  type PairwiseChoice,
   recordJudgments,
   undoAction,
-  undoLastAction,
 } from './judgments.ts';
+import { pairDoneSql, positionOfPair } from './pairwise.ts';
 import { stmt, writeTx } from './statements.ts';
 
 /** Joins a shown candidate (sc) to rater @r's current score of it (j), after a CROSS JOIN: SQLite then
@@ -34,16 +35,19 @@ export function raterId(db: DB, name: string): number {
  * Marks whether the rater has given every shown candidate of the item a value, keeping the
  * rater's count of finished items in step.
  */
-function refreshProgress(db: DB, sessionId: number, raterId: number, position: number): void {
+export function refreshProgress(db: DB, sessionId: number, raterId: number, position: number): void {
   const key = { s: sessionId, r: raterId, p: position };
   const old = stmt<[typeof key], { done: number }>(
     db,
     'SELECT done FROM session_progress WHERE session_id = @s AND rater_id = @r AND position = @p',
   ).get(key);
   if (!old) return; // not one of the rater's items
+  const pairwise = sessionRow(db, sessionId)?.kind === 'pairwise';
   const done = stmt<[typeof key], { done: number }>(
     db,
-    `SELECT (SELECT count(*) FROM session_candidates sc
+    pairwise
+      ? `SELECT ${pairDoneSql('@p')} >= 1 AS done`
+      : `SELECT (SELECT count(*) FROM session_candidates sc
          CROSS JOIN judgments j ON ${SCORED}
          WHERE sc.session_id = @s AND sc.position = @p AND sc.source_id = sc.candidate_id)
        >= (SELECT candidates FROM session_items WHERE session_id = @s AND position = @p) AS done`,
@@ -82,9 +86,13 @@ export function enterSession(db: DB, s: SessionRow, raterId: number): { items: n
     stmt(
       db,
       `INSERT OR REPLACE INTO session_progress (session_id, rater_id, position, done)
-       SELECT @s, @r, i.position, (SELECT count(*) FROM session_candidates sc
+       SELECT @s, @r, i.position, ${
+         s.kind === 'pairwise'
+           ? `${pairDoneSql('i.position')} >= 1`
+           : `(SELECT count(*) FROM session_candidates sc
            CROSS JOIN judgments j ON ${SCORED}
-           WHERE sc.session_id = @s AND sc.position = i.position AND sc.source_id = sc.candidate_id) >= i.candidates
+           WHERE sc.session_id = @s AND sc.position = i.position AND sc.source_id = sc.candidate_id) >= i.candidates`
+       }
        FROM session_items i WHERE i.session_id = @s
          AND (@all OR i.position IN (SELECT position FROM session_queue WHERE session_id = @s AND rater_id = @r))`,
     ).run(key);
@@ -132,59 +140,6 @@ export function setRating(
     recordJudgments(db, r.sessionId, r.raterId, js, r.seq);
     refreshProgress(db, r.sessionId, r.raterId, r.position);
   });
-}
-
-/**
- * Reverts this rater's last rating action in the session, or action `seq` when named (undone
- * already: nothing changes; not the last: 'not-last'); returns the candidate it touched.
- */
-export function undoRating(
-  db: DB,
-  sessionId: number,
-  raterId: number,
-  seq?: number,
-): number | null | 'not-last' {
-  return writeTx(db, () => {
-    if (seq !== undefined) {
-      const last = lastAction(db, sessionId, raterId);
-      if (last !== null && seq < last && currentOrReplaced(db, sessionId, raterId, seq)) return 'not-last';
-    }
-    const candidate =
-      seq === undefined
-        ? undoLastAction(db, sessionId, raterId)
-        : (undoAction(db, sessionId, raterId, seq) ?? candidateOfAction(db, sessionId, raterId, seq));
-    if (candidate === null) return null;
-    const position = positionOfCandidate(db, sessionId, candidate);
-    if (position !== undefined) refreshProgress(db, sessionId, raterId, position);
-    return candidate;
-  });
-}
-
-/** The caption the rater's action `seq` was about (its last row's), null for an unknown action. */
-function candidateOfAction(db: DB, sessionId: number, raterId: number, seq: number): number | null {
-  return (
-    stmt<[number, number, number], { candidate_id: number }>(
-      db,
-      'SELECT candidate_id FROM judgments WHERE session_id = ? AND rater_id = ? AND seq = ? ORDER BY id DESC LIMIT 1',
-    ).get(sessionId, raterId, seq)?.candidate_id ?? null
-  );
-}
-
-/** Whether any judgment of the rater's action `seq` is still in force (not undone). */
-function currentOrReplaced(db: DB, sessionId: number, raterId: number, seq: number): boolean {
-  return !!stmt<[number, number, number], { id: number }>(
-    db,
-    "SELECT id FROM judgments WHERE session_id = ? AND rater_id = ? AND seq = ? AND state <> 'undone' LIMIT 1",
-  ).get(sessionId, raterId, seq);
-}
-
-/** Where the rater's actions stand: the last number used, and the action undo would revert. */
-export function actionState(
-  db: DB,
-  sessionId: number,
-  raterId: number,
-): { seq: number; lastAction: number | null } {
-  return { seq: lastSeq(db, sessionId, raterId), lastAction: lastAction(db, sessionId, raterId) };
 }
 
 // ---- sessions and their items ----
@@ -247,12 +202,14 @@ export interface SessionRow {
   blind: number;
   guidelines: string;
   overlap: number | null;
+  kind: 'scores' | 'pairwise';
 }
 
 export function sessionRow(db: DB, id: number): SessionRow | undefined {
   return stmt<[number], SessionRow>(
     db,
-    'SELECT id, name, blind, guidelines, overlap FROM rating_sessions WHERE id = ?',
+    `SELECT id, name, blind, guidelines, overlap, coalesce(json_extract(config, '$.kind'), 'scores') AS kind
+     FROM rating_sessions WHERE id = ?`,
   ).get(id);
 }
 
@@ -272,9 +229,8 @@ export function listSessions(db: DB): (SessionRow & {
     }
   >(
     db,
-    `SELECT s.id, s.name, s.blind, s.guidelines, s.overlap,
+    `SELECT s.id, s.name, s.blind, s.guidelines, s.overlap, coalesce(json_extract(s.config, '$.kind'), 'scores') AS kind,
        coalesce(json_extract(s.config, '$.candidates'), 'top') AS candidates,
-       coalesce(json_extract(s.config, '$.kind'), 'scores') AS kind,
        (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items,
        (SELECT json_group_array(name) FROM (SELECT DISTINCT ra.name FROM session_queue q JOIN raters ra ON ra.id = q.rater_id
           WHERE q.session_id = s.id ORDER BY ra.name)) AS raters

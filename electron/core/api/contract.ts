@@ -204,6 +204,18 @@ export const contract = {
       seq: z.number().int().min(1).optional(),
     })
     .strict(),
+  /** a pairwise verdict on the item showing `left` and `right` (as shown): 'a' left preferred, 'b'
+   * right, 'tie', 'bad' both bad; null withdraws it. Numbered like 'ratings.set'. */
+  'ratings.prefer': z
+    .object({
+      sessionId: id,
+      rater,
+      left: id,
+      right: id,
+      choice: oneOf(PAIRWISE_CHOICES).nullable(),
+      seq: z.number().int().min(1).optional(),
+    })
+    .strict(),
   /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay);
    * with `seq`, that action, which must be the last one in force (undone already: a retry, nothing changes) */
   'ratings.undo': z.object({ sessionId: id, rater, seq: z.number().int().min(1).optional() }).strict(),
@@ -227,6 +239,7 @@ export const RATER_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'sessions.list',
   'sessions.item',
   'ratings.set',
+  'ratings.prefer',
   'ratings.undo',
   'candidate.edit',
 ]);
@@ -262,6 +275,7 @@ export interface Responses {
   'sessions.list': SessionView[];
   'sessions.item': SessionItem;
   'ratings.set': SessionItem;
+  'ratings.prefer': SessionItem;
   'ratings.undo': SessionItem;
   'eval.summary': EvalSummary;
   'eval.importReferences': ImportSummary;

@@ -2,7 +2,7 @@
  * What the API answers with: one type per view, shared by the core (which builds them), the
  * renderer and the CLI (which show them). No Node imports: the renderer's type check includes it.
  */
-import type { Dtype, ExportFormat, JobState, Split } from './contract.ts';
+import type { Dtype, ExportFormat, JobState, PairwiseChoice, Split } from './contract.ts';
 import type { Decoding, Task } from './decoding.ts';
 
 export interface RootInfo {
@@ -151,7 +151,11 @@ export interface SessionItem {
   resumeAt: number;
   /** the image: in a blind session by its id alone (served at media/ID), no path, folder or caption */
   file: ImageRow | BlindFile;
+  /** scores: rate each caption; pairwise: the two captions of a pair, left first */
   candidates: RatingCandidate[];
+  kind: 'scores' | 'pairwise';
+  /** pairwise: the rater's verdict on (left, right) as shown, null without one */
+  choice: PairwiseChoice | null;
   /** images this rater has finished */
   rated: number;
   /** the highest action number (seq) this rater has used in the session: a client numbers its next from here */

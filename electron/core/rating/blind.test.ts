@@ -27,8 +27,14 @@ describe('blind rater payloads', () => {
   it('carry no path, model name, decoding or run id on any rater channel', async () => {
     const lib = (await call(studio, 'library.roots', {}))[0];
     const s = await call(studio, 'sessions.create', { name: 'blind one', rootId: lib.id, candidates: 'all' });
-    const link = await call(studio, 'raters.invite', { rater: 'ria', sessions: [s.id] });
-    const caller: Caller = { role: 'rater', linkId: link.id, rater: 'ria', sessions: [s.id] };
+    const pw = await call(studio, 'sessions.create', {
+      name: 'pairs',
+      rootId: lib.id,
+      kind: 'pairwise',
+      candidates: 'all',
+    });
+    const link = await call(studio, 'raters.invite', { rater: 'ria', sessions: [s.id, pw.id] });
+    const caller: Caller = { role: 'rater', linkId: link.id, rater: 'ria', sessions: [s.id, pw.id] };
     const as = async (channel: Channel, req: object) => {
       const r = await callAs(studio.db, studio.handlers, caller, channel, req);
       if (!r.ok) throw new Error(`${channel}: ${r.error}`);
@@ -36,11 +42,15 @@ describe('blind rater payloads', () => {
     };
     const first = (await as('sessions.item', { sessionId: s.id })) as SessionItem;
     const cand = first.candidates[0].id;
+    const pair = ((await as('sessions.item', { sessionId: pw.id })) as SessionItem).candidates.map(
+      (c) => c.id,
+    );
     const requests: Record<string, object> = {
       'auth.me': {},
       'sessions.list': {},
       'sessions.item': { sessionId: s.id, position: 1 },
       'ratings.set': { sessionId: s.id, candidateId: cand, value: 4, seq: 1 },
+      'ratings.prefer': { sessionId: pw.id, left: pair[0], right: pair[1], choice: 'a', seq: 1 },
       'ratings.undo': { sessionId: s.id, seq: 1 },
       'candidate.edit': { sessionId: s.id, candidateId: cand, text: 'a rater wrote this' },
     };

@@ -83,9 +83,12 @@ describe('sessions of every beam candidate', () => {
     expect(cells[cols.indexOf('best_picks')]).toBe('1');
   });
 
-  it('a pairwise session is refused until it exists', async () => {
+  it('a pairwise session over three beams per image, or over one caption per image, is refused clearly', async () => {
     await expect(
       call(studio, 'sessions.create', { name: 'ab', rootId, kind: 'pairwise', candidates: 'all' }),
-    ).rejects.toMatchObject({ status: 409 });
+    ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/two captions per image/) });
+    await expect(
+      call(studio, 'sessions.create', { name: 'ab', rootId, kind: 'pairwise' }),
+    ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/no image here has two/) });
   });
 });
