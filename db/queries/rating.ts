@@ -5,16 +5,8 @@
  * runs is an indexed lookup, whatever the session's size.
  */
 import type { DB } from '../open.ts';
-import {
-  currentJudgment,
-  lastAction,
-  lastSeq,
-  type NewJudgment,
-  type PairwiseChoice,
-  recordJudgments,
-  undoAction,
-} from './judgments.ts';
-import { pairDoneSql, positionOfPair } from './pairwise.ts';
+import { currentJudgment, lastSeq, type NewJudgment, recordJudgments } from './judgments.ts';
+import { pairDoneSql } from './pairwise.ts';
 import { stmt, writeTx } from './statements.ts';
 
 /** Joins a shown candidate (sc) to rater @r's current score of it (j), after a CROSS JOIN: SQLite then
