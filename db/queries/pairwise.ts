@@ -57,12 +57,12 @@ export interface PairwiseRow {
 
 /** Every current pairwise verdict, in the order made per rater. */
 export function pairwiseJudgments(db: DB, sessions?: number[]): PairwiseRow[] {
-  return stmt<[string | null], PairwiseRow>(
+  return stmt<[{ ss: string | null }], PairwiseRow>(
     db,
     `SELECT j.session_id, ra.name AS rater, j.image_id, j.candidate_id AS left, j.other_id AS right, j.value, j.seq
      FROM judgments j JOIN raters ra ON ra.id = j.rater_id
      WHERE j.kind = 'pairwise' AND j.state = 'current' AND j.value IS NOT NULL
-       AND (?1 IS NULL OR j.session_id IN (SELECT value FROM json_each(?1)))
+       AND (@ss IS NULL OR j.session_id IN (SELECT value FROM json_each(@ss)))
      ORDER BY j.session_id, ra.name, j.seq, j.id`,
-  ).all(sessions?.length ? JSON.stringify(sessions) : null);
+  ).all({ ss: sessions?.length ? JSON.stringify(sessions) : null });
 }

@@ -237,6 +237,24 @@ export interface EvalSummary {
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
+  /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
+  pairwise: {
+    ranking: {
+      source: string;
+      strength: number;
+      lo: number;
+      hi: number;
+      verdicts: number;
+      winRate: number;
+    }[];
+    verdicts: number;
+    ties: number;
+    bothBad: number;
+    /** pairs judged by two or more raters, rater pairs compared, the share agreeing */
+    pairs: number;
+    comparisons: number;
+    agreement: number | null;
+  } | null;
 }
 
 export interface ImportSummary {

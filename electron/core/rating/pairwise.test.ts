@@ -61,5 +61,24 @@ describe('pairwise sessions', () => {
         choice: 'a',
       }),
     ).rejects.toMatchObject({ status: 404 });
+    // two raters on one pair: counted in Evaluation, with their agreement
+    await prefer('a', 3);
+    const bob = (await call(studio, 'sessions.item', { sessionId: s.id, rater: 'bob', position: 0 }))
+      .candidates;
+    await call(studio, 'ratings.prefer', {
+      sessionId: s.id,
+      rater: 'bob',
+      left: bob[0].id,
+      right: bob[1].id,
+      choice: 'a',
+    });
+    const summary = await call(studio, 'eval.summary', {});
+    expect(summary.pairwise).toMatchObject({
+      verdicts: 2,
+      ties: 0,
+      pairs: 1,
+      comparisons: 1,
+      agreement: bob[0].id === left ? 1 : 0,
+    });
   });
 });
