@@ -30,7 +30,7 @@ const studio: Studio = openStudio({ dataDir: tempDir('cs-rating-bench-') });
 const { db } = studio;
 
 /** A folder of `n` captioned images, each with CANDIDATES runs of distinct texts. */
-function library(name: string, n: number): number {
+function library(name: string, n: number, k = CANDIDATES): number {
   const root = Number(
     db.prepare('INSERT INTO library_roots (path, scanned_at) VALUES (?, ?)').run(`/bench/${name}`, 'now')
       .lastInsertRowid,
@@ -40,7 +40,7 @@ function library(name: string, n: number): number {
       .prepare("INSERT INTO models (hash, path, name, dtype) VALUES (?, '/bench/model', 'bench', 'fp32')")
       .run(`model-${name}`).lastInsertRowid,
   );
-  const configs = Array.from({ length: CANDIDATES }, (_, k) =>
+  const configs = Array.from({ length: k }, (_, k) =>
     Number(
       db
         .prepare('INSERT INTO decoding_configs (hash, json) VALUES (?, ?)')
@@ -124,6 +124,29 @@ for (let r = 0; r < ROUNDS; r++) {
       `${BIG} items p50 ${pct(b, 0.5).toFixed(2)} ms p95 ${pct(b, 0.95).toFixed(2)} ms`,
   );
 }
+// a pairwise session of BIG pairs (two runs' captions per image): the p95 of a verdict key press
+const pairRoot = library('pairs', BIG, 2);
+const pairs = await call(studio, 'sessions.create', {
+  name: 'pairs',
+  rootId: pairRoot,
+  limit: BIG,
+  kind: 'pairwise',
+});
+const verdicts: number[] = [];
+for (let p = 0; verdicts.length < PRESSES * ROUNDS; p++) {
+  const item = await call(studio, 'sessions.item', {
+    sessionId: pairs.id,
+    rater: 'bench',
+    position: (p * 37) % BIG,
+  });
+  const [left, right] = item.candidates.map((c) => c.id);
+  const t = performance.now();
+  await call(studio, 'ratings.prefer', { sessionId: pairs.id, rater: 'bench', left, right, choice: 'a' });
+  verdicts.push(performance.now() - t);
+}
+console.log(
+  `pairwise ${BIG} pairs: p50 ${pct(verdicts, 0.5).toFixed(2)} ms, p95 ${pct(verdicts, 0.95).toFixed(2)} ms`,
+);
 await studio.close();
 const m = (k: keyof (typeof rows)[0]) => median(rows.map((x) => x[k]));
 console.log(

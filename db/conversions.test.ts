@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { databaseAt, objects, upgrade } from './migration-harness.ts';
-import { enterSession, firstOpen, sessionRow, setRating, undoRating } from './queries/rating.ts';
+import { undoRating } from './queries/actions.ts';
+import { enterSession, firstOpen, sessionRow, setRating } from './queries/rating.ts';
 
 describe('data conversions', () => {
   it('version 10 turns sessions stored as JSON lists into tables, keeping every rating and who finished what', () => {
@@ -116,7 +117,7 @@ describe('data conversions', () => {
         .prepare('SELECT DISTINCT seq FROM judgments WHERE session_id = 1 AND rater_id = 1 AND seq > 0')
         .all(),
     ).toEqual([{ seq: 1 }]);
-    expect(undoRating(old, 1, 1)).toBe(11);
+    expect(undoRating(old, 1, 1)).toBe(0); // the item of 11
     expect(view()).toEqual(converted);
     expect(undoRating(old, 1, 1)).toBe(null);
     // the undone judgments stay in the log

@@ -150,6 +150,12 @@ const TABLE: Record<Channel, Row> = {
     owner: 200,
     rater: 200,
   },
+  // a scores session: reached, and refused as not pairwise
+  'ratings.prefer': {
+    req: () => ({ sessionId: ids.S, rater: 'mallory', left: ids.candS, right: ids.candS, choice: 'a' }),
+    owner: 409,
+    rater: 409,
+  },
   'ratings.undo': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
   'eval.summary': { req: () => ({}), owner: 200, rater: 403 },
   'eval.importReferences': { req: () => ({ path: '/etc/passwd' }), owner: ALLOWED, rater: 403 },

@@ -216,10 +216,10 @@ export function runSummaries(
 }
 
 /** Candidates a rating session shows for an image: the best of every current run, and human edits. */
-export function sessionCandidates(db: DB, imageId: number): Pick<CandidateRow, 'id' | 'text'>[] {
-  return stmt<[number], Pick<CandidateRow, 'id' | 'text'>>(
+export function sessionCandidates(db: DB, imageId: number, all = false): Pick<CandidateRow, 'id' | 'text'>[] {
+  return stmt<[number, number], Pick<CandidateRow, 'id' | 'text'>>(
     db,
     `SELECT c.id, c.text FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id
-     WHERE r.image_id = ? AND ${CURRENT_RUN('r')} AND (c.rank = 0 OR c.source = 'human') ORDER BY r.id, c.rank`,
-  ).all(imageId);
+     WHERE r.image_id = ? AND ${CURRENT_RUN('r')} AND (c.rank = 0 OR c.source = 'human' OR ?) ORDER BY r.id, c.rank`,
+  ).all(imageId, all ? 1 : 0);
 }

@@ -57,16 +57,39 @@ export function currentJudgment(
   ).get(sessionId, raterId, kind, candidateId, otherId ?? 0);
 }
 
-/**
- * Stores the judgments of one user action (call it inside a write transaction), each replacing the
- * rater's current judgment of the same thing; returns the action's seq.
- */
-export function recordJudgments(db: DB, sessionId: number, raterId: number, js: NewJudgment[]): number {
-  const seq =
-    (stmt<[number, number], { s: number | null }>(
+/** The highest action number the rater has used in the session (0 before any). */
+export function lastSeq(db: DB, sessionId: number, raterId: number): number {
+  return (
+    stmt<[number, number], { s: number | null }>(
       db,
       'SELECT max(seq) AS s FROM judgments WHERE session_id = ? AND rater_id = ?',
-    ).get(sessionId, raterId)!.s ?? 0) + 1;
+    ).get(sessionId, raterId)!.s ?? 0
+  );
+}
+
+/** The rater's last action that undo would revert (its seq), or null. */
+export function lastAction(db: DB, sessionId: number, raterId: number): number | null {
+  return (
+    stmt<[number, number], { seq: number }>(
+      db,
+      `SELECT seq FROM judgments WHERE session_id = ? AND rater_id = ? AND seq > 0 AND state <> 'undone'
+       ORDER BY seq DESC LIMIT 1`,
+    ).get(sessionId, raterId)?.seq ?? null
+  );
+}
+
+/**
+ * Stores the judgments of one user action (call it inside a write transaction), each replacing the
+ * rater's current judgment of the same thing; returns the action's seq: `seq` when the client
+ * numbered the action (above every seq the rater used), else the next one.
+ */
+export function recordJudgments(
+  db: DB,
+  sessionId: number,
+  raterId: number,
+  js: NewJudgment[],
+  seq = lastSeq(db, sessionId, raterId) + 1,
+): number {
   for (const j of js) {
     const prev = currentJudgment(db, sessionId, raterId, j.kind, j.candidateId, j.otherId ?? null);
     if (prev) stmt(db, "UPDATE judgments SET state = 'replaced' WHERE id = ?").run(prev.id);
@@ -96,17 +119,22 @@ export function recordJudgments(db: DB, sessionId: number, raterId: number, js: 
  * upgrade to version 11 (seq 0) are not undone.
  */
 export function undoLastAction(db: DB, sessionId: number, raterId: number): number | null {
-  const last = stmt<[number, number], { seq: number }>(
-    db,
-    `SELECT seq FROM judgments WHERE session_id = ? AND rater_id = ? AND seq > 0 AND state <> 'undone'
-     ORDER BY seq DESC LIMIT 1`,
-  ).get(sessionId, raterId);
-  if (!last) return null;
+  const seq = lastAction(db, sessionId, raterId);
+  return seq === null ? null : undoAction(db, sessionId, raterId, seq);
+}
+
+/**
+ * Reverts the rater's action `seq` (call it inside a write transaction): its rows not undone yet
+ * become 'undone' and the ones they replaced current again. Returns the caption the action was
+ * about, or null when nothing of it is left to undo (undone already: a retried undo changes nothing).
+ */
+export function undoAction(db: DB, sessionId: number, raterId: number, seq: number): number | null {
   const rows = stmt<[number, number, number], { id: number; candidate_id: number; replaces: number | null }>(
     db,
     `SELECT id, candidate_id, replaces FROM judgments
      WHERE session_id = ? AND rater_id = ? AND seq = ? AND state <> 'undone' ORDER BY id DESC`,
-  ).all(sessionId, raterId, last.seq);
+  ).all(sessionId, raterId, seq);
+  if (!rows.length) return null;
   for (const r of rows) {
     stmt(db, "UPDATE judgments SET state = 'undone' WHERE id = ?").run(r.id);
     if (r.replaces !== null) stmt(db, "UPDATE judgments SET state = 'current' WHERE id = ?").run(r.replaces);

@@ -6,7 +6,8 @@
  */
 import type { DB } from '../open.ts';
 import type { CandidateSource } from './captions.ts';
-import { currentJudgment, type NewJudgment, recordJudgments, undoLastAction } from './judgments.ts';
+import { currentJudgment, lastSeq, type NewJudgment, recordJudgments } from './judgments.ts';
+import { pairDoneSql } from './pairwise.ts';
 import { stmt, writeTx } from './statements.ts';
 
 /** Joins a shown candidate (sc) to rater @r's current score of it (j), after a CROSS JOIN: SQLite then
@@ -27,16 +28,19 @@ export function raterId(db: DB, name: string): number {
  * Marks whether the rater has given every shown candidate of the item a value, keeping the
  * rater's count of finished items in step.
  */
-function refreshProgress(db: DB, sessionId: number, raterId: number, position: number): void {
+export function refreshProgress(db: DB, sessionId: number, raterId: number, position: number): void {
   const key = { s: sessionId, r: raterId, p: position };
   const old = stmt<[typeof key], { done: number }>(
     db,
     'SELECT done FROM session_progress WHERE session_id = @s AND rater_id = @r AND position = @p',
   ).get(key);
   if (!old) return; // not one of the rater's items
+  const pairwise = sessionRow(db, sessionId)?.kind === 'pairwise';
   const done = stmt<[typeof key], { done: number }>(
     db,
-    `SELECT (SELECT count(*) FROM session_candidates sc
+    pairwise
+      ? `SELECT ${pairDoneSql('@p')} >= 1 AS done`
+      : `SELECT (SELECT count(*) FROM session_candidates sc
          CROSS JOIN judgments j ON ${SCORED}
          WHERE sc.session_id = @s AND sc.position = @p AND sc.source_id = sc.candidate_id)
        >= (SELECT candidates FROM session_items WHERE session_id = @s AND position = @p) AS done`,
@@ -75,9 +79,13 @@ export function enterSession(db: DB, s: SessionRow, raterId: number): { items: n
     stmt(
       db,
       `INSERT OR REPLACE INTO session_progress (session_id, rater_id, position, done)
-       SELECT @s, @r, i.position, (SELECT count(*) FROM session_candidates sc
+       SELECT @s, @r, i.position, ${
+         s.kind === 'pairwise'
+           ? `${pairDoneSql('i.position')} >= 1`
+           : `(SELECT count(*) FROM session_candidates sc
            CROSS JOIN judgments j ON ${SCORED}
-           WHERE sc.session_id = @s AND sc.position = i.position AND sc.source_id = sc.candidate_id) >= i.candidates
+           WHERE sc.session_id = @s AND sc.position = i.position AND sc.source_id = sc.candidate_id) >= i.candidates`
+       }
        FROM session_items i WHERE i.session_id = @s
          AND (@all OR i.position IN (SELECT position FROM session_queue WHERE session_id = @s AND rater_id = @r))`,
     ).run(key);
@@ -105,9 +113,12 @@ export function setRating(
     value?: number | null;
     best?: boolean;
     siblings: number[];
+    /** the client's number for this action: one it used already was applied, and is ignored */
+    seq?: number;
   },
 ): void {
   writeTx(db, () => {
+    if (r.seq !== undefined && r.seq <= lastSeq(db, r.sessionId, r.raterId)) return;
     const js: NewJudgment[] = [];
     const judge = (kind: 'score' | 'best', candidateId: number, value: number | null) =>
       js.push({ kind, imageId: r.imageId, candidateId, value });
@@ -119,19 +130,8 @@ export function setRating(
     if (r.best !== undefined) judge('best', r.candidateId, r.best ? 1 : null);
     if (r.value !== undefined) judge('score', r.candidateId, r.value);
     if (!js.length) return;
-    recordJudgments(db, r.sessionId, r.raterId, js);
+    recordJudgments(db, r.sessionId, r.raterId, js, r.seq);
     refreshProgress(db, r.sessionId, r.raterId, r.position);
-  });
-}
-
-/** Reverts this rater's last rating action in the session; returns the candidate it touched. */
-export function undoRating(db: DB, sessionId: number, raterId: number): number | null {
-  return writeTx(db, () => {
-    const candidate = undoLastAction(db, sessionId, raterId);
-    if (candidate === null) return null;
-    const position = positionOfCandidate(db, sessionId, candidate);
-    if (position !== undefined) refreshProgress(db, sessionId, raterId, position);
-    return candidate;
   });
 }
 
@@ -195,19 +195,35 @@ export interface SessionRow {
   blind: number;
   guidelines: string;
   overlap: number | null;
+  kind: 'scores' | 'pairwise';
 }
 
 export function sessionRow(db: DB, id: number): SessionRow | undefined {
   return stmt<[number], SessionRow>(
     db,
-    'SELECT id, name, blind, guidelines, overlap FROM rating_sessions WHERE id = ?',
+    `SELECT id, name, blind, guidelines, overlap, coalesce(json_extract(config, '$.kind'), 'scores') AS kind
+     FROM rating_sessions WHERE id = ?`,
   ).get(id);
 }
 
-export function listSessions(db: DB): (SessionRow & { items: number; raters: string | null })[] {
-  return stmt<[], SessionRow & { items: number; raters: string | null }>(
+export function listSessions(db: DB): (SessionRow & {
+  items: number;
+  raters: string | null;
+  candidates: 'top' | 'all';
+  kind: 'scores' | 'pairwise';
+})[] {
+  return stmt<
+    [],
+    SessionRow & {
+      items: number;
+      raters: string | null;
+      candidates: 'top' | 'all';
+      kind: 'scores' | 'pairwise';
+    }
+  >(
     db,
-    `SELECT s.id, s.name, s.blind, s.guidelines, s.overlap,
+    `SELECT s.id, s.name, s.blind, s.guidelines, s.overlap, coalesce(json_extract(s.config, '$.kind'), 'scores') AS kind,
+       coalesce(json_extract(s.config, '$.candidates'), 'top') AS candidates,
        (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items,
        (SELECT json_group_array(name) FROM (SELECT DISTINCT ra.name FROM session_queue q JOIN raters ra ON ra.id = q.rater_id
           WHERE q.session_id = s.id ORDER BY ra.name)) AS raters
@@ -253,6 +269,8 @@ export interface ShownRow {
   source_id: number;
   text: string;
   source: CandidateSource;
+  /** 0: the run's top caption; n: its (n+1)-th returned */
+  rank: number;
   model: string;
   config: string;
   value: number | null;
@@ -263,7 +281,7 @@ export interface ShownRow {
 export function shownCandidates(db: DB, sessionId: number, position: number, raterId: number): ShownRow[] {
   return stmt<[{ s: number; p: number; r: number }], ShownRow>(
     db,
-    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, m.name AS model, dc.json AS config,
+    `SELECT sc.candidate_id AS id, sc.source_id, c.text, c.source, c.rank, m.name AS model, dc.json AS config,
        sj.value, coalesce(bj.value, 0) AS best
      FROM session_candidates sc
      JOIN caption_candidates c ON c.id = sc.source_id JOIN caption_runs ru ON ru.id = c.run_id

@@ -112,10 +112,10 @@ export function onEvent<E extends EventName>(event: E, listener: (data: Events[E
   });
 }
 
-/** Calls the API and throws the error value, for code that shows errors in one place. */
+/** Calls the API and throws the error value (with its HTTP-like `status`), for code that shows errors in one place. */
 export async function call<C extends Channel>(channel: C, req: Request<C>): Promise<Responses[C]> {
   const fn = bridge[channel] as unknown as (q: Request<C>) => Promise<Result<Responses[C]>>;
   const r = await fn(req);
-  if (!r.ok) throw new Error(r.error);
+  if (!r.ok) throw Object.assign(new Error(r.error), { status: r.status });
   return r.value;
 }

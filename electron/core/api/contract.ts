@@ -15,7 +15,10 @@ import {
   IMAGE_MODES,
   JOB_ACTIONS,
   LIBRARY_FILTERS,
+  PAIRWISE_CHOICES,
   POLICIES,
+  SESSION_CANDIDATES,
+  SESSION_KINDS,
   SPLITS,
 } from './options.ts';
 import type {
@@ -151,6 +154,9 @@ export const contract = {
       limit: z.number().int().min(1).max(10_000).default(100),
       /** shown to raters with `?`, markdown */
       guidelines: z.string().max(20_000).default(''),
+      /** top: each current run's best caption (and human edits); all: every caption each run returned */
+      candidates: oneOf(SESSION_CANDIDATES).default('top'),
+      kind: oneOf(SESSION_KINDS).default('scores'),
       /** absent: everyone rates everything; else each rater gets a share, and `overlap` percent of
        * the images go to every one of them (for agreement) */
       assign: z
@@ -173,10 +179,26 @@ export const contract = {
       candidateId: id,
       value: z.number().int().min(1).max(5).nullable().optional(),
       best: z.boolean().optional(),
+      /** the client's number for this action, above every one the rater used in the session
+       * (SessionItem.seq): a retry of one already applied changes nothing */
+      seq: z.number().int().min(1).optional(),
     })
     .strict(),
-  /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay) */
-  'ratings.undo': z.object({ sessionId: id, rater }).strict(),
+  /** a pairwise verdict on the item showing `left` and `right` (as shown): 'a' left preferred, 'b'
+   * right, 'tie', 'bad' both bad; null withdraws it. Numbered like 'ratings.set'. */
+  'ratings.prefer': z
+    .object({
+      sessionId: id,
+      rater,
+      left: id,
+      right: id,
+      choice: oneOf(PAIRWISE_CHOICES).nullable(),
+      seq: z.number().int().min(1).optional(),
+    })
+    .strict(),
+  /** reverts the rater's last 'ratings.set' in the session (judgments made before version 11 stay);
+   * with `seq`, that action, which must be the last one in force (undone already: a retry, nothing changes) */
+  'ratings.undo': z.object({ sessionId: id, rater, seq: z.number().int().min(1).optional() }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path }).strict(),
   'export.run': ExportRequest,
@@ -199,6 +221,7 @@ export const RATER_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'sessions.list',
   'sessions.item',
   'ratings.set',
+  'ratings.prefer',
   'ratings.undo',
   'candidate.edit',
 ]);
@@ -234,6 +257,7 @@ export interface Responses {
   'sessions.list': SessionView[];
   'sessions.item': SessionItem;
   'ratings.set': SessionItem;
+  'ratings.prefer': SessionItem;
   'ratings.undo': SessionItem;
   'eval.summary': EvalSummary;
   'eval.importReferences': ImportSummary;

@@ -35,6 +35,10 @@ export type Policy = (typeof POLICIES)[number];
 export type JobState = (typeof JOB_STATES)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type Split = (typeof SPLITS)[number];
+/** What a session shows of each run: its top caption, or every caption it returned (its n-best). */
+export const SESSION_CANDIDATES = ['top', 'all'] as const;
+/** What raters do in a session: score each caption (and pick a best), or prefer one of two. */
+export const SESSION_KINDS = ['scores', 'pairwise'] as const;
 export type JudgmentKind = (typeof JUDGMENT_KINDS)[number];
 export type PairwiseChoice = (typeof PAIRWISE_CHOICES)[number];
 export type ExportPolicy = (typeof EXPORT_POLICIES)[number];

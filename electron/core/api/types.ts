@@ -4,7 +4,7 @@
  */
 import type { FamilyFacts } from './catalog.ts';
 import type { Decoding, Task } from './decoding.ts';
-import type { Dtype, ExportFormat, JobState, Split } from './options.ts';
+import type { Dtype, ExportFormat, JobState, PairwiseChoice, Split } from './options.ts';
 
 export interface RootInfo {
   id: number;
@@ -125,6 +125,9 @@ export interface SessionView {
   raters: string[];
   /** percent of images every assigned rater rates; null without assignment */
   overlap: number | null;
+  /** which captions of each run it shows */
+  candidates: 'top' | 'all';
+  kind: 'scores' | 'pairwise';
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */
@@ -136,6 +139,11 @@ export type RatingCandidate = Pick<CandidateView, 'id' | 'text'> & {
   best: boolean;
 };
 
+/** What a blind session tells a rater of an image: an id to fetch it by, nothing else. */
+export interface BlindFile {
+  fileId: number;
+}
+
 export interface SessionItem {
   sessionId: number;
   name: string;
@@ -145,10 +153,19 @@ export interface SessionItem {
   total: number;
   /** first position this rater has not finished; where a returning rater resumes */
   resumeAt: number;
-  file: ImageRow;
+  /** the image: in a blind session by its id alone (served at media/ID), no path, folder or caption */
+  file: ImageRow | BlindFile;
+  /** scores: rate each caption; pairwise: the two captions of a pair, left first */
   candidates: RatingCandidate[];
+  kind: 'scores' | 'pairwise';
+  /** pairwise: the rater's verdict on (left, right) as shown, null without one */
+  choice: PairwiseChoice | null;
   /** images this rater has finished */
   rated: number;
+  /** the highest action number (seq) this rater has used in the session: a client numbers its next from here */
+  seq: number;
+  /** the rater's last action still in force (what 'ratings.undo' reverts), null without one */
+  lastAction: number | null;
 }
 
 export interface EngineInfoView {
@@ -226,6 +243,24 @@ export interface EvalSummary {
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
+  /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
+  pairwise: {
+    ranking: {
+      source: string;
+      strength: number;
+      lo: number;
+      hi: number;
+      verdicts: number;
+      winRate: number;
+    }[];
+    verdicts: number;
+    ties: number;
+    bothBad: number;
+    /** pairs judged by two or more raters, rater pairs compared, the share agreeing */
+    pairs: number;
+    comparisons: number;
+    agreement: number | null;
+  } | null;
 }
 
 export interface ImportSummary {

@@ -11,10 +11,12 @@ import {
   evalCandidates,
   referencesByImage,
 } from '../../../db/queries/eval.ts';
+import { pairwiseJudgments } from '../../../db/queries/pairwise.ts';
 import { decodingLabel } from '../api/decoding.ts';
 import type { EvalSummary, SourceRow } from '../api/types.ts';
 import { bootstrapMean, bradleyTerry, type Comparison, kendallTau, krippendorffAlpha } from './human.ts';
 import { documentFrequencies, scoreCaptions } from './metrics.ts';
+import { pairAgreement, pairwiseRanking } from './pairwise.ts';
 import { ptbTokenize } from './tokenize.ts';
 
 const describe = (config: string): string => decodingLabel(JSON.parse(config));
@@ -145,5 +147,32 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
             scatter.map((s) => s.rating),
           )
         : null,
+    pairwise: pairwiseSummary(db, candById, sourceOf),
+  };
+}
+
+/** The pairwise verdicts as a ranking of sources, with agreement on pairs several raters judged. */
+function pairwiseSummary(
+  db: DB,
+  candById: Map<number, EvalCandidate>,
+  sourceOf: (c: EvalCandidate) => string,
+): EvalSummary['pairwise'] {
+  const rows = pairwiseJudgments(db).filter((j) => candById.has(j.left) && candById.has(j.right));
+  if (!rows.length) return null;
+  const verdicts = rows.map((j) => ({
+    a: sourceOf(candById.get(j.left)!),
+    b: sourceOf(candById.get(j.right)!),
+    choice: j.value,
+  }));
+  const pair = (j: (typeof rows)[0]) =>
+    `${j.session_id}/${Math.min(j.left, j.right)}/${Math.max(j.left, j.right)}`;
+  const verdict = (j: (typeof rows)[0]) =>
+    j.value === 'a' ? String(j.left) : j.value === 'b' ? String(j.right) : j.value;
+  return {
+    ranking: pairwiseRanking(verdicts),
+    verdicts: rows.length,
+    ties: rows.filter((j) => j.value === 'tie').length,
+    bothBad: rows.filter((j) => j.value === 'bad').length,
+    ...pairAgreement(rows.map((j) => ({ pair: pair(j), rater: j.rater, verdict: verdict(j) }))),
   };
 }

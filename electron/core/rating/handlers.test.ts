@@ -170,7 +170,7 @@ describe('rating sessions', () => {
       const first = await item(s.id, rater, 0);
       const all = [first];
       for (let i = 1; i < first.total; i++) all.push(await item(s.id, rater, i));
-      return all.map((it) => it.file.rel);
+      return all.map((it) => it.file.fileId);
     };
     const [ada, bob] = [await images('ada'), await images('bob')];
     const both = ada.filter((r) => bob.includes(r));

@@ -3,9 +3,15 @@ import { listSessions } from '../../../db/queries/rating.ts';
 import type { Handlers } from '../api/contract.ts';
 import type { Core } from '../core.ts';
 import { rootInfo } from '../library/views.ts';
-import { createSession, rate, sessionItem, undo } from './sessions.ts';
+import { createSession, prefer, rate, sessionItem, undo } from './sessions.ts';
 
-type RatingChannels = 'sessions.create' | 'sessions.list' | 'sessions.item' | 'ratings.set' | 'ratings.undo';
+type RatingChannels =
+  | 'sessions.create'
+  | 'sessions.list'
+  | 'sessions.item'
+  | 'ratings.set'
+  | 'ratings.prefer'
+  | 'ratings.undo';
 
 export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
   return {
@@ -26,8 +32,11 @@ export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
     async 'ratings.set'(r) {
       return rate(db, r);
     },
-    async 'ratings.undo'({ sessionId, rater }) {
-      return undo(db, sessionId, rater);
+    async 'ratings.prefer'(r) {
+      return prefer(db, r);
+    },
+    async 'ratings.undo'({ sessionId, rater, seq }) {
+      return undo(db, sessionId, rater, seq);
     },
   };
 }

@@ -6,8 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { DB } from '../../../db/open.ts';
+import { actionState, setVerdict, undoRating } from '../../../db/queries/actions.ts';
 import { sessionCandidates } from '../../../db/queries/captions.ts';
+import type { PairwiseChoice } from '../../../db/queries/judgments.ts';
 import { captionedImagesOfRoot, fileOfImage } from '../../../db/queries/library.ts';
+import { currentVerdict, positionOfPair } from '../../../db/queries/pairwise.ts';
 import {
   addToItem,
   enterSession,
@@ -23,7 +26,6 @@ import {
   sessionRow,
   setRating,
   shownCandidates,
-  undoRating,
 } from '../../../db/queries/rating.ts';
 import { captionKey } from '../api/captions.ts';
 import { decodingLabel } from '../api/decoding.ts';
@@ -32,6 +34,7 @@ import type { RatingCandidate, SessionItem, SessionView } from '../api/types.ts'
 import { toImageRow } from '../library/views.ts';
 
 export const SESSION_SOURCES = 'best candidate of every current run, plus human edits';
+export const SESSION_ALL_SOURCES = 'every candidate of every current run (its n-best), plus human edits';
 
 /** An image's candidates grouped by text, in first-seen order: each group's first id is the one shown. */
 export function groupByText(cands: { id: number; text: string }[]): number[][] {
@@ -66,30 +69,59 @@ export function createSession(
     blind: boolean;
     limit: number;
     guidelines: string;
+    candidates: 'top' | 'all';
+    kind: 'scores' | 'pairwise';
     assign?: { raters: string[]; overlap: number };
   },
 ): SessionView {
   const images = captionedImagesOfRoot(db, s.rootId, s.limit);
   if (!images.length) throw conflict('no captioned images in this folder yet: caption it first');
   const raters = [...new Set(s.assign?.raters ?? [])];
+  const byImage = images.map((imageId) => ({
+    imageId,
+    groups: groupByText(sessionCandidates(db, imageId, s.candidates === 'all')),
+  }));
+  // pairwise: an item per pair of an image's distinct captions (two models, two decodings, or its n-best)
+  // (a caption is shown in one item of a session: an image with three or more is refused for now)
+  if (s.kind === 'pairwise' && byImage.some((it) => it.groups.length > 2))
+    throw conflict(
+      'a pairwise session pairs two captions per image for now: this folder has images with more',
+    );
+  const items = s.kind === 'pairwise' ? byImage.flatMap(pairsOf) : byImage;
+  if (!items.length) throw conflict('no image here has two different captions to compare');
   const id = insertSession(db, {
     name: s.name,
     blind: s.blind,
     guidelines: s.guidelines,
     overlap: s.assign ? s.assign.overlap : null,
-    config: { rootId: s.rootId, sources: SESSION_SOURCES, scale: '1-5' },
-    items: images.map((imageId) => ({ imageId, groups: groupByText(sessionCandidates(db, imageId)) })),
-    queues: s.assign ? assignItems(images.length, raters, s.assign.overlap) : new Map(),
+    config: {
+      rootId: s.rootId,
+      sources: s.candidates === 'all' ? SESSION_ALL_SOURCES : SESSION_SOURCES,
+      scale: '1-5',
+      candidates: s.candidates,
+      kind: s.kind,
+    },
+    items,
+    queues: s.assign ? assignItems(items.length, raters, s.assign.overlap) : new Map(),
   });
   return {
     id,
     name: s.name,
     blind: s.blind,
-    items: images.length,
+    items: items.length,
     guidelines: s.guidelines,
     raters,
     overlap: s.assign ? s.assign.overlap : null,
+    candidates: s.candidates,
+    kind: s.kind,
   };
+}
+
+/** Every pair of an image's shown candidates, in slot order. */
+function pairsOf(it: { imageId: number; groups: number[][] }): { imageId: number; groups: number[][] }[] {
+  return it.groups.flatMap((a, i) =>
+    it.groups.slice(i + 1).map((b) => ({ imageId: it.imageId, groups: [a, b] })),
+  );
 }
 
 /** A per-rater, per-session order: the same every time this rater opens the item, different across raters. */
@@ -104,7 +136,9 @@ function session(db: DB, sessionId: number): SessionRow {
 }
 
 const sourceLabel = (r: ShownRow) =>
-  r.source === 'human' ? 'human edit' : `${r.model}, ${decodingLabel(JSON.parse(r.config))}`;
+  r.source === 'human'
+    ? 'human edit'
+    : `${r.model}, ${decodingLabel(JSON.parse(r.config))}${r.rank > 0 ? `, candidate ${r.rank + 1}` : ''}`;
 
 /** The rater's item at queue index `index` (default: where this rater resumes), as the rater sees it. */
 export function sessionItem(db: DB, sessionId: number, rater: string, index?: number): SessionItem {
@@ -136,9 +170,12 @@ function itemView(db: DB, s: SessionRow, rater: string, rid: number, index?: num
     else if (!seen.sources.includes(label)) seen.sources.push(label);
   }
   const ids = [...shown.keys()];
-  const order = s.blind
-    ? ids.sort((a, b) => shuffleKey(sessionId, rater, a).localeCompare(shuffleKey(sessionId, rater, b)))
-    : ids;
+  // pairwise: left and right drawn per rater and item, blind or not
+  const who = s.kind === 'pairwise' ? `${rater}\0${position}` : rater;
+  const order =
+    s.blind || s.kind === 'pairwise'
+      ? ids.sort((a, b) => shuffleKey(sessionId, who, a).localeCompare(shuffleKey(sessionId, who, b)))
+      : ids;
   const candidates = order.map((cid, i): RatingCandidate => {
     const { row, sources } = shown.get(cid)!;
     return {
@@ -156,9 +193,12 @@ function itemView(db: DB, s: SessionRow, rater: string, rid: number, index?: num
     position: idx,
     total,
     resumeAt,
-    file: toImageRow(f),
+    file: s.blind ? { fileId: f.id } : toImageRow(f),
     candidates,
+    kind: s.kind,
+    choice: s.kind === 'pairwise' ? currentVerdict(db, sessionId, rid, order[0], order[1]) : null,
     rated: done,
+    ...actionState(db, sessionId, rid),
   };
 }
 
@@ -172,7 +212,14 @@ function itemOf(db: DB, s: SessionRow, rid: number, rater: string, candidateId: 
 
 export function rate(
   db: DB,
-  r: { sessionId: number; rater: string; candidateId: number; value?: number | null; best?: boolean },
+  r: {
+    sessionId: number;
+    rater: string;
+    candidateId: number;
+    value?: number | null;
+    best?: boolean;
+    seq?: number;
+  },
 ): SessionItem {
   const s = session(db, r.sessionId);
   const rid = raterId(db, r.rater);
@@ -192,18 +239,59 @@ export function rate(
     value: r.value,
     best: r.best,
     siblings,
+    seq: r.seq,
   });
   return itemView(db, s, r.rater, rid, index);
 }
 
-/** Reverts the rater's last action and shows the item it touched. */
-export function undo(db: DB, sessionId: number, rater: string): SessionItem {
+/** Records a rater's pairwise verdict on the item showing `left` and `right` (as shown to the rater). */
+export function prefer(
+  db: DB,
+  r: {
+    sessionId: number;
+    rater: string;
+    left: number;
+    right: number;
+    choice: PairwiseChoice | null;
+    seq?: number;
+  },
+): SessionItem {
+  const s = session(db, r.sessionId);
+  if (s.kind !== 'pairwise') throw conflict(`rating session ${s.id} scores captions: use ratings.set`);
+  const rid = raterId(db, r.rater);
+  enterSession(db, s, rid);
+  const position = positionOfPair(db, s.id, r.left, r.right);
+  if (position === undefined)
+    throw notFound(`rating session ${s.id} shows no pair of ${r.left} and ${r.right}`);
+  const index = indexOf(db, s, rid, position);
+  if (index === undefined) throw conflict(`rating session ${s.id} does not assign this pair to ${r.rater}`);
+  setVerdict(db, {
+    sessionId: s.id,
+    raterId: rid,
+    imageId: itemAt(db, s.id, position)!.image_id,
+    position,
+    left: r.left,
+    right: r.right,
+    choice: r.choice,
+    seq: r.seq,
+  });
+  return itemView(db, s, r.rater, rid, index);
+}
+
+/**
+ * Reverts the rater's last action (or action `seq`, which must be the last one still in force;
+ * undone already, a retry, changes nothing) and shows the item it touched.
+ */
+export function undo(db: DB, sessionId: number, rater: string, seq?: number): SessionItem {
   const s = session(db, sessionId);
   const rid = raterId(db, rater);
   enterSession(db, s, rid);
-  const cand = undoRating(db, sessionId, rid);
-  const position = cand === null ? undefined : positionOfCandidate(db, sessionId, cand);
-  return itemView(db, s, rater, rid, position === undefined ? undefined : indexOf(db, s, rid, position));
+  const position = undoRating(db, sessionId, rid, seq);
+  if (position === 'not-last')
+    throw conflict(
+      `action ${seq} of ${rater} in rating session ${sessionId} is not the last one: undo that first`,
+    );
+  return itemView(db, s, rater, rid, position === null ? undefined : indexOf(db, s, rid, position));
 }
 
 /** The position of the item showing a candidate; 404 for an unknown session or a candidate not in it. */

@@ -24,24 +24,54 @@ export function ItemHeader({ item, rater }: { item: SessionItem; rater: string }
   );
 }
 
-/** The image and its captions, the highlighted one `focus`. */
-export function ItemBody({ item, focus }: { item: SessionItem; focus: number }) {
+/** The image and its captions, the highlighted one `focus`; a click on a row highlights it, on a star rates it. */
+export function ItemBody({
+  item,
+  focus,
+  onPoint,
+  onScore,
+}: {
+  item: SessionItem;
+  focus: number;
+  onPoint: (index: number) => void;
+  onScore: (index: number, value: number) => void;
+}) {
   return (
     <div className="rate-body">
-      <img className="rate-image" alt={item.file.rel} src={mediaUrl('media', item.file.fileId)} />
+      <img
+        className="rate-image"
+        alt={'rel' in item.file ? item.file.rel : `image ${item.position + 1}`}
+        src={mediaUrl('media', item.file.fileId)}
+      />
       <ol className="rate-candidates">
         {item.candidates.map((c, i) => (
+          // biome-ignore lint/a11y/useKeyWithClickEvents: the keyboard highlights rows with ↑ ↓ (the view's keys)
           <li
             key={c.id}
             className={`${i === focus ? 'focused' : ''} ${c.best ? 'best' : ''}`}
             data-testid="rate-candidate"
             data-value={c.value ?? ''}
             data-best={c.best ? 'yes' : 'no'}
+            onClick={() => onPoint(i)}
           >
             <span className="label">{c.label}</span>
             <span className="text">{c.text}</span>
-            <span className="stars" role="img" aria-label={`rating ${c.value ?? 'none'}`}>
-              {c.value ? '★'.repeat(c.value) + '☆'.repeat(5 - c.value) : '·····'}
+            <span className="stars" title={`rating ${c.value ?? 'none'}`}>
+              {[1, 2, 3, 4, 5].map((v) => (
+                <button
+                  key={v}
+                  type="button"
+                  className="star"
+                  tabIndex={-1}
+                  aria-label={`rate ${c.label} ${v}`}
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    onScore(i, v);
+                  }}
+                >
+                  {c.value && v <= c.value ? '★' : '☆'}
+                </button>
+              ))}
             </span>
             {c.best && <span className="best-badge">best</span>}
           </li>

@@ -1,11 +1,14 @@
-/** A rater's way through a session's items: fully keyboard-driven, every key that rates committed at once. */
-import { useCallback, useEffect, useRef, useState } from 'react';
+/**
+ * A rater's way through a session's items, by keyboard or mouse: every key goes into the rating
+ * queue (queue.ts), which shows its effect at once and commits it in order, never losing one.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { captionKey } from '../../../electron/core/api/captions.ts';
-import type { SessionItem } from '../../../electron/core/api/types.ts';
 import { call } from '../api.ts';
 import { useKeys } from '../keys.ts';
 import { EditCaption, Help, ItemBody, ItemHeader } from './ItemView.tsx';
 import { ratingAction } from './keys.ts';
+import { type QueueView, RatingQueue } from './queue.ts';
 
 export function RateItems({
   sessionId,
@@ -16,103 +19,72 @@ export function RateItems({
   rater: string;
   onError: (e: unknown) => void;
 }) {
-  const [item, setItem] = useState<SessionItem | null>(null);
-  const [focus, setFocus] = useState(0);
   const [help, setHelp] = useState(false);
-  const [editing, setEditing] = useState<string | null>(null);
-  const busy = useRef(false);
-
-  const show = useCallback((next: SessionItem, keepFocus = false) => {
-    setItem(next);
-    if (!keepFocus) {
-      const open = next.candidates.findIndex((c) => c.value === null);
-      setFocus(open === -1 ? 0 : open);
-    }
-  }, []);
-  const run = useCallback(
-    async (p: Promise<SessionItem>, keepFocus = false) => {
-      busy.current = true;
-      try {
-        show(await p, keepFocus);
-      } catch (e) {
-        onError(e);
-      } finally {
-        busy.current = false;
-      }
-    },
-    [show, onError],
+  const [editing, setEditing] = useState<{ candidateId: number; text: string } | null>(null);
+  const [view, setView] = useState<QueueView>({ item: null, focus: 0, pending: 0, error: null });
+  // one queue per session and rater for the life of the view: a new one would number its actions
+  // again from the server's count while the old one's are still on their way
+  const errors = useRef(onError);
+  errors.current = onError;
+  const queue = useMemo(
+    () =>
+      new RatingQueue(
+        sessionId,
+        rater,
+        (channel, req) => call(channel, req as never),
+        (candidateId, text) => setEditing({ candidateId, text }),
+        (e) => errors.current(e),
+        savedQueue(`cs-rating-queue:${sessionId}:${rater}`),
+      ),
+    [sessionId, rater],
   );
-  useEffect(() => {
-    run(call('sessions.item', { sessionId, rater }));
-  }, [sessionId, rater, run]);
+  useEffect(() => queue.subscribe(setView), [queue]);
 
   useKeys((e) => {
-    if (!item || editing !== null || busy.current || e.ctrlKey || e.metaKey || e.altKey) return;
-    const cand = item.candidates[focus];
+    if (editing !== null || e.ctrlKey || e.metaKey || e.altKey) return;
     const hit = ratingAction(e.key);
     if (!hit) return;
-    const { action } = hit;
-    // keys about the highlighted caption do nothing (and keep their own effect) without one
-    if (!cand && (action.type === 'score' || action.type === 'best' || action.type === 'edit')) return;
     if (hit.prevent) e.preventDefault();
-    switch (action.type) {
-      case 'score':
-        busy.current = true;
-        call('ratings.set', { sessionId, rater, candidateId: cand.id, value: action.value })
-          .then((next) => {
-            setItem(next);
-            // on to the next caption still unrated in this image
-            const open = next.candidates.findIndex((c, i) => i > focus && c.value === null);
-            const any = next.candidates.findIndex((c) => c.value === null);
-            setFocus(open !== -1 ? open : any !== -1 ? any : focus);
-          }, onError)
-          .finally(() => {
-            busy.current = false;
-          });
-        break;
-      case 'focus':
-        setFocus((f) => Math.min(Math.max(f + action.step, 0), item.candidates.length - 1));
-        break;
-      case 'move': {
-        const pos = item.position + action.step;
-        if (pos >= 0 && pos < item.total) run(call('sessions.item', { sessionId, rater, position: pos }));
-        break;
-      }
-      case 'best':
-        run(call('ratings.set', { sessionId, rater, candidateId: cand.id, best: !cand.best }), true);
-        break;
-      case 'undo':
-        run(call('ratings.undo', { sessionId, rater }));
-        break;
-      case 'edit':
-        setEditing(cand.text);
-        break;
-      case 'help':
-        setHelp((h) => !h);
-        break;
-    }
+    if (hit.action.type === 'help') setHelp((h) => !h);
+    else queue.push(hit.action);
   });
 
+  const { item, focus } = view;
   if (!item) return <p>Loading…</p>;
-  const cand = item.candidates[focus];
   return (
-    <section className="rating" data-testid="rating" data-position={item.position}>
+    <section
+      className="rating"
+      data-testid="rating"
+      data-position={item.position}
+      data-pending={view.pending}
+    >
       <ItemHeader item={item} rater={rater} />
-      <ItemBody item={item} focus={focus} />
-      {editing !== null && cand && (
+      {view.error && (
+        <p className="error" role="alert" data-testid="rating-retry">
+          {view.error}
+        </p>
+      )}
+      <ItemBody
+        item={item}
+        focus={focus}
+        onPoint={(index) => queue.push({ type: 'point', index })}
+        onScore={(index, value) => {
+          queue.push({ type: 'point', index });
+          queue.push({ type: 'score', value });
+        }}
+      />
+      {editing !== null && (
         <EditCaption
           item={item}
-          candidateId={cand.id}
+          candidateId={editing.candidateId}
           rater={rater}
-          text={editing}
-          onChange={setEditing}
+          text={editing.text}
+          onChange={(text) => setEditing({ ...editing, text })}
           onCancel={() => setEditing(null)}
           onSaved={(next, key) => {
             // the edit is a caption of this image now: show it, highlighted, to rate
             setEditing(null);
-            setItem(next);
-            const at = next.candidates.findIndex((c) => captionKey(c.text) === key);
-            if (at !== -1) setFocus(at);
+            queue.accept(next, (it) => it.candidates.findIndex((c) => captionKey(c.text) === key));
           }}
           onError={onError}
         />
@@ -120,4 +92,12 @@ export function RateItems({
       {help && <Help guidelines={item.guidelines} />}
     </section>
   );
+}
+
+/** The rating queue's uncommitted actions in this browser's storage, kept across reloads. */
+function savedQueue(key: string) {
+  return {
+    get: () => localStorage.getItem(key),
+    set: (v: string | null) => (v === null ? localStorage.removeItem(key) : localStorage.setItem(key, v)),
+  };
 }
