@@ -68,22 +68,26 @@ describe('a newcomer', () => {
     // the image view: a rendition about the box's size, the original once zoomed
     await page.locator('[data-testid=tile][title="big.png"]').click();
     const img = page.locator('[data-testid=image]');
-    await expect.poll(() => img.evaluate((e: HTMLImageElement) => e.naturalWidth)).toBe(512);
+    await expect
+      .poll(() => img.evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth))
+      .toBe(512);
     await expect(img.getAttribute('src')).resolves.toMatch(/^thumb\/\d+\/[0-9a-f]{64}\?size=480&grant=/);
     await page.keyboard.press('+');
-    await expect.poll(() => img.evaluate((e: HTMLImageElement) => e.naturalWidth)).toBe(3000);
+    await expect
+      .poll(() => img.evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth))
+      .toBe(3000);
     await expect(img.getAttribute('src')).resolves.toMatch(/^media\/\d+\?grant=/);
 
     // selecting a caption's words copies the caption as written, spaces and all
-    const words = page.locator('[data-testid=candidate] .words').first();
-    const selected = await words.evaluate((el) => {
+    // (in the page: the DOM's own selection, as a mouse drag over the words makes it)
+    const selected = await page.evaluate(`(() => {
       const range = document.createRange();
-      range.selectNodeContents(el);
-      const sel = window.getSelection()!;
+      range.selectNodeContents(document.querySelector('[data-testid=candidate] .words'));
+      const sel = window.getSelection();
       sel.removeAllRanges();
       sel.addRange(range);
       return sel.toString();
-    });
+    })()`);
     const big = (await page.locator('[data-testid=image]').getAttribute('src'))!;
     const detail = await studio.call<{ runs: { candidates: { text: string }[] }[] }>('image.get', {
       fileId: Number(/media\/(\d+)/.exec(big)![1]),
