@@ -155,9 +155,12 @@ export interface FileJoin {
   status: FileStatus;
   error: string | null;
   caption: string | null;
+  /** the image's content hash (sha256), once read */
+  image_hash: string | null;
 }
 
 const FILE_SELECT = `SELECT f.id, f.root_id, f.image_id, f.path, r.path AS root_path, f.status, f.error,
+  (SELECT i.hash FROM images i WHERE i.id = f.image_id) AS image_hash,
   (SELECT c.text FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id
     WHERE cr.image_id = f.image_id AND ${CURRENT_RUN('cr')} AND c.source = 'model' ORDER BY cr.id DESC, c.rank LIMIT 1) AS caption
   FROM files f JOIN library_roots r ON r.id = f.root_id`;

@@ -45,11 +45,14 @@ export function given<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** A failed call as the CLI says it: a field some flag set is a usage error naming the flag, in one line. */
+/**
+ * A failed call as the CLI says it: a field some flag set is a usage error naming the flag, in one
+ * line; a message that advises a request field ("use overwrite") names its flag instead.
+ */
 function reject(r: ApiFailure, flags: Record<string, string>): never {
   const flag = r.field && flags[r.field];
   if (flag) throw new UsageError(`--${flag}: ${r.error.replace(/^[^:]+: field '[^']*': /, '')}`);
-  throw new Error(r.error);
+  throw new Error(r.error.replace(/\buse (\w+)\b/g, (m, f: string) => (flags[f] ? `use --${flags[f]}` : m)));
 }
 
 /**

@@ -54,7 +54,9 @@ describe('usage', () => {
     const data = tempDir('cs-cli-usage-');
     const r = cli(['caption', folder, '--data-dir', data, '--beams', '0']);
     expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toBe('caption-studio: --beams: Too small: expected number to be >=1');
+    expect(r.err).toBe(
+      'caption-studio: --beams: Too small: expected number to be >=1 (see caption-studio caption --help)\n',
+    );
     expect(existsSync(databasePath(data))).toBe(false);
     const neg = cli(['caption', '/no/such/folder', '--data-dir', data, '--length-penalty', '-3']);
     expect(neg.err).toBe('caption-studio: /no/such/folder: not a folder\n'); // past the flags
@@ -97,6 +99,11 @@ describe('caption-studio caption', () => {
     expect(status.out).toMatch(/^folder\s+images\s+not yet read\s+errors\s+missing$/m);
     expect(status.out).toContain(`${folder}  45      0             5       0\n`);
     expect(status.out).toMatch(/^captions\s+model\s+decoding\n45\s+default\s+beam 3$/m);
+    // both jobs ran to the end: history, not something to resume
+    expect(status.out).toContain(
+      `\nFinished jobs:\n  job 2 on ${folder} (done): 45 of 50 images\n  job 1 on ${folder} (done): 45 of 50 images\n`,
+    );
+    expect(status.out).not.toMatch(/unfinished|resume/i);
   });
 
   it('survives SIGKILL at several points: every image ends with exactly one run, nothing committed is lost', async () => {
@@ -237,10 +244,25 @@ describe('caption-studio import-refs, eval and export', () => {
     const bar = cli(['export', '--data-dir', data, '--format', 'imagefolder', '--out', hf]).out.split('\n');
     expect(bar.at(-3)).toMatch(/^\[#{24}\] 46\/46 100% {2}[\d.]+ files\/s {2}ETA 0:00 {2}[\d.]+ MB$/);
     expect(bar.at(-2)).toBe(`Exported 45 rows as imagefolder to ${join(hf, 'metadata.jsonl')}`);
-    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).err).toMatch(
-      /x\.csv: exists/,
+    expect(cli(['export', '--data-dir', data, '--format', 'csv', '--out', out]).err).toBe(
+      `caption-studio: ${out}: exists (use --overwrite to replace it)\n`,
     );
-    expect(cli(['export', '--data-dir', data, '--format', 'yaml']).err).toMatch(/--format: expected one of/);
+    // a usage error is one line: the flag and where the help is
+    const bad = cli(['export', '--data-dir', data, '--format', 'yaml']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(
+      /^caption-studio: --format: expected one of .*\(see caption-studio export --help\)\n$/,
+    );
+  });
+
+  it('a missing flag is one line naming it and --help', () => {
+    const data = tempDir('cs-cli-noout-');
+    const r = cli(['export', '--data-dir', data, '--format', 'csv']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^caption-studio: --out: .*\(see caption-studio export --help\)\n$/);
+    expect(r.out).toBe('');
+    const unknown = cli(['frobnicate']);
+    expect(unknown.err).toBe("caption-studio: unknown command 'frobnicate' (see caption-studio --help)\n");
   });
 });
 

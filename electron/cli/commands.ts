@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { databasePath, defaultDataDir } from '../../db/open.ts';
+import type { JobState } from '../core/api/contract.ts';
 import { decodingSummary } from '../core/api/decoding.ts';
+import type { JobView } from '../core/api/types.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { writePrivateFile } from '../core/paths.ts';
 import { isLoopback } from '../core/serve/guard.ts';
@@ -23,6 +25,14 @@ async function withStudio(dataDir: string | undefined, run: (s: Studio) => Promi
   } finally {
     await studio.close();
   }
+}
+
+/** Job states that `caption` resumes: everything else is over. */
+const UNFINISHED = new Set<JobState>(['running', 'paused']);
+
+function jobLine(j: JobView): string {
+  const failure = j.failure ? `: ${j.failure}` : '';
+  return `job ${j.id} on ${j.folder} (${j.state}): ${j.done} of ${j.total} images${failure}`;
 }
 
 export async function statusCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -49,11 +59,18 @@ export async function statusCommand(argv: string[], out: NodeJS.WritableStream):
           runs.map((run) => [String(run.images), run.model, decodingSummary(run.decoding)]),
         )}`,
       );
-    const paths = new Map(roots.map((r) => [r.id, r.path]));
-    for (const j of await call(studio, 'jobs.list', {}))
-      out.write(
-        `Unfinished job ${j.id} on ${paths.get(j.rootId)} (${j.state}): run caption again to resume\n`,
-      );
+    const jobs = await call(studio, 'jobs.list', {});
+    // finished jobs are history; only a paused or interrupted one is waiting to be resumed
+    const unfinished = jobs.filter((j) => UNFINISHED.has(j.state));
+    const finished = jobs.filter((j) => !UNFINISHED.has(j.state));
+    if (finished.length) {
+      out.write(`\nFinished jobs:\n`);
+      for (const j of finished) out.write(`  ${jobLine(j)}\n`);
+    }
+    if (unfinished.length) {
+      out.write(`\nUnfinished jobs (run caption again on the folder to resume):\n`);
+      for (const j of unfinished) out.write(`  ${jobLine(j)}\n`);
+    }
   });
 }
 
@@ -239,6 +256,7 @@ const EXPORT_FLAGS = {
   sessions: 'sessions',
   split: 'split',
   images: 'images',
+  overwrite: 'overwrite',
   beside: 'beside-images',
 };
 

@@ -146,7 +146,9 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     return await run(attachNegativeNumbers(rest), out, err);
   } catch (e) {
     if (e instanceof UsageError) {
-      err.write(`caption-studio: ${e.message}\n\n${USAGE}`);
+      // one line naming the problem, and where the full usage is (not 60 lines of it)
+      const help = COMMANDS[command] ? `caption-studio ${command} --help` : 'caption-studio --help';
+      err.write(`caption-studio: ${e.message} (see ${help})\n`);
       return 2;
     }
     err.write(`caption-studio: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -3,7 +3,7 @@
  * it) or killed, and the studio resumes it with `jobs.resume` at the batch size the CLI gave. Real
  * child processes, a real database file, the shipped model.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,11 @@ describe('a CLI job resumed from the studio', () => {
       expect(before.job).toMatchObject({ state, batch_size: batchSize });
       expect(before.done, 'stopped before the folder was done').toBeLessThan(IMAGES);
       if (signal === 'SIGINT') expect(before.code).toBe(130);
+      const status = () =>
+        spawnSync(process.execPath, [BIN, 'status', '--data-dir', data], { encoding: 'utf8' }).stdout;
+      expect(status()).toContain(
+        `\nUnfinished jobs (run caption again on the folder to resume):\n  job ${before.job.id} on ${folder} (${state}): `,
+      );
 
       const studio = openStudio({ dataDir: data, load: { intraOpThreads: 1 } });
       try {
@@ -78,6 +83,8 @@ describe('a CLI job resumed from the studio', () => {
       } finally {
         await studio.close();
       }
+      expect(status()).toContain(`\nFinished jobs:\n  job ${before.job.id} on ${folder} (done): `);
+      expect(status()).not.toMatch(/Unfinished/);
     },
     240_000,
   );

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, protocol, session } from 'electron';
 import { CHANNELS, OWNER } from '../core/api/contract.ts';
 import { dispatch } from '../core/api/dispatch.ts';
-import { MediaError, routeMedia } from '../core/library/media.ts';
+import { IMMUTABLE, MediaError, routeMedia } from '../core/library/media.ts';
 import { contentSecurityPolicy, readPage } from '../core/serve/pages.ts';
 import { openStudio } from '../core/studio.ts';
 
@@ -59,7 +59,9 @@ async function start() {
       const body = await routeMedia(studio.db, studio.thumbsDir, OWNER, path, url.searchParams.get('size'));
       const data =
         'bytes' in body ? new Uint8Array(body.bytes) : (Readable.toWeb(body.stream) as ReadableStream);
-      return new Response(data, { headers: { 'content-type': body.type } });
+      const headers: Record<string, string> = { 'content-type': body.type };
+      if (body.immutable) headers['cache-control'] = IMMUTABLE; // a thumbnail by content hash
+      return new Response(data, { headers });
     } catch (err) {
       return new Response(err instanceof Error ? err.message : 'error', {
         status: err instanceof MediaError ? err.status : 500,

@@ -4,12 +4,12 @@
  * renderer expects: a contract change that breaks either fails the type check.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import type { Bridge } from '../core/api/bridge.ts';
+import { type Bridge, mediaPath } from '../core/api/bridge.ts';
 import { type EventMessage, makeClient } from '../core/api/contract.ts';
 
 const exposed = {
   ...makeClient((channel, req) => ipcRenderer.invoke(channel, req)),
-  mediaUrl: (kind, fileId) => `studio-media://${kind}/${fileId}`,
+  mediaUrl: (kind, fileId, thumb) => `studio-media://${mediaPath(kind, fileId, thumb)}`,
   onEvent: (listener) => {
     const on = (_: unknown, m: EventMessage) => listener(m);
     ipcRenderer.on('studio-event', on);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import {
   DECODING_KEYS,
   DEFAULT_DECODING,
@@ -114,7 +114,11 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
         </nav>
         <HeatImage
           key={detail.file.fileId}
-          src={mediaUrl('media', detail.file.fileId)}
+          preview={mediaUrl('thumb', detail.file.fileId, {
+            hash: detail.file.hash,
+            size: Math.ceil(BOX * (window.devicePixelRatio || 1)),
+          })}
+          original={mediaUrl('media', detail.file.fileId)}
           width={detail.width}
           height={detail.height}
           heat={h ?? null}
@@ -209,24 +213,26 @@ function Run(props: {
               <>
                 <span className="words">
                   {c.source === 'model' && c.tokens.length
-                    ? c.tokens.map((t, i) =>
-                        t.trim() === '' ? null : (
-                          <button
-                            type="button"
-                            // biome-ignore lint/suspicious/noArrayIndexKey: tokens repeat; position is identity
-                            key={i}
-                            className="word"
-                            data-testid="word"
-                            onMouseEnter={() => onHover(c, i)}
-                            onFocus={() => onHover(c, i)}
-                            onMouseLeave={onLeave}
-                            onBlur={onLeave}
-                            title={`log p = ${c.tokenLogprobs[i]?.toFixed(3)}`}
-                          >
-                            {t}
-                          </button>
-                        ),
-                      )
+                    ? spacedTokens(c.text, c.tokens).map(({ i, t, gap }) => (
+                        // tokens repeat: their position is their identity
+                        <Fragment key={i}>
+                          {gap}
+                          {t.trim() !== '' && (
+                            <button
+                              type="button"
+                              className="word"
+                              data-testid="word"
+                              onMouseEnter={() => onHover(c, i)}
+                              onFocus={() => onHover(c, i)}
+                              onMouseLeave={onLeave}
+                              onBlur={onLeave}
+                              title={`log p = ${c.tokenLogprobs[i]?.toFixed(3)}`}
+                            >
+                              {t.trim()}
+                            </button>
+                          )}
+                        </Fragment>
+                      ))
                     : c.text}
                 </span>
                 <span className="score" title="length-normalised score (sum of log-probs)">
@@ -253,12 +259,31 @@ function Run(props: {
 const BOX = 480;
 
 /**
+ * The tokens laid over the caption's text: each with the text between it and the one before
+ * (the spaces), so what is shown, selected and copied is the caption as written, not its words
+ * glued together.
+ */
+export function spacedTokens(text: string, tokens: string[]): { i: number; t: string; gap: string }[] {
+  let at = 0;
+  return tokens.map((t, i) => {
+    const word = t.trim();
+    const found = word ? text.indexOf(word, at) : -1;
+    if (found < 0) return { i, t, gap: '' };
+    const gap = text.slice(at, found) || (at > 0 && /^\s/.test(t) ? ' ' : '');
+    at = found + word.length;
+    return { i, t, gap };
+  });
+}
+
+/**
  * The image at its own aspect ratio (fitted into BOX x BOX) with the chosen token's cross-attention
  * drawn over it, one cell per patch (the model saw the whole frame resized, so the grid spans it).
- * The wheel or +/- zooms, dragging pans, 0 resets.
+ * The wheel or +/- zooms, dragging pans, 0 resets. Shown from a rendition the size of the box (a
+ * 16 MB photo is not fetched for a 480 px view); the original is fetched once it is zoomed into.
  */
 function HeatImage(props: {
-  src: string;
+  preview: string;
+  original: string;
   width: number | null;
   height: number | null;
   heat: Heat | null;
@@ -267,6 +292,10 @@ function HeatImage(props: {
   const { heat, token } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState({ zoom: 1, x: 0, y: 0 });
+  const [zoomed, setZoomed] = useState(false);
+  useEffect(() => {
+    if (view.zoom > 1) setZoomed(true);
+  }, [view.zoom]);
   const drag = useRef<{ x: number; y: number } | null>(null);
   const fit = props.width && props.height ? Math.min(BOX / props.width, BOX / props.height) : 1;
   const w = props.width && props.height ? Math.round(props.width * fit) : BOX;
@@ -333,7 +362,7 @@ function HeatImage(props: {
         }}
         data-zoom={view.zoom.toFixed(2)}
       >
-        <img src={props.src} alt="" data-testid="image" draggable={false} />
+        <img src={zoomed ? props.original : props.preview} alt="" data-testid="image" draggable={false} />
         <canvas ref={canvas} width={w} height={h} data-testid="heatmap" data-active={heat ? 'yes' : 'no'} />
       </div>
     </div>

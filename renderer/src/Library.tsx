@@ -30,7 +30,8 @@ function useRemembered<T>(key: string, initial: T): [T, (v: T) => void] {
 }
 
 export function Library({ onError }: { onError: (e: unknown) => void }) {
-  const [roots, setRoots] = useState<Responses['library.roots']>([]);
+  // null until the first answer: an empty library's hint is not flashed while loading
+  const [roots, setRoots] = useState<Responses['library.roots'] | null>(null);
   const [path, setPath] = useState('');
   // the folder and filter survive a visit to an image (Esc comes back to the same grid)
   const [rootId, setRootId] = useRemembered<number | undefined>('cs-library-root', undefined);
@@ -59,18 +60,25 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
     }
   };
 
+  // in the toolbar, or in the empty library's hint (the one thing to do first)
+  const addFolder = (
+    <>
+      <input
+        aria-label="Folder path"
+        placeholder="/path/to/photos"
+        value={path}
+        onChange={(e) => setPath(e.target.value)}
+        onKeyDown={(e) => e.key === 'Enter' && path && !busy && add()}
+      />
+      <button type="button" disabled={!path || busy} onClick={add}>
+        {busy ? 'Scanning…' : 'Add folder'}
+      </button>
+    </>
+  );
   return (
     <section className="library">
       <div className="toolbar">
-        <input
-          aria-label="Folder path"
-          placeholder="/path/to/photos"
-          value={path}
-          onChange={(e) => setPath(e.target.value)}
-        />
-        <button type="button" disabled={!path || busy} onClick={add}>
-          {busy ? 'Scanning…' : 'Add folder'}
-        </button>
+        {roots?.length !== 0 && addFolder}
         <select aria-label="Filter" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
           {LIBRARY_FILTERS.map((f) => (
             <option key={f}>{f}</option>
@@ -92,7 +100,7 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
         />
       </div>
       <ul className="roots">
-        {roots.map((r) => (
+        {(roots ?? []).map((r) => (
           <li key={r.id} className={r.id === rootId ? 'active' : ''}>
             <button type="button" onClick={() => setRootId(r.id === rootId ? undefined : r.id)}>
               {r.path}
@@ -119,8 +127,17 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
           </li>
         ))}
       </ul>
+      {roots?.length === 0 && (
+        <div className="empty-hint" data-testid="empty-library">
+          <p>
+            Your library is empty. Add a folder of photos to caption: they are read where they are, never
+            moved or changed.
+          </p>
+          {addFolder}
+        </div>
+      )}
       <Grid
-        key={`${rootId}-${filter}-${run}-${search}-${roots.map((r) => r.captioned).join()}`}
+        key={`${rootId}-${filter}-${run}-${search}-${(roots ?? []).map((r) => r.captioned).join()}`}
         rootId={rootId}
         filter={filter}
         run={run}
@@ -129,6 +146,16 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
       />
     </section>
   );
+}
+
+/**
+ * Why a file cannot be read, without the path it starts with (a tile is too narrow for both: the
+ * path, in full, is the tile's title).
+ */
+export function errorReason(row: { rel: string; error: string | null }): string {
+  const error = row.error ?? '';
+  const at = error.lastIndexOf(`${row.rel}: `);
+  return at < 0 ? error : error.slice(at + row.rel.length + 2);
 }
 
 /**
@@ -226,17 +253,17 @@ function Grid(props: {
               height: TILE - 8,
             }}
             onClick={() => row && go('image', row.fileId)}
-            title={row ? `${row.rel}${row.error ? `: ${row.error}` : ''}` : ''}
+            title={row ? (row.error ?? row.rel) : ''}
             data-testid="tile"
             data-index={index}
             onFocus={() => setFocusIndex(index)}
             onKeyDown={onKeyDown}
           >
             {row && row.status !== 'error' && (
-              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId)} />
+              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId, { hash: row.hash })} />
             )}
-            <span className="tile-caption">
-              {row ? (row.error ? `⚠ ${row.error}` : (row.caption ?? row.rel)) : '…'}
+            <span className="tile-caption" data-testid="tile-caption">
+              {row ? (row.error ? `⚠ ${errorReason(row)}` : (row.caption ?? row.rel)) : '…'}
             </span>
           </button>
         ))}

@@ -5,7 +5,7 @@
  * bar at load (kept in this tab's session storage, sent as `Authorization`), and images and the
  * event stream, which cannot send headers, carry a short-lived grant the server renews.
  */
-import type { Bridge } from '../../electron/core/api/bridge.ts';
+import { type Bridge, mediaPath } from '../../electron/core/api/bridge.ts';
 import {
   type Channel,
   EVENT_NAMES,
@@ -64,7 +64,8 @@ async function keepGrant(token: string): Promise<() => string> {
 async function httpBridge(): Promise<Bridge> {
   const token = takeToken();
   const grant = await keepGrant(token);
-  const withGrant = (path: string) => `${path}?grant=${encodeURIComponent(grant())}`;
+  const withGrant = (path: string) =>
+    `${path}${path.includes('?') ? '&' : '?'}grant=${encodeURIComponent(grant())}`;
   const api = makeClient(async (channel, req) => {
     const res = await post(`api/${channel}`, token, req);
     if (res.status === 401)
@@ -77,7 +78,7 @@ async function httpBridge(): Promise<Bridge> {
   });
   return {
     ...api,
-    mediaUrl: (kind, fileId) => withGrant(`${kind}/${fileId}`),
+    mediaUrl: (kind, fileId, thumb) => withGrant(mediaPath(kind, fileId, thumb)),
     onEvent(listener) {
       let source: EventSource;
       let stopped = false;

@@ -36,6 +36,8 @@ export interface ImageRow {
   status: 'new' | 'ok' | 'error' | 'missing';
   error: string | null;
   caption: string | null;
+  /** the content hash of the image as last read (null before): names its thumbnails' versions */
+  hash: string | null;
 }
 
 /** Who wrote a caption: the model (one of its beams) or a person (an edit). */

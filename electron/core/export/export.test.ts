@@ -138,7 +138,17 @@ describe('exports', () => {
         .sort(),
     ).toEqual(expected);
 
-    await exportDataset(db, { ...RATED, format: 'coco-results', out: join(out, 'results.json') });
+    // coco-results holds one caption per image: a policy that selects several is refused, naming it
+    await expect(
+      exportDataset(db, { ...RATED, format: 'coco-results', out: join(out, 'results.json') }),
+    ).rejects.toMatchObject({
+      field: 'policy',
+      message: expect.stringMatching(
+        /^export coco-results: one caption per image .* policy 'rated' selects \d+ for /,
+      ),
+    });
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+    await exportDataset(db, { policy: 'best', format: 'coco-results', out: join(out, 'results.json') });
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(results).toHaveLength(6);
     expect(Object.keys(results[0]).sort()).toEqual(['caption', 'image_id']);
@@ -198,7 +208,8 @@ describe('exports', () => {
       ['coco-results', 'results.json'],
     ] as const) {
       const before = readFileSync(join(out, file));
-      await exportDataset(db, { ...RATED, format, out: join(out, file), overwrite: true });
+      const policy = format === 'coco-results' ? 'best' : 'rated';
+      await exportDataset(db, { policy, format, out: join(out, file), overwrite: true });
       expect(readFileSync(join(out, file)).equals(before), file).toBe(true);
     }
     const metaBefore = readFileSync(join(out, 'hf', 'metadata.jsonl'));
@@ -252,13 +263,17 @@ describe('exports', () => {
       /a folder \(or beside the images\)/,
     );
     const r = await exportDataset(db, beside);
-    expect(r.rows).toBe(6);
-    for (const f of r.written) {
+    // every caption the policy selected, one per line: as many rows as rated captions, not one per image
+    expect(rows.length).toBeGreaterThan(6);
+    expect(r.rows).toBe(rows.length);
+    expect(r.written).toHaveLength(6);
+    const lines = r.written.flatMap((f) => {
       expect(f.startsWith(folder)).toBe(true);
-      expect(readFileSync(f, 'utf8').trim().length).toBeGreaterThan(0);
-    }
+      return readFileSync(f, 'utf8').trimEnd().split('\n');
+    });
+    expect(lines.sort()).toEqual(rows.map((x) => x.caption).sort());
     await expect(exportDataset(db, beside)).rejects.toThrow(/exists \(use overwrite/);
-    expect((await exportDataset(db, { ...beside, overwrite: true })).rows).toBe(6);
+    expect((await exportDataset(db, { ...beside, overwrite: true })).rows).toBe(rows.length);
     writeFileSync(r.written[0], 'hand written\n');
     await expect(exportDataset(db, { ...beside, overwrite: true })).rejects.toThrow(
       /was not written by an export \(or was changed since\)/,

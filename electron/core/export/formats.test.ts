@@ -21,9 +21,17 @@ describe('formats', () => {
       const root = await call(s, 'library.addRoot', { path: lib });
       await captionRoot(s, root.id, { num_beams: 2, num_return_sequences: 2 });
       const out = tempDir('cs-export-unrated-out-');
-      const perImage = new Set(['coco-results', 'imagefolder', 'sidecars']);
+      // imagefolder: one row per image; sidecars: every selected caption, one per line
+      const perImage = new Set(['imagefolder']);
       for (const format of FORMATS.filter((f) => !f.startsWith('preferences')))
         for (const policy of ['best', 'latest', 'all'] as const) {
+          if (format === 'coco-results' && policy === 'all') {
+            // one caption per image by definition: refused, not silently narrowed to 3
+            await expect(
+              call(s, 'export.run', { format, policy, out: join(out, `${format}-${policy}`) }),
+            ).rejects.toMatchObject({ status: 400, field: 'policy' });
+            continue;
+          }
           const r = await call(s, 'export.run', { format, policy, out: join(out, `${format}-${policy}`) });
           expect(r.rows, `${format} ${policy}`).toBe(policy === 'all' && !perImage.has(format) ? 6 : 3);
           expect(r.note).toBeUndefined();
@@ -69,6 +77,14 @@ describe('formats', () => {
         expect(readFileSync(join(side, coco.images[i].file_name.replace('.png', '.txt')), 'utf8')).toBe(
           `${best}\n`,
         );
+      }
+      // policy all: both beams of every image in its .txt, one per line, the sidecar's best first
+      for (const i of [0, 1, 2]) {
+        const name = coco.images[i].file_name.replace('.png', '.txt');
+        const all = readFileSync(join(out, 'sidecars-all', name), 'utf8').split('\n');
+        expect(all).toHaveLength(3);
+        expect(all[0]).toBe(readFileSync(join(side, name), 'utf8').trim());
+        expect(all[2]).toBe('');
       }
       expect(readdirSync(join(lib, 'a', 'b')).every((f) => f.endsWith('.png'))).toBe(true); // nothing beside the photos
       const rated = await call(s, 'export.run', {

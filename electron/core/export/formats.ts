@@ -104,6 +104,9 @@ function outPath(o: ExportOptions, what: string): string {
   return userPath(o.out);
 }
 
+/** A caption on one line of a sidecar: a line break inside it would read as a second caption. */
+const oneLine = (caption: string) => caption.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
 /** The .txt beside an image's path. */
 const txtOf = (p: string) => p.slice(0, p.length - extname(p).length) + '.txt';
 
@@ -137,11 +140,16 @@ export function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
       return oneFile(target, text, jsonl(annotations));
     }
     case 'coco-results': {
-      // one caption per image (the most wanted of the selection), in coco-caption's results format
+      // coco-caption's results format: exactly one caption per image. A policy that selected
+      // several for an image is refused, not silently narrowed to one.
       const target = outPath(o, 'a file');
       const results = [...byImage(rows).values()].map((rs) => {
-        const r = preferred(rs)[0];
-        return { image_id: r.image_id, caption: r.caption };
+        if (rs.length > 1)
+          throw invalid(
+            `export coco-results: one caption per image (coco-caption's results format), but policy '${o.policy}' selects ${rs.length} for ${rs[0].file_name}: use policy best or latest, or the coco or csv format for every caption`,
+            'policy',
+          );
+        return { image_id: rs[0].image_id, caption: rs[0].caption };
       });
       const text = `${JSON.stringify(results, null, 1)}\n`;
       return oneFile(target, text, jsonl(results));
@@ -175,25 +183,30 @@ export function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
       return { kind: 'folder', target, files, images, records, main: [join(target, 'metadata.jsonl')] };
     }
     case 'sidecars': {
-      // one .txt per image (its most wanted caption): mirroring the library in a folder of its own
-      // with the photos, or next to the photos when asked explicitly
+      // one .txt per image: mirroring the library in a folder of its own with the photos, or next
+      // to the photos when asked explicitly. Every caption the policy selected, one per line, most
+      // wanted first (best and latest select one per image).
       if (o.out && o.beside)
         throw invalid('export sidecars: either a folder or beside the images, not both', 'beside');
-      const best = [...byImage(rows).values()].map((rs) => preferred(rs)[0]);
+      const images = [...byImage(rows).values()].map(preferred);
+      const records: string[] = [];
+      const sidecar = (name: string, rs: ExportRow[]): [string, string] => {
+        const name_ = txtOf(name);
+        for (const r of rs) records.push(`${name_}: ${oneLine(r.caption)}`);
+        return [name_, rs.map((r) => `${oneLine(r.caption)}\n`).join('')];
+      };
       if (o.beside) {
-        const files = new Map(best.map((r) => [txtOf(r.file_path), `${r.caption}\n`]));
-        const records = [...files].map(([f, t]) => `${f}: ${t.trim()}`);
+        const files = new Map(images.map((rs) => sidecar(rs[0].file_path, rs)));
         return { kind: 'beside', target: '', files, images: new Map(), records, main: [...files.keys()] };
       }
       const target = outPath(o, 'a folder (or beside the images)');
-      const files = new Map(best.map((r) => [txtOf(r.file_name), `${r.caption}\n`]));
-      const images = new Map(best.map((r) => [r.file_name, r.file_path]));
-      const records = [...files].map(([f, t]) => `${f}: ${t.trim()}`);
+      const files = new Map(images.map((rs) => sidecar(rs[0].file_name, rs)));
+      const photos = new Map(images.map(([r]) => [r.file_name, r.file_path]));
       return {
         kind: 'folder',
         target,
         files,
-        images,
+        images: photos,
         records,
         main: [...files.keys()].map((f) => join(target, f)),
       };

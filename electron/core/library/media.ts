@@ -113,7 +113,15 @@ async function webp(
   }
 }
 
-export type MediaBody = { type: string; size: number } & ({ bytes: Buffer } | { stream: ReadStream });
+/** `cache-control` of an immutable answer (thumbnails by content hash); all else is `no-store` */
+export const IMMUTABLE = 'private, max-age=31536000, immutable';
+
+export type MediaBody = {
+  type: string;
+  size: number;
+  /** a thumbnail asked for by the content hash it has: its bytes never change, caches may keep it */
+  immutable?: boolean;
+} & ({ bytes: Buffer } | { stream: ReadStream });
 
 /** One media request: the original (streamed) or a rendition, or the thumbnail at `size`. */
 export async function media(
@@ -137,8 +145,10 @@ export async function media(
 }
 
 /**
- * One media request as both transports name it, `/media/FILE_ID` or `/thumb/FILE_ID` (the desktop
- * app's `studio-media://media/FILE_ID` is the same path) with its `size` query, for `caller`.
+ * One media request as both transports name it, `/media/FILE_ID` or `/thumb/FILE_ID[/HASH]` (the
+ * desktop app's `studio-media://media/FILE_ID` is the same path) with its `size` query, for
+ * `caller`. A thumbnail named by the image's current content hash is immutable (a new version of
+ * the file has a new hash, so a new URL); under an old hash it is served as it is now, not cached.
  * Every refusal is a MediaError with its 4xx status.
  */
 export async function routeMedia(
@@ -148,8 +158,9 @@ export async function routeMedia(
   path: string,
   sizeQuery: string | null,
 ): Promise<MediaBody> {
-  const m = /^\/(media|thumb)\/([^/]+)$/.exec(path);
-  if (!m) throw new MediaError(404, 'no such media path: /media/FILE_ID or /thumb/FILE_ID?size=N');
+  const m = /^\/(media|thumb)\/([^/]+)(?:\/([0-9a-f]{64}))?$/.exec(path);
+  if (!m || (m[3] && m[1] !== 'thumb'))
+    throw new MediaError(404, 'no such media path: /media/FILE_ID or /thumb/FILE_ID[/HASH]?size=N');
   if (!/^[1-9]\d{0,15}$/.test(m[2])) throw new MediaError(400, 'file id must be a positive integer');
   const fileId = Number(m[2]);
   if (!mayReadFile(db, caller, fileId))
@@ -157,7 +168,8 @@ export async function routeMedia(
   const kind = m[1] as MediaKind;
   const size = kind === 'thumb' ? thumbSize(sizeQuery) : undefined;
   try {
-    return await media(db, thumbsDir, kind, fileId, size);
+    const body = await media(db, thumbsDir, kind, fileId, size);
+    return m[3] && m[3] === fileById(db, fileId)?.image_hash ? { ...body, immutable: true } : body;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') throw new MediaError(403, 'permission denied');

@@ -14,6 +14,7 @@ export function toImageRow(f: FileJoin): ImageRow {
     status: f.status,
     error: f.error,
     caption: f.caption,
+    hash: f.image_hash,
   };
 }
 

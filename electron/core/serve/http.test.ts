@@ -1,10 +1,13 @@
 /** The served mode refuses requests without the token and paths outside library roots. */
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setFileImage } from '../../../db/queries/library.ts';
 import { bmpFile, sceneFiles, tempDir } from '../../../test/fixtures/images.ts';
 import { call, openTestStudio } from '../../../test/fixtures/studio.ts';
+import type { ImageRow } from '../api/types.ts';
 import { serve } from './http.ts';
 
 let base: string;
@@ -43,6 +46,12 @@ beforeAll(async () => {
   base = server.url.replace(/\/\?token=.*$/, '');
   rootId = (await call(studio, 'library.addRoot', { path: lib })).id;
   for (const row of (await call(studio, 'library.images', { rootId })).items) fileIds[row.rel] = row.fileId;
+  // two files read as a caption job reads them: their content hash recorded
+  for (const rel of ['sub/a.png', 'b.bmp']) {
+    const bytes = readFileSync(join(lib, rel));
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    setFileImage(studio.db, fileIds[rel], { hash, bytes: bytes.length, width: 8, height: 6, format: 'png' });
+  }
   // a file that was an image when scanned and is a link leading out now
   rmSync(join(lib, 'swap.png'));
   symlinkSync(join(outside, 'secret.png'), join(lib, 'swap.png'));
@@ -106,6 +115,34 @@ describe('caption-studio serve', () => {
     expect([bmpThumb.status, bmpThumb.headers.get('content-type')]).toEqual([200, 'image/webp']);
     for (const size of ['-1', '0', '1.5', 'abc', '1e9', '99999'])
       expect((await get(fileIds['sub/a.png'], 'thumb', `&size=${size}`)).status, size).toBe(400);
+  });
+
+  it('a thumbnail by content hash is cached for good (with a grant too); everything else is no-store', async () => {
+    const rows = (
+      (await (await api('library.images', { rootId }, auth())).json()) as { value: { items: ImageRow[] } }
+    ).value.items;
+    const a = rows.find((r) => r.rel === 'sub/a.png')!;
+    expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
+    const { grant } = ((await (await api('grant', {}, auth())).json()) as { value: { grant: string } }).value;
+    const byHash = await fetch(`${base}/thumb/${a.fileId}/${a.hash}?size=256&grant=${grant}`);
+    expect(byHash.status).toBe(200);
+    expect(byHash.headers.get('content-type')).toBe('image/webp');
+    expect(byHash.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    // the same bytes as the thumbnail without a hash, which is not cached
+    const plain = await fetch(`${base}/thumb/${a.fileId}?size=256`, { headers: auth() });
+    expect(plain.headers.get('cache-control')).toBe('no-store');
+    expect(Buffer.from(await byHash.arrayBuffer()).equals(Buffer.from(await plain.arrayBuffer()))).toBe(true);
+    // another image's hash (an old version's) is served as the file is now, not cached
+    const other = rows.find((r) => r.rel === 'b.bmp')!;
+    const stale = await fetch(`${base}/thumb/${a.fileId}/${other.hash}`, { headers: auth() });
+    expect([stale.status, stale.headers.get('cache-control')]).toEqual([200, 'no-store']);
+    // originals, API answers and refusals stay no-store; a hash on an original is no such path
+    expect((await fetch(`${base}/media/${a.fileId}`, { headers: auth() })).headers.get('cache-control')).toBe(
+      'no-store',
+    );
+    expect((await fetch(`${base}/media/${a.fileId}/${a.hash}`, { headers: auth() })).status).toBe(404);
+    const refused = await fetch(`${base}/thumb/${a.fileId}/${a.hash}`);
+    expect([refused.status, refused.headers.get('cache-control')]).toEqual([401, 'no-store']);
   });
 
   it('validates every call at the boundary and reports errors as values naming the field, with a 4xx status', async () => {

@@ -17,7 +17,7 @@ import { callerOf } from '../access/links.ts';
 import { callAs } from '../access/scope.ts';
 import type { Caller, Handlers } from '../api/contract.ts';
 import type { EventBus } from '../events.ts';
-import { MediaError, routeMedia } from '../library/media.ts';
+import { IMMUTABLE, MediaError, routeMedia } from '../library/media.ts';
 import { confineExport } from './exports.ts';
 import { grants } from './grants.ts';
 import { hostRule, refusal, securityHeaders } from './guard.ts';
@@ -53,11 +53,12 @@ export async function serve(
     const granted = req.method === 'GET' ? grant.open(url.searchParams.get('grant') ?? '') : undefined;
     return callerOf(opts.db, token, bearer(req) ?? granted ?? '');
   };
-  const head = (res: ServerResponse, status: number, type: string, length?: number) =>
+  const head = (res: ServerResponse, status: number, type: string, length?: number, cache?: string) =>
     res.writeHead(status, {
       ...HEADERS,
       'content-type': type,
       ...(length === undefined ? {} : { 'content-length': length }),
+      ...(cache ? { 'cache-control': cache } : {}),
     });
   const send = (res: ServerResponse, status: number, body: string | Buffer, type = 'application/json') => {
     head(res, status, type);
@@ -134,7 +135,9 @@ export async function serve(
         return send(res, result.ok ? 200 : result.status, JSON.stringify(result));
       }
       const body = await routeMedia(opts.db, opts.thumbsDir, caller, path, url.searchParams.get('size'));
-      head(res, 200, body.type, body.size);
+      // a thumbnail by content hash never changes: the browser keeps it (its URL carries the grant,
+      // so a grant renewal fetches each thumbnail once more; in between, scrolling back is free)
+      head(res, 200, body.type, body.size, body.immutable ? IMMUTABLE : undefined);
       if ('bytes' in body) return res.end(body.bytes);
       body.stream.on('error', () => res.destroy()).pipe(res);
     } catch (err) {
