@@ -12,7 +12,7 @@ import { OrtDecoder } from './decoding/decoder.ts';
 import { generate, type Sequence } from './decoding/generate.ts';
 import { type ResolvedDecoding, resolveDecoding } from './decoding/settings.ts';
 import type { Capabilities } from './family.ts';
-import { type Decoded, ImageDecodeError, preprocessImage } from './preprocess.ts';
+import { type Decoded, ImageDecodeError, inputSize, preprocessImage } from './preprocess.ts';
 import { concatRows, floatInput } from './runtime/tensors.ts';
 
 /** One hypothesis of the model for an image, ready to show and store. */
@@ -141,7 +141,7 @@ export class CaptionEngine implements Captioner {
       provider: b.provider.provider,
       providerNotes: b.provider.notes,
       grid: b.model.grid,
-      imageSize: b.preprocessor.size,
+      imageSize: inputSize(b.preprocessor),
       // heat-maps need both: the family's attention geometry and an export that gives cross-attention
       hasAttention:
         b.family.can.attention && b.decoder.first.outputNames.some((n) => n.startsWith('cross_attentions.')),
@@ -167,7 +167,7 @@ export class CaptionEngine implements Captioner {
 
   private async encodeAll(pixels: Float32Array[], task: Task | undefined): Promise<ort.Tensor> {
     const b = this.bundle;
-    const { height, width } = b.preprocessor.size;
+    const { height, width } = inputSize(b.preprocessor);
     const plane = 3 * height * width;
     const data = new Float32Array(pixels.length * plane);
     pixels.forEach((p, i) => {

@@ -1,28 +1,43 @@
 /**
- * Image preprocessing as a Hugging Face image processor's `preprocessor_config.json` says:
- * EXIF orientation applied, colour converted to sRGB, alpha flattened onto white, resized to
- * `size`, rescaled by `rescale_factor`, normalised by `image_mean`/`image_std`, laid out CHW.
+ * Image preprocessing as a Hugging Face image processor (ViTImageProcessor, CLIPImageProcessor)
+ * does it for its `preprocessor_config.json`, on the image transformers' `load_image` gives it
+ * (images/pil-rgb.ts: EXIF-transposed, PIL's `convert('RGB')`): resized with PIL's filter named by
+ * `resample` (images/resample.ts) to `size` (or its `shortest_edge`, aspect kept), centre-cropped to
+ * `crop_size` when `do_center_crop`, rescaled by `rescale_factor`, normalised by
+ * `image_mean`/`image_std`, laid out CHW.
  */
-import type { Metadata } from 'sharp';
 import { z } from 'zod';
-import { openImage } from '../images/decode.ts';
+import { decodeRgbAsPil } from '../images/pil-rgb.ts';
+import { PIL_FILTERS, resizePil } from '../images/resample.ts';
 
+/** `shortestEdge`: the shorter side to this length, the other in proportion (then usually a centre crop) */
+interface Size {
+  height: number;
+  width: number;
+  shortestEdge?: number;
+}
+const HW = z.object({ height: z.number().int().positive(), width: z.number().int().positive() });
 const Size = z.union([
   z
     .number()
     .int()
     .positive()
-    .transform((n) => ({ height: n, width: n })),
-  z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
+    .transform((n): Size => ({ height: n, width: n })),
+  HW.transform((s): Size => s),
   z
     .object({ shortest_edge: z.number().int().positive() })
-    .transform((s) => ({ height: s.shortest_edge, width: s.shortest_edge })),
+    .transform(
+      (s): Size => ({ height: s.shortest_edge, width: s.shortest_edge, shortestEdge: s.shortest_edge }),
+    ),
 ]);
 
 export const PreprocessorConfig = z.object({
   do_resize: z.boolean().default(true),
   size: Size.default({ height: 224, width: 224 }),
+  // a PIL `Resampling` code (PIL_FILTERS)
   resample: z.number().int().min(0).max(5).default(2),
+  do_center_crop: z.boolean().nullable().optional(),
+  crop_size: Size.optional(),
   do_rescale: z.boolean().default(true),
   rescale_factor: z
     .number()
@@ -40,9 +55,6 @@ export const PreprocessorConfig = z.object({
 });
 export type PreprocessorConfig = z.infer<typeof PreprocessorConfig>;
 
-// PIL resample codes used by HF image processors -> sharp kernels
-const KERNELS = ['nearest', 'lanczos3', 'linear', 'cubic', 'linear', 'linear'] as const;
-
 export class ImageDecodeError extends Error {
   constructor(
     readonly file: string,
@@ -55,9 +67,35 @@ export class ImageDecodeError extends Error {
 export interface Decoded {
   /** (3, H, W) normalised floats */
   pixels: Float32Array;
+  /** the image's displayed size (after EXIF orientation) */
   width: number;
   height: number;
   format: string;
+}
+
+/** The size of the pixels the model is given: the crop when there is one, else `size`. */
+export function inputSize(cfg: PreprocessorConfig): { height: number; width: number } {
+  const s = cfg.do_center_crop && cfg.crop_size ? cfg.crop_size : cfg.size;
+  return { height: s.height, width: s.width };
+}
+
+/** transformers' `get_resize_output_image_size`: the target (width, height) for an image of w x h. */
+function resizeTarget(size: Size, w: number, h: number): [number, number] {
+  if (size.shortestEdge === undefined) return [size.width, size.height];
+  const e = size.shortestEdge;
+  // the shorter side becomes e, the longer int(e * long / short) (truncated, as Python's int())
+  return w <= h ? [e, Math.trunc((e * h) / w)] : [Math.trunc((e * w) / h), e];
+}
+
+/** transformers' `center_crop` of interleaved RGB (the crop is never larger than the image here). */
+function centreCrop(rgb: Uint8Array, w: number, h: number, cw: number, ch: number): Uint8Array {
+  if (cw > w || ch > h) throw new Error(`image ${w}x${h} is smaller than the crop ${cw}x${ch}`);
+  const top = Math.trunc((h - ch) / 2);
+  const left = Math.trunc((w - cw) / 2);
+  const out = new Uint8Array(cw * ch * 3);
+  for (let y = 0; y < ch; y++)
+    out.set(rgb.subarray(((top + y) * w + left) * 3, ((top + y) * w + left + cw) * 3), y * cw * 3);
+  return out;
 }
 
 /** Reads and preprocesses one image; bad input throws ImageDecodeError naming the file. */
@@ -67,39 +105,33 @@ export async function preprocessImage(
   cfg: PreprocessorConfig,
 ): Promise<Decoded> {
   if (input.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');
-  const { height: H, width: W } = cfg.size;
-  let meta: Metadata | undefined;
+  const { height: H, width: W } = inputSize(cfg);
   let format: string | undefined;
-  let raw: Buffer;
+  let rgb: Uint8Array;
+  let shown: { width: number; height: number };
   try {
-    const opened = await openImage(input, { failOn: 'error', animated: false });
-    const img = opened.img;
-    meta = {
-      ...(await img.metadata()),
-      ...(opened.width ? { width: opened.width, height: opened.height } : {}),
-    };
-    format = opened.format ?? meta.format;
-    if (!meta.width || !meta.height) throw new Error('no image dimensions');
-    let p = img.rotate().toColourspace('srgb').flatten({ background: '#ffffff' });
-    if (cfg.do_resize) p = p.resize(W, H, { fit: 'fill', kernel: KERNELS[cfg.resample] ?? 'linear' });
-    const out = await p.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (out.info.channels !== 3) throw new Error(`expected 3 colour channels, got ${out.info.channels}`);
-    if (!cfg.do_resize && (out.info.width !== W || out.info.height !== H)) {
-      throw new Error(
-        `image is ${out.info.width}x${out.info.height} but the model needs ${W}x${H} and do_resize is off`,
-      );
+    const img = await decodeRgbAsPil(input);
+    format = img.format;
+    const d = img.declared;
+    shown = d.orientation >= 5 ? { width: d.height, height: d.width } : { width: d.width, height: d.height };
+    let [w, h] = [img.width, img.height];
+    rgb = img.data;
+    if (cfg.do_resize) {
+      const [rw, rh] = resizeTarget(cfg.size, w, h);
+      rgb = resizePil(rgb, w, h, rw, rh, PIL_FILTERS[cfg.resample]);
+      [w, h] = [rw, rh];
     }
-    raw = out.data;
+    if (cfg.do_center_crop && cfg.crop_size) {
+      rgb = centreCrop(rgb, w, h, W, H);
+      [w, h] = [W, H];
+    }
+    if (w !== W || h !== H) {
+      throw new Error(`image is ${w}x${h} but the model needs ${W}x${H} and do_resize is off`);
+    }
   } catch (err) {
     throw new ImageDecodeError(file, describeSharpError(err, format));
   }
-  const orientedSwap = (meta.orientation ?? 1) >= 5;
-  return {
-    pixels: toCHW(raw, H, W, cfg),
-    width: orientedSwap ? meta.height! : meta.width!,
-    height: orientedSwap ? meta.width! : meta.height!,
-    format: format ?? 'unknown',
-  };
+  return { pixels: toCHW(rgb, H, W, cfg), ...shown, format: format ?? 'unknown' };
 }
 
 /** `format` is set when the header was read, so the failure came later, in the pixel data. */
@@ -113,7 +145,7 @@ function describeSharpError(err: unknown, format?: string): string {
   return `cannot decode image (${msg.split('\n')[0]})`;
 }
 
-function toCHW(rgb: Buffer, H: number, W: number, cfg: PreprocessorConfig): Float32Array {
+function toCHW(rgb: Uint8Array, H: number, W: number, cfg: PreprocessorConfig): Float32Array {
   const plane = H * W;
   const out = new Float32Array(3 * plane);
   const scale = cfg.do_rescale ? cfg.rescale_factor : 1;
