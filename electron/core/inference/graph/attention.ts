@@ -6,6 +6,7 @@
  * Merged decoders: the outputs are added inside both `If` branches and on the `If` node.
  * Identified structurally; node names (`cross`, `encoder_attn`, `crossattention`) only cross-check.
  */
+import { derivedFile, type Rewrite } from './derived.ts';
 import { type OnnxTypes, onnx } from './proto.ts';
 
 /** Bump when the rewrite's output changes: derived files are keyed by it. */
@@ -130,20 +131,36 @@ function exposeIn(g: Graph, outName: (layer: number) => string): string[] {
   return names;
 }
 
+/** com.microsoft operators that compute attention inside one node */
+const FUSED_OPS = new Set([
+  'Attention',
+  'MultiHeadAttention',
+  'GroupQueryAttention',
+  'DecoderMaskedMultiHeadAttention',
+]);
+
+function allNodes(g: Graph): Node[] {
+  return (g.node ?? []).flatMap((n) => [
+    n,
+    ...(n.attribute ?? []).flatMap((a) => (a.g ? allNodes(a.g) : [])),
+  ]);
+}
+
 const branch = (n: Node, which: string) => n.attribute?.find((a) => a.name === which)?.g ?? null;
 
 /**
  * Rewrites `model` in place so that its main graph outputs `cross_attentions.{i}` for every
- * decoder layer; returns the number of layers. Throws GraphRewriteError when no cross-attention is found.
+ * decoder layer: returns the number of layers, and whether it added them (false: the graph had them).
+ * Throws GraphRewriteError when no cross-attention is found.
  */
-export function exposeCrossAttention(model: OnnxTypes.IModelProto): number {
+export function exposeCrossAttention(model: OnnxTypes.IModelProto): { layers: number; added: boolean } {
   const g = model.graph;
   if (!g) throw new GraphRewriteError('no graph');
   if ((g.output ?? []).some((o) => ATTENTION_OUTPUT.test(o.name ?? ''))) {
-    return g.output!.filter((o) => ATTENTION_OUTPUT.test(o.name ?? '')).length;
+    return { layers: g.output!.filter((o) => ATTENTION_OUTPUT.test(o.name ?? '')).length, added: false };
   }
   const direct = crossSoftmaxes(g).length;
-  if (direct) return exposeIn(g, (i) => `cross_attentions.${i}`).length;
+  if (direct) return { layers: exposeIn(g, (i) => `cross_attentions.${i}`).length, added: true };
   // a merged decoder: the layers live in the branches of an If on use_cache_branch
   const ifs = (g.node ?? []).filter(
     (n) => n.opType === 'If' && branch(n, 'then_branch') && branch(n, 'else_branch'),
@@ -162,18 +179,36 @@ export function exposeCrossAttention(model: OnnxTypes.IModelProto): number {
       node.output!.push(`cross_attentions.${i}`);
       g.output!.push(attentionInfo(`cross_attentions.${i}`));
     }
-    return counts[0];
+    return { layers: counts[0], added: true };
   }
+  const fused = allNodes(g).find((n) => FUSED_OPS.has(n.opType ?? ''));
   throw new GraphRewriteError(
-    'no cross-attention Softmax found (none whose key side comes from encoder_hidden_states or the encoder cache)',
+    fused
+      ? `its attention is fused (${fused.opType} ${fused.name}): the probabilities never leave the operator`
+      : 'no cross-attention Softmax found (none whose key side comes from encoder_hidden_states or the encoder cache)',
   );
 }
 
 /** The rewrite as `derivedFile` runs it. */
-export const crossAttentionRewrite = {
+export const crossAttentionRewrite: Rewrite = {
   name: 'cross-attention',
   version: ATTENTION_REWRITE_VERSION,
-  apply(model: OnnxTypes.IModelProto): void {
-    exposeCrossAttention(model);
-  },
+  apply: (model: OnnxTypes.IModelProto) => exposeCrossAttention(model).added,
 };
+
+/**
+ * The file to open for a decoder whose cross-attention is wanted: its derived file in `dataDir`,
+ * or `file` itself when it outputs `cross_attentions.*` already or cannot give attention (then the
+ * model captions as it is, without heat-maps; `reason` says why).
+ */
+export async function attentionDecoder(
+  dataDir: string,
+  file: string,
+): Promise<{ file: string; reason: string | null }> {
+  try {
+    return { file: (await derivedFile(dataDir, file, crossAttentionRewrite)).file, reason: null };
+  } catch (err) {
+    if (err instanceof GraphRewriteError) return { file, reason: `${file}: ${err.message}` };
+    throw err;
+  }
+}

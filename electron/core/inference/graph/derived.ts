@@ -24,11 +24,12 @@ export interface Rewrite {
   /** names the derived files' folder */
   name: string;
   version: number;
-  /** changes the model in place; throws when it cannot */
-  apply(model: OnnxTypes.IModelProto): void;
+  /** changes the model in place (false: it needs no change); throws when it cannot */
+  apply(model: OnnxTypes.IModelProto): boolean;
 }
 
 export interface Derived {
+  /** the derived file, or the source itself when the rewrite changes nothing */
   file: string;
   /** false when an earlier call made it */
   made: boolean;
@@ -62,12 +63,17 @@ async function makeDerived(dataDir: string, source: string, rewrite: Rewrite): P
   const hash = await sha256File(source);
   const dir = join(dataDir, 'derived', `${rewrite.name}-v${rewrite.version}`, hash);
   const file = join(dir, basename(source));
+  const unchanged = join(dir, `${basename(source)}.unchanged`);
   if (existsSync(file)) return { file, made: false };
-  // the decoded initializers are views into `bytes`; both are dropped when this returns
+  if (existsSync(unchanged)) return { file: source, made: false };
+  // the decoded initializers are views into the file's bytes; both are dropped when this returns
   const model = onnx.ModelProto.decode(await readFile(source));
-  rewrite.apply(model);
-  const out = onnx.ModelProto.encode(model).finish();
   await mkdir(dir, { recursive: true });
+  if (!rewrite.apply(model)) {
+    await writeFile(unchanged, '');
+    return { file: source, made: false };
+  }
+  const out = onnx.ModelProto.encode(model).finish();
   for (const ext of externalFiles(model)) {
     const link = join(dir, ext);
     if (!existsSync(link)) {
