@@ -19,6 +19,7 @@ import { num, type SpecialTokens, specialTokens } from './decoding/special-token
 import { BundleError } from './errors.ts';
 import { requireFamily } from './families/index.ts';
 import type { Family, FamilyModel, Json } from './family.ts';
+import { attentionDecoder } from './graph/attention.ts';
 import { PreprocessorConfig } from './preprocess.ts';
 import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './runtime/providers.ts';
 import { createSession, type Runs, type SessionSettings } from './runtime/sessions.ts';
@@ -78,6 +79,11 @@ export interface LoadOptions extends SessionSettings {
   decoder?: 'split' | 'merged';
   /** the export variant; default: fp32 where present, else the smallest variant present */
   dtype?: Dtype;
+  /**
+   * Heat-maps are asked for: a decoder without `cross_attentions.*` outputs is opened from its
+   * derived file (made once in `dataDir`, see graph/) that adds them. Off: the original files.
+   */
+  attention?: { dataDir: string };
   /** the model's name for people (default: the folder's name) and where it came from (default: the folder) */
   label?: string;
   source?: string;
@@ -220,8 +226,14 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const open = (f: string, runs: Runs = 'per-step') => createSession(f, providers, opts, runs);
   const sessions = new Map([[head.name, opened]]);
   for (const s of tail) sessions.set(s.name, await open(s.file, s.runs));
-  const first = await open(firstFile);
-  const withPast = withPastFile ? await open(withPastFile) : null;
+  const withAttention = async (f: string) => {
+    if (!opts.attention || !family.can.attention) return f;
+    const d = await attentionDecoder(opts.attention.dataDir, f);
+    if (d.reason) choice.notes.push(`no heat-maps: ${d.reason}`);
+    return d.file;
+  };
+  const first = await open(await withAttention(firstFile));
+  const withPast = withPastFile ? await open(await withAttention(withPastFile)) : null;
   const all = [...sessions.values(), first, withPast];
   const files = [...familyFiles.map((f) => f.file), firstFile, withPastFile].filter(
     (f): f is string => f !== null,

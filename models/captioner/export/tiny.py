@@ -124,7 +124,8 @@ class Attention(nn.Module):
             T, S = att.size(-2), att.size(-1)
             mask = torch.ones(T, S, dtype=torch.bool).tril(S - T)
             att = att.masked_fill(~mask, float("-inf"))
-        y = att.softmax(-1) @ v  # (B, h, T, hd)
+        self.probs = att.softmax(-1)  # (B, h, T, S); kept for the attention references (attention_reference.py)
+        y = self.probs @ v  # (B, h, T, hd)
         B, _, T, _ = y.size()
         return self.o(y.transpose(1, 2).reshape(B, T, -1))
 
