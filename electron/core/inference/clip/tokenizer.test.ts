@@ -5,10 +5,10 @@ import { MODELS_DIR } from '../../../../test/fixtures/bundles.ts';
 import { ClipTokenizer, CONTEXT_LENGTH, END_TOKEN, START_TOKEN } from './tokenizer.ts';
 
 const MERGES = resolve(MODELS_DIR, 'fixtures/clip/bpe_simple_vocab_16e6.txt.gz');
-const REFERENCE = resolve(import.meta.dirname, '../../../../test/fixtures/clip_tokenizer_reference.py');
+const REFERENCE = resolve(MODELS_DIR, 'scorer/clip_tokenizer.py');
 const tok = ClipTokenizer.fromMergesFile(MERGES);
 
-/** The independent Python implementation (test/fixtures/clip_tokenizer_reference.py) on `texts`. */
+/** The independent Python implementation (models/scorer/clip_tokenizer.py) on `texts`. */
 function reference(texts: string[]): number[][] {
   const r = spawnSync('/usr/bin/python3', [REFERENCE, MERGES], {
     input: JSON.stringify(texts),
