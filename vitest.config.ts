@@ -9,7 +9,7 @@ export default defineConfig({
       'bench/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    globalSetup: ['test/fixtures/fixtures-setup.ts'],
+    globalSetup: ['test/fixtures/fixtures-setup.ts', 'test/fixtures/clip-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -145,7 +145,15 @@ function describeSharpError(err: unknown, format?: string): string {
   return `cannot decode image (${msg.split('\n')[0]})`;
 }
 
-function toCHW(rgb: Uint8Array, H: number, W: number, cfg: PreprocessorConfig): Float32Array {
+export function toCHW(
+  rgb: Uint8Array,
+  H: number,
+  W: number,
+  cfg: Pick<
+    PreprocessorConfig,
+    'do_rescale' | 'rescale_factor' | 'do_normalize' | 'image_mean' | 'image_std'
+  >,
+): Float32Array {
   const plane = H * W;
   const out = new Float32Array(3 * plane);
   const scale = cfg.do_rescale ? cfg.rescale_factor : 1;
