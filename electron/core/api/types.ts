@@ -247,14 +247,7 @@ export interface EvalSummary {
   kendallTau: number | null;
   /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
   pairwise: {
-    ranking: {
-      source: string;
-      strength: number;
-      lo: number;
-      hi: number;
-      verdicts: number;
-      winRate: number;
-    }[];
+    ranking: RankedSource[];
     verdicts: number;
     ties: number;
     bothBad: number;
@@ -317,4 +310,15 @@ export interface RaterLinkView {
   sessions: number[];
   createdAt: string;
   revoked: boolean;
+}
+
+/** A source of captions ranked by Bradley–Terry over pairwise verdicts, with its bootstrap 95 % interval. */
+export interface RankedSource {
+  source: string;
+  strength: number;
+  lo: number;
+  hi: number;
+  /** verdicts the source was in, and the share it won (ties and both-bad count as not won) */
+  verdicts: number;
+  winRate: number;
 }

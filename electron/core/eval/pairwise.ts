@@ -4,6 +4,7 @@
  * who judged the same pair.
  */
 import type { PairwiseChoice } from '../api/contract.ts';
+import type { RankedSource } from '../api/types.ts';
 import { bradleyTerry, pairwiseComparisons, rng } from './human.ts';
 
 export interface SourceVerdict {
@@ -11,16 +12,6 @@ export interface SourceVerdict {
   a: string;
   b: string;
   choice: PairwiseChoice;
-}
-
-export interface RankedSource {
-  source: string;
-  strength: number;
-  lo: number;
-  hi: number;
-  /** verdicts the source was in, and the share it won (ties and both-bad count as not won) */
-  verdicts: number;
-  winRate: number;
 }
 
 export function pairwiseRanking(vs: readonly SourceVerdict[], resamples = 1000, seed = 1): RankedSource[] {
