@@ -5,22 +5,13 @@
 import type { DB } from '../open.ts';
 import { lastAction, lastSeq, type PairwiseChoice, recordJudgments, undoAction } from './judgments.ts';
 import { positionOfPair } from './pairwise.ts';
-import { positionOfCandidate, refreshProgress } from './rating.ts';
+import { type ItemAction, positionOfCandidate, refreshProgress } from './rating.ts';
 import { stmt, writeTx } from './statements.ts';
 
 /** Records a pairwise verdict on (left, right) as one numbered action (a seq already used is ignored). */
 export function setVerdict(
   db: DB,
-  r: {
-    sessionId: number;
-    raterId: number;
-    imageId: number;
-    position: number;
-    left: number;
-    right: number;
-    choice: PairwiseChoice | null;
-    seq?: number;
-  },
+  r: ItemAction & { left: number; right: number; choice: PairwiseChoice | null },
 ): void {
   writeTx(db, () => {
     if (r.seq !== undefined && r.seq <= lastSeq(db, r.sessionId, r.raterId)) return;

@@ -98,23 +98,27 @@ export function enterSession(db: DB, s: SessionRow, raterId: number): { items: n
   });
 }
 
+/** One rater's numbered action on one item of a session (a rating, or a pairwise verdict: actions.ts). */
+export interface ItemAction {
+  sessionId: number;
+  raterId: number;
+  imageId: number;
+  position: number;
+  /** the client's number for this action: one it used already was applied, and is ignored */
+  seq?: number;
+}
+
 /**
  * Sets a rating in one transaction: a score and/or a best-of-N pick, as judgments of one action
  * (which the rater can undo). Picking a best candidate takes the pick back from the item's others.
  */
 export function setRating(
   db: DB,
-  r: {
-    sessionId: number;
-    raterId: number;
-    imageId: number;
-    position: number;
+  r: ItemAction & {
     candidateId: number;
     value?: number | null;
     best?: boolean;
     siblings: number[];
-    /** the client's number for this action: one it used already was applied, and is ignored */
-    seq?: number;
   },
 ): void {
   writeTx(db, () => {
