@@ -73,19 +73,29 @@ export async function checkDeclaredSize(input: string | Uint8Array, limit = maxP
 
 export class PixelLimitError extends Error {}
 
+/** The header was read (so the file is a `format` image) but its pixel data could not be decoded. */
+export class PixelDataError extends Error {
+  constructor(
+    readonly format: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /**
  * A sharp pipeline over a file's bytes (or its path), once its declared size has passed the
- * guard. For BMP, which comes in as raw pixels (scaled to fit BMP_MAX_SIDE), `format` and the
- * image's own `width` and `height` are set, as sharp's metadata would not say them.
+ * guard, with the format its header declared. For BMP, which comes in as raw pixels (scaled to
+ * fit BMP_MAX_SIDE), the image's own `width` and `height` are set, as sharp's metadata would not say them.
  */
 export async function openImage(
   input: string | Uint8Array,
   options: SharpOptions = {},
-): Promise<{ img: Sharp; format?: string; width?: number; height?: number }> {
+): Promise<{ img: Sharp; format: string; width?: number; height?: number }> {
   const limit = maxPixels();
   const declared = await checkDeclaredSize(input, limit);
   const opts: SharpOptions = { ...options, limitInputPixels: limit };
-  if (declared.format !== 'bmp') return { img: sharp(input, opts) };
+  if (declared.format !== 'bmp') return { img: sharp(input, opts), format: declared.format };
   const bmp = await decodeBmp(typeof input === 'string' ? await readFile(input) : input);
   const raw = { width: bmp.dataWidth, height: bmp.dataHeight, channels: 3 as const };
   return { img: sharp(bmp.data, { ...opts, raw }), format: 'bmp', width: bmp.width, height: bmp.height };

@@ -11,7 +11,7 @@
  * EXIF orientation is applied: `load_image` transposes, while the image processors themselves,
  * given an already-open image, do not.
  */
-import { openImage } from './decode.ts';
+import { openImage, PixelDataError } from './decode.ts';
 
 export interface RgbImage {
   /** width x height x 3, rows top to bottom */
@@ -31,6 +31,12 @@ function mulDiv255(a: number, b: number): number {
 
 export async function decodeRgbAsPil(input: Uint8Array | string): Promise<RgbImage> {
   const opened = await openImage(input, { failOn: 'error', animated: false, ignoreIcc: true });
+  return decodeOpened(opened).catch((err) => {
+    throw new PixelDataError(opened.format, err);
+  });
+}
+
+async function decodeOpened(opened: Awaited<ReturnType<typeof openImage>>): Promise<RgbImage> {
   const meta = await opened.img.metadata();
   if (!meta.width || !meta.height) throw new Error('no image dimensions');
   const cmyk = meta.space === 'cmyk';
@@ -66,7 +72,7 @@ export async function decodeRgbAsPil(input: Uint8Array | string): Promise<RgbIma
     data: out,
     width: info.width,
     height: info.height,
-    format: opened.format ?? meta.format,
+    format: opened.format,
     declared: {
       width: opened.width ?? meta.width,
       height: opened.height ?? meta.height,

@@ -7,6 +7,7 @@
  * `image_mean`/`image_std`, laid out CHW.
  */
 import { z } from 'zod';
+import { PixelDataError } from '../images/decode.ts';
 import { decodeRgbAsPil } from '../images/pil-rgb.ts';
 import { PIL_FILTERS, resizePil } from '../images/resample.ts';
 
@@ -134,10 +135,15 @@ export async function preprocessImage(
   return { pixels: toCHW(rgb, H, W, cfg), ...shown, format: format ?? 'unknown' };
 }
 
-/** `format` is set when the header was read, so the failure came later, in the pixel data. */
-function describeSharpError(err: unknown, format?: string): string {
+/**
+ * A PixelDataError (or a set `format`) means the header was read, so the failure came later, in
+ * the pixel data — whatever libvips's message says (it can be "Unknown error" when its error
+ * buffer was taken by another thread).
+ */
+function describeSharpError(err: unknown, known?: string): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) return 'not an image, or an unsupported image format';
+  const format = err instanceof PixelDataError ? err.format : known;
   if (format) return `corrupt or truncated ${format} image (${msg.split('\n')[0]})`;
   if (/premature end|truncated|unexpected end|corrupt|read error|VipsJpeg|pngload|Invalid/i.test(msg)) {
     return `corrupt or truncated image (${msg.split('\n')[0]})`;
