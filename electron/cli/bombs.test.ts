@@ -6,8 +6,10 @@
  * peak resident set (VmHWM of the child process) stays under 500 MB. Before the guard, the RLE8
  * BMP alone took the run to 6.3 GB.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, writeBombs, writeGoodImages } from '../../test/fixtures/images.ts';
+import { largePng, tempDir, writeBombs, writeGoodImages } from '../../test/fixtures/images.ts';
 import { runMeasured } from '../../test/fixtures/measure.ts';
 
 describe('caption on a folder of decompression bombs', () => {
@@ -42,5 +44,26 @@ describe('caption on a folder of decompression bombs', () => {
     expect(r.peakMB).toBeGreaterThan(50); // the sampling saw the process
     expect(r.peakMB).toBeLessThan(500);
     console.log(`caption over ${n} crafted files and 3 good images: peak RSS ${r.peakMB.toFixed(0)} MB`);
+  }, 120_000);
+
+  it('a folder of images each just under the pixel limit is decoded one at a time: peak RSS < 500 MB', async () => {
+    // 6 distinct 5000x5000 PNGs under a 30-megapixel limit: 75 MB of RGB each while decoded (held
+    // twice briefly: libvips's buffer and the worker thread's copy). Decoded side by side (four at
+    // a time in libuv's pool) they took the run past 850 MB; one at a time it is the ~280 MB the
+    // process holds anyway plus one image.
+    const folder = tempDir('cs-large-');
+    for (let i = 0; i < 6; i++) writeFileSync(join(folder, `large-${i}.png`), largePng(5000, 5000, i));
+    const data = tempDir('cs-large-data-');
+    const r = await runMeasured(
+      ['caption', folder, '--data-dir', data, '--quiet', '--batch-size', '6'],
+      undefined,
+      {
+        CAPTION_STUDIO_MAX_MEGAPIXELS: '30',
+      },
+    );
+    expect(r.err).toBe('');
+    expect(r.out).toContain('Done: 6 captioned, 0 already captioned, 0 new errors');
+    expect(r.peakMB).toBeLessThan(500);
+    console.log(`caption over 6 images of 25 megapixels (limit 30): peak RSS ${r.peakMB.toFixed(0)} MB`);
   }, 120_000);
 });

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { bmpFile, bombFiles, tempDir, writeBombs } from '../../../test/fixtures/images.ts';
 import { BMP_MAX_SIDE } from './bmp.ts';
-import { checkDeclaredSize, maxPixels, openImage, PixelLimitError } from './decode.ts';
+import { checkDeclaredSize, maxPixels, openImage, PixelBudget, PixelLimitError } from './decode.ts';
 
 const DECLARED: Record<string, [string, number, number]> = {
   'bomb-rle8.bmp': ['bmp', 30000, 30000],
@@ -86,5 +86,33 @@ describe('the pixel guard', () => {
     const meta = await img.metadata();
     expect([width, height]).toEqual([3000, 100]);
     expect([meta.width, meta.height]).toEqual([BMP_MAX_SIDE, Math.round((100 * BMP_MAX_SIDE) / 3000)]);
+  });
+});
+
+describe('the full-decode budget', () => {
+  it('decodes that fit share it, a large one waits for room, in order of arrival; one over it runs alone', async () => {
+    const budget = new PixelBudget(() => 100);
+    const log: string[] = [];
+    const releases: Record<string, () => void> = {};
+    const start = (name: string, pixels: number) =>
+      budget.run(pixels, () => {
+        log.push(`start ${name}`);
+        return new Promise<void>((done) => (releases[name] = done));
+      });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const all = [start('a', 40), start('b', 40), start('big', 90), start('c', 10)];
+    await tick();
+    expect(log).toEqual(['start a', 'start b']); // c fits, but does not overtake the large one waiting
+    releases.a();
+    await tick();
+    expect(log).toEqual(['start a', 'start b']); // 40 + 90 > 100
+    releases.b();
+    await tick();
+    expect(log).toEqual(['start a', 'start b', 'start big', 'start c']); // 90 + 10 fit
+    releases.big();
+    releases.c();
+    await Promise.all(all);
+    // one over the budget still runs, alone
+    await expect(budget.run(500, async () => 'ran')).resolves.toBe('ran');
   });
 });

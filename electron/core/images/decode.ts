@@ -91,12 +91,59 @@ export class PixelDataError extends Error {
 export async function openImage(
   input: string | Uint8Array,
   options: SharpOptions = {},
-): Promise<{ img: Sharp; format: string; width?: number; height?: number }> {
+): Promise<{ img: Sharp; format: string; pixels: number; width?: number; height?: number }> {
   const limit = maxPixels();
   const declared = await checkDeclaredSize(input, limit);
   const opts: SharpOptions = { ...options, limitInputPixels: limit };
-  if (declared.format !== 'bmp') return { img: sharp(input, opts), format: declared.format };
+  if (declared.format !== 'bmp') {
+    const pixels = declared.width * declared.height;
+    return { img: sharp(input, opts), format: declared.format, pixels };
+  }
   const bmp = await decodeBmp(typeof input === 'string' ? await readFile(input) : input);
   const raw = { width: bmp.dataWidth, height: bmp.dataHeight, channels: 3 as const };
-  return { img: sharp(bmp.data, { ...opts, raw }), format: 'bmp', width: bmp.width, height: bmp.height };
+  const pixels = bmp.dataWidth * bmp.dataHeight;
+  return {
+    img: sharp(bmp.data, { ...opts, raw }),
+    format: 'bmp',
+    pixels,
+    width: bmp.width,
+    height: bmp.height,
+  };
 }
+
+/**
+ * Full-size decodes in flight hold at most the pixel limit's worth of pixels together: a batch of
+ * images each just under the limit is decoded one after another, not side by side (eight 81 MP
+ * photos decoded at once took a caption run to 2.4 GB). An image is admitted when nothing else is
+ * in flight, so one at the limit always proceeds; small images still decode in parallel.
+ */
+export class PixelBudget {
+  private inFlight = 0;
+  private readonly waiting: { pixels: number; go: () => void }[] = [];
+  constructor(private readonly budget: () => number = maxPixels) {}
+
+  async run<T>(pixels: number, work: () => Promise<T>): Promise<T> {
+    if (this.inFlight > 0 && (this.waiting.length > 0 || this.inFlight + pixels > this.budget())) {
+      await new Promise<void>((go) => this.waiting.push({ pixels, go }));
+    } else this.inFlight += pixels;
+    try {
+      return await work();
+    } finally {
+      this.inFlight -= pixels;
+      this.admit();
+    }
+  }
+
+  /** In order of arrival: a large image waiting is not overtaken by smaller ones forever. */
+  private admit(): void {
+    for (let next = this.waiting[0]; next; next = this.waiting[0]) {
+      if (this.inFlight > 0 && this.inFlight + next.pixels > this.budget()) return;
+      this.waiting.shift();
+      this.inFlight += next.pixels;
+      next.go();
+    }
+  }
+}
+
+/** The budget every full-size decode in this process shares. */
+export const fullDecodes = new PixelBudget();

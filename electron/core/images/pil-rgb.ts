@@ -11,7 +11,7 @@
  * EXIF orientation is applied: `load_image` transposes, while the image processors themselves,
  * given an already-open image, do not.
  */
-import { openImage, PixelDataError } from './decode.ts';
+import { fullDecodes, openImage, PixelDataError } from './decode.ts';
 
 export interface RgbImage {
   /** width x height x 3, rows top to bottom */
@@ -29,10 +29,17 @@ function mulDiv255(a: number, b: number): number {
   return ((t >> 8) + t) >> 8;
 }
 
-export async function decodeRgbAsPil(input: Uint8Array | string): Promise<RgbImage> {
+/**
+ * Decodes the file and hands its pixels to `use` (which reduces them, e.g. resizes to a model's
+ * input), inside the process's full-decode budget: the full-size pixels are held only in there.
+ */
+export async function decodeRgbAsPil<T>(input: Uint8Array | string, use: (img: RgbImage) => T): Promise<T> {
   const opened = await openImage(input, { failOn: 'error', animated: false, ignoreIcc: true });
-  return decodeOpened(opened).catch((err) => {
-    throw new PixelDataError(opened.format, err);
+  return fullDecodes.run(opened.pixels, async () => {
+    const img = await decodeOpened(opened).catch((err) => {
+      throw new PixelDataError(opened.format, err);
+    });
+    return use(img);
   });
 }
 
@@ -51,13 +58,14 @@ async function decodeOpened(opened: Awaited<ReturnType<typeof openImage>>): Prom
   const px = info.width * info.height;
   const ch = info.channels;
   const src = wide ? new Uint16Array(data.buffer, data.byteOffset, px * ch) : data;
-  const out = new Uint8Array(px * 3);
+  const plain = !wide && !cmyk && ch === 3; // already what PIL's RGB holds: no copy
+  const out = plain ? data : new Uint8Array(px * 3);
   const value = wide
     ? ch === 1
       ? (v: number) => Math.min(v, 255) // mode "I" -> RGB clips
       : (v: number) => v >> 8
     : (v: number) => v;
-  for (let i = 0; i < px; i++) {
+  for (let i = 0; !plain && i < px; i++) {
     const s = i * ch;
     if (cmyk) {
       const nk = 255 - src[s + 3];

@@ -108,31 +108,31 @@ export async function preprocessImage(
   if (input.length === 0) throw new ImageDecodeError(file, 'empty file (0 bytes)');
   const { height: H, width: W } = inputSize(cfg);
   let format: string | undefined;
-  let rgb: Uint8Array;
-  let shown: { width: number; height: number };
   try {
-    const img = await decodeRgbAsPil(input);
-    format = img.format;
-    const d = img.declared;
-    shown = d.orientation >= 5 ? { width: d.height, height: d.width } : { width: d.width, height: d.height };
-    let [w, h] = [img.width, img.height];
-    rgb = img.data;
-    if (cfg.do_resize) {
-      const [rw, rh] = resizeTarget(cfg.size, w, h);
-      rgb = resizePil(rgb, w, h, rw, rh, PIL_FILTERS[cfg.resample]);
-      [w, h] = [rw, rh];
-    }
-    if (cfg.do_center_crop && cfg.crop_size) {
-      rgb = centreCrop(rgb, w, h, W, H);
-      [w, h] = [W, H];
-    }
-    if (w !== W || h !== H) {
-      throw new Error(`image is ${w}x${h} but the model needs ${W}x${H} and do_resize is off`);
-    }
+    return await decodeRgbAsPil(input, (img): Decoded => {
+      format = img.format;
+      const d = img.declared;
+      const shown =
+        d.orientation >= 5 ? { width: d.height, height: d.width } : { width: d.width, height: d.height };
+      let [w, h] = [img.width, img.height];
+      let rgb = img.data;
+      if (cfg.do_resize) {
+        const [rw, rh] = resizeTarget(cfg.size, w, h);
+        rgb = resizePil(rgb, w, h, rw, rh, PIL_FILTERS[cfg.resample]);
+        [w, h] = [rw, rh];
+      }
+      if (cfg.do_center_crop && cfg.crop_size) {
+        rgb = centreCrop(rgb, w, h, W, H);
+        [w, h] = [W, H];
+      }
+      if (w !== W || h !== H) {
+        throw new Error(`image is ${w}x${h} but the model needs ${W}x${H} and do_resize is off`);
+      }
+      return { pixels: toCHW(rgb, H, W, cfg), ...shown, format: format ?? 'unknown' };
+    });
   } catch (err) {
     throw new ImageDecodeError(file, describeSharpError(err, format));
   }
-  return { pixels: toCHW(rgb, H, W, cfg), ...shown, format: format ?? 'unknown' };
 }
 
 /**
