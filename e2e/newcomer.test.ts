@@ -4,17 +4,15 @@
  * zoom), and a copied caption that keeps its spaces.
  */
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
-import { launchBrowser, openPage, type Studio, startStudio } from './harness.ts';
+import { type Studio, sharedBrowser, startStudio } from './harness.ts';
 
-let browser: Browser;
+const web = sharedBrowser();
 let studio: Studio;
 let folder: string;
 beforeAll(async () => {
-  browser = await launchBrowser();
   studio = await startStudio();
   folder = tempDir('cs-e2e-new-');
   await writeGoodImages(folder, 3);
@@ -26,12 +24,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await studio?.stop();
-  await browser?.close();
 });
 
 describe('a newcomer', () => {
   it('is offered Add folder in an empty library; tiles show reasons; thumbnails, previews and copy behave', async () => {
-    const page = await openPage(browser, studio);
+    const page = await web.open(studio);
     const hint = page.locator('[data-testid=empty-library]');
     await hint.waitFor();
     await hint.getByLabel('Folder path').fill(folder);
