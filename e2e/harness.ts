@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { type HubOptions, type HubRepo, startHub } from '../test/fixtures/hub.ts';
-import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');
@@ -132,10 +132,21 @@ export function sharedBrowser() {
   return web;
 }
 
+/** A new folder (named from `prefix`) of `good` generated photos, and one broken file of each kind in `broken/` when asked. */
+export async function photoFolder(
+  prefix: string,
+  good: number,
+  opts: { broken?: boolean } = {},
+): Promise<string> {
+  const folder = tempDir(prefix);
+  await writeGoodImages(folder, good);
+  if (opts.broken) writeBrokenImages(join(folder, 'broken'));
+  return folder;
+}
+
 /** A new folder (named from `prefix`) of `images` generated photos in the studio's library, captioned once (greedy). */
 export async function captionedFolder(studio: Studio, prefix: string, images: number) {
-  const folder = tempDir(prefix);
-  await writeGoodImages(folder, images);
+  const folder = await photoFolder(prefix, images);
   const rootId = (await studio.call<{ id: number }>('library.addRoot', { path: folder })).id;
   await studio.captionAll(rootId, {});
   return { folder, rootId };

@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
-import { type Studio, screenshot, sharedBrowser, startStudio } from './harness.ts';
+import { tempDir } from '../test/fixtures/images.ts';
+import { photoFolder, type Studio, screenshot, sharedBrowser, startStudio } from './harness.ts';
 
 const { open } = sharedBrowser();
 
@@ -16,9 +16,7 @@ describe('library, captioning, beam comparison and heat-maps', () => {
   let folder: string;
   beforeAll(async () => {
     studio = await startStudio();
-    folder = tempDir('cs-e2e-lib-');
-    await writeGoodImages(folder, 12);
-    writeBrokenImages(join(folder, 'broken'));
+    folder = await photoFolder('cs-e2e-lib-', 12, { broken: true });
   });
   afterAll(() => studio?.stop());
 

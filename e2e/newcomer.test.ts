@@ -6,17 +6,14 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
-import { type Studio, sharedBrowser, startStudio } from './harness.ts';
+import { photoFolder, type Studio, sharedBrowser, startStudio } from './harness.ts';
 
 const web = sharedBrowser();
 let studio: Studio;
 let folder: string;
 beforeAll(async () => {
   studio = await startStudio();
-  folder = tempDir('cs-e2e-new-');
-  await writeGoodImages(folder, 3);
-  writeBrokenImages(join(folder, 'broken'));
+  folder = await photoFolder('cs-e2e-new-', 3, { broken: true });
   // a photo far larger than the 480 px view
   await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#c33' } })
     .png()
