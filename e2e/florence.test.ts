@@ -5,20 +5,18 @@
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixtureReference } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
-import { launchBrowser, openPage, type Studio, screenshot, startStudioWithHub } from './harness.ts';
+import { type Studio, screenshot, sharedBrowser, startStudioWithHub } from './harness.ts';
 
 const REPO = 'onnx-community/Florence-2-base-ft';
-let browser: Browser;
+const web = sharedBrowser();
 let served: Awaited<ReturnType<typeof startStudioWithHub>>;
 let studio: Studio;
 let rootId: number;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
   served = await startStudioWithHub({ [REPO]: { dir: join(FIXTURES, 'florence-repo') } });
   studio = served.studio;
   const folder = tempDir('cs-e2e-florence-');
@@ -29,12 +27,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await served?.stop();
-  await browser?.close();
 });
 
 describe('Florence-2', () => {
   it('is pulled, chosen with a task, captions a folder, and shows its beams beside the built-in model', async () => {
-    const page = await openPage(browser, studio, '#/models');
+    const page = await web.open(studio, '#/models');
     await page.getByRole('button', { name: `Pull ${REPO}` }).click();
     await page.locator('[data-testid=pull][data-state=done]').waitFor({ timeout: 60_000 });
     const row = page.locator(`[data-testid=model][data-ref="${REPO}"]`);

@@ -6,8 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { type HubOptions, type HubRepo, startHub } from '../test/fixtures/hub.ts';
-import { tempDir } from '../test/fixtures/images.ts';
+import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');
@@ -101,14 +102,74 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** A page of the studio (at `hash`), failing the test on any uncaught page error. */
-export async function openPage(browser: Browser, studio: Studio, hash = ''): Promise<Page> {
+/** A blank page that fails the test on any uncaught page error. */
+export async function newPage(browser: Browser): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.on('pageerror', (e) => {
     throw e;
   });
+  return page;
+}
+
+/** A page of the studio (at `hash`), failing the test on any uncaught page error. */
+export async function openPage(browser: Browser, studio: Studio, hash = ''): Promise<Page> {
+  const page = await newPage(browser);
   await page.goto(`${studio.url}${hash}`);
   return page;
+}
+
+/** Chromium for the tests of the enclosing file or describe: launched before them, closed after. */
+export function sharedBrowser() {
+  const web = {
+    browser: undefined as unknown as Browser,
+    /** a page of `studio` at `hash` (see openPage) */
+    open: (studio: Studio, hash = '') => openPage(web.browser, studio, hash),
+  };
+  beforeAll(async () => {
+    web.browser = await launchBrowser();
+  });
+  afterAll(() => web.browser?.close());
+  return web;
+}
+
+/** A new folder (named from `prefix`) of `good` generated photos, and one broken file of each kind in `broken/` when asked. */
+export async function photoFolder(
+  prefix: string,
+  good: number,
+  opts: { broken?: boolean } = {},
+): Promise<string> {
+  const folder = tempDir(prefix);
+  await writeGoodImages(folder, good);
+  if (opts.broken) writeBrokenImages(join(folder, 'broken'));
+  return folder;
+}
+
+/** A new folder (named from `prefix`) of `images` generated photos in the studio's library, captioned once (greedy). */
+export async function captionedFolder(studio: Studio, prefix: string, images: number) {
+  const folder = await photoFolder(prefix, images);
+  const rootId = (await studio.call<{ id: number }>('library.addRoot', { path: folder })).id;
+  await studio.captionAll(rootId, {});
+  return { folder, rootId };
+}
+
+/** Each image's caption by the model (of its first run), in library order. */
+export async function modelCaptions(studio: Studio, rootId: number) {
+  const files = await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId });
+  const out: { id: number; text: string }[] = [];
+  for (const f of files.items) {
+    const d = await studio.call<{ runs: { candidates: { id: number; text: string; source: string }[] }[] }>(
+      'image.get',
+      { fileId: f.fileId },
+    );
+    out.push(d.runs[0].candidates.find((c) => c.source === 'model')!);
+  }
+  return out;
+}
+
+/** Each image gets a person's caption beside the model's (an edit of it: "a person's caption I"), two to rate. */
+export async function addPersonCaptions(studio: Studio, rootId: number): Promise<void> {
+  for (const [i, c] of (await modelCaptions(studio, rootId)).entries())
+    await studio.call('candidate.edit', { candidateId: c.id, text: `a person's caption ${i}` });
 }
 
 /** A Hub on loopback and a studio that pulls from it into its own Hugging Face cache; `stop` ends both. */

@@ -3,20 +3,18 @@
  * on loopback with live progress, choosing it, and captioning an image with it.
  */
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../test/fixtures/bundles.ts';
 import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
-import { launchBrowser, openPage, type Studio, screenshot, startStudioWithHub } from './harness.ts';
+import { type Studio, screenshot, sharedBrowser, startStudioWithHub } from './harness.ts';
 
 const REPO = 'Xenova/vit-gpt2-image-captioning';
-let browser: Browser;
+const web = sharedBrowser();
 let served: Awaited<ReturnType<typeof startStudioWithHub>>;
 let studio: Studio;
 let rootId: number;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
   // about 12 MB at 8 MB/s: long enough to watch the progress
   served = await startStudioWithHub(
     { [REPO]: { dir: join(FIXTURES, 'quantized-only') } },
@@ -29,12 +27,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await served?.stop();
-  await browser?.close();
 });
 
 describe('models view', () => {
   it('pulls a captioner with progress, chooses it, and captions an image with it', async () => {
-    const page = await openPage(browser, studio);
+    const page = await web.open(studio);
     const banner = page.getByTestId('default-model-banner');
     await expect(banner.textContent()).resolves.toMatch(/only describes synthetic test scenes/);
     await banner.getByRole('button', { name: 'Open Models' }).click();

@@ -4,21 +4,16 @@
  * zoom), and a copied caption that keeps its spaces.
  */
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeBrokenImages, writeGoodImages } from '../test/fixtures/images.ts';
-import { launchBrowser, openPage, type Studio, startStudio } from './harness.ts';
+import { photoFolder, type Studio, sharedBrowser, startStudio } from './harness.ts';
 
-let browser: Browser;
+const web = sharedBrowser();
 let studio: Studio;
 let folder: string;
 beforeAll(async () => {
-  browser = await launchBrowser();
   studio = await startStudio();
-  folder = tempDir('cs-e2e-new-');
-  await writeGoodImages(folder, 3);
-  writeBrokenImages(join(folder, 'broken'));
+  folder = await photoFolder('cs-e2e-new-', 3, { broken: true });
   // a photo far larger than the 480 px view
   await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#c33' } })
     .png()
@@ -26,12 +21,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await studio?.stop();
-  await browser?.close();
 });
 
 describe('a newcomer', () => {
   it('is offered Add folder in an empty library; tiles show reasons; thumbnails, previews and copy behave', async () => {
-    const page = await openPage(browser, studio);
+    const page = await web.open(studio);
     const hint = page.locator('[data-testid=empty-library]');
     await hint.waitFor();
     await hint.getByLabel('Folder path').fill(folder);

@@ -7,41 +7,30 @@
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionItem } from '../electron/core/api/types.ts';
-import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
-import { launchBrowser, openPage, type Studio, startStudio } from './harness.ts';
+import {
+  addPersonCaptions,
+  captionedFolder,
+  newPage,
+  type Studio,
+  sharedBrowser,
+  startStudio,
+} from './harness.ts';
 
 const IMAGES = 20;
-let browser: Browser;
+const web = sharedBrowser();
 let studio: Studio;
 let sessionId: number;
 beforeAll(async () => {
-  browser = await launchBrowser();
   studio = await startStudio();
-  const folder = tempDir('cs-e2e-queue-');
-  await writeGoodImages(folder, IMAGES);
-  const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
-  await studio.captionAll(root.id, {});
+  const { rootId } = await captionedFolder(studio, 'cs-e2e-queue-', IMAGES);
   // each image: the model's caption and a person's, two to rate
-  const files = await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId: root.id });
-  for (const [i, f] of files.items.entries()) {
-    const d = await studio.call<{ runs: { candidates: { id: number }[] }[] }>('image.get', {
-      fileId: f.fileId,
-    });
-    await studio.call('candidate.edit', {
-      candidateId: d.runs[0].candidates[0].id,
-      text: `a person's caption ${i}`,
-    });
-  }
-  sessionId = (await studio.call<{ id: number }>('sessions.create', { name: 'fast keys', rootId: root.id }))
-    .id;
+  await addPersonCaptions(studio, rootId);
+  sessionId = (await studio.call<{ id: number }>('sessions.create', { name: 'fast keys', rootId })).id;
 }, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
+afterAll(() => studio?.stop());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +99,7 @@ async function checkAll(page: Page, rater: string, typed: [number, number][]) {
 
 describe('rating keys are never lost', () => {
   it('40 rating keys 10 ms apart on the owner’s page: 40 judgments, in order, the view on the last image', async () => {
-    const page = await openPage(browser, studio, `#/rate/${sessionId}/ada`);
+    const page = await web.open(studio, `#/rate/${sessionId}/ada`);
     await page.getByTestId('rating').waitFor();
     const typed = await typeRatings(page);
     await checkAll(page, 'ada', typed);
@@ -122,10 +111,7 @@ describe('rating keys are never lost', () => {
       rater: 'bea',
       sessions: [sessionId],
     });
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => {
-      throw e;
-    });
+    const page = await newPage(web.browser);
     let sets = 0;
     await page.route('**/api/ratings.set', async (route) => {
       await sleep(100);
@@ -155,7 +141,7 @@ describe('rating keys are never lost', () => {
   });
 
   it('undo works on the queued state, and a reload keeps what was not committed yet', async () => {
-    const page = await openPage(browser, studio, `#/rate/${sessionId}/cy`);
+    const page = await web.open(studio, `#/rate/${sessionId}/cy`);
     await page.route('**/api/ratings.*', async (route) => {
       await sleep(300);
       return route.continue();

@@ -4,34 +4,23 @@
  * a rater's link still rates, and a reload keeps working from the tab's session storage (the
  * history entry is replaced, not added).
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
-import { launchBrowser, type Studio, startStudio } from './harness.ts';
+import { captionedFolder, newPage, type Studio, sharedBrowser, startStudio } from './harness.ts';
 
-let browser: Browser;
+const web = sharedBrowser();
 let studio: Studio;
 let sessionId: number;
 beforeAll(async () => {
-  browser = await launchBrowser();
   studio = await startStudio();
-  const folder = tempDir('cs-e2e-served-');
-  await writeGoodImages(folder, 3);
-  const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
-  await studio.captionAll(root.id, {});
-  sessionId = (await studio.call<{ id: number }>('sessions.create', { name: 'served', rootId: root.id })).id;
+  const { rootId } = await captionedFolder(studio, 'cs-e2e-served-', 3);
+  sessionId = (await studio.call<{ id: number }>('sessions.create', { name: 'served', rootId })).id;
 }, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-});
+afterAll(() => studio?.stop());
 
-/** A new page that fails the test on any page error, and every URL it requests (to check none carries a token). */
-async function newPage(): Promise<{ page: Page; urls: string[] }> {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => {
-    throw e;
-  });
+/** A new page (see harness newPage) and every URL it requests (to check none carries a token). */
+async function pageWithRequests(): Promise<{ page: Page; urls: string[] }> {
+  const page = await newPage(web.browser);
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
   return { page, urls };
@@ -46,7 +35,7 @@ const loadedImages = (page: Page) =>
 
 describe('the token leaves the address bar', () => {
   it("the owner's page: no token in location.href or in any request URL after load; thumbnails and images load", async () => {
-    const { page, urls } = await newPage();
+    const { page, urls } = await pageWithRequests();
     await page.goto(`${studio.url}#/`);
     await page.locator('[data-testid=tile] img').first().waitFor();
     await expect.poll(() => loadedImages(page)).toBe(3);
@@ -72,7 +61,7 @@ describe('the token leaves the address bar', () => {
       rater: 'rae',
       sessions: [sessionId],
     });
-    const { page, urls } = await newPage();
+    const { page, urls } = await pageWithRequests();
     await page.goto(`${studio.base}/?token=${link.token}`);
     await page.getByText('rating as rae').waitFor();
     expect(await page.evaluate<string>('location.href')).not.toContain(link.token);
