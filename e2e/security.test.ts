@@ -159,6 +159,19 @@ const TABLE: Record<Channel, Row> = {
   'ratings.undo': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
   'eval.summary': { req: () => ({}), owner: 200, rater: 403 },
   'eval.importReferences': { req: () => ({ path: '/etc/passwd' }), owner: ALLOWED, rater: 403 },
+  'edit.preview': {
+    req: () => ({ op: { kind: 'append', text: 'ohwx' }, fileIds: [ids.fileS] }),
+    owner: 200,
+    rater: 403,
+  },
+  'edit.apply': {
+    req: () => ({ op: { kind: 'append', text: 'ohwx' }, fileIds: [ids.fileS] }),
+    owner: 200,
+    rater: 403,
+  },
+  'edit.undo': { req: () => ({}), owner: 200, rater: 403 },
+  'edit.redo': { req: () => ({}), owner: 200, rater: 403 },
+  'edit.history': { req: () => ({}), owner: 200, rater: 403 },
   'export.run': {
     req: () => ({ format: 'csv', out: join(lib, 'id_rsa'), overwrite: true }),
     owner: 409,
