@@ -7,6 +7,8 @@ import {
 import { decodingLabel } from '../../electron/core/api/decoding.ts';
 import type { ImageRow } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
+import { BulkEdit, type Target } from './library/BulkEdit.tsx';
+import { clicked, NONE, useSelection } from './library/selection.ts';
 import { go } from './route.ts';
 
 const TILE = 180; // px, square tiles incl. caption strip
@@ -193,6 +195,36 @@ function Grid(props: {
     [rootId, filter, runKey, search, onError],
   );
   useEffect(() => load(0), [load]);
+  const [selection, setSelection, selected] = useSelection();
+  const runOf = () =>
+    runKey ? { modelId: Number(runKey.split(':')[0]), configId: Number(runKey.split(':')[1]) } : undefined;
+  // the selection as an edit's target: every file the filters show, or the selected ones' ids
+  // biome-ignore lint/correctness/useExhaustiveDependencies: pages only spare requests; runOf follows runKey
+  const target = useCallback(async (): Promise<Target> => {
+    if (selection.all) return { library: { rootId, filter, run: runOf(), search } };
+    const byPage = new Map<number, ImageRow[]>(pages);
+    for (const page of new Set([...selection.indices].map((i) => Math.floor(i / PAGE))))
+      if (!byPage.has(page))
+        byPage.set(
+          page,
+          (
+            await call('library.images', {
+              rootId,
+              filter,
+              run: runOf(),
+              search,
+              offset: page * PAGE,
+              limit: PAGE,
+            })
+          ).items,
+        );
+    const ids = [...selection.indices].map((i) => byPage.get(Math.floor(i / PAGE))?.[i % PAGE]?.fileId);
+    return { fileIds: ids.filter((id): id is number => id !== undefined) };
+  }, [selection, rootId, filter, runKey, search]);
+  const reload = useCallback(() => {
+    loading.current.clear();
+    setPages(new Map());
+  }, []);
   useEffect(() => {
     const el = box.current!;
     const measure = () => setScroll({ top: el.scrollTop, height: el.clientHeight, width: el.clientWidth });
@@ -238,36 +270,66 @@ function Grid(props: {
     else if (top + TILE > el.scrollTop + el.clientHeight) el.scrollTop = top + TILE - el.clientHeight;
     setFocusIndex(next);
   };
+  const count = selection.all ? total : selection.indices.size || null;
   return (
-    <div className="grid" ref={box} data-testid="grid" data-total={total ?? ''}>
-      <div style={{ height: rows * TILE, position: 'relative' }}>
-        {cells.map(({ index, row }) => (
-          <button
-            type="button"
-            key={index}
-            className={`tile ${row?.status ?? ''}`}
-            style={{
-              top: Math.floor(index / cols) * TILE,
-              left: (index % cols) * TILE,
-              width: TILE - 8,
-              height: TILE - 8,
-            }}
-            onClick={() => row && go('image', row.fileId)}
-            title={row ? (row.error ?? row.rel) : ''}
-            data-testid="tile"
-            data-index={index}
-            onFocus={() => setFocusIndex(index)}
-            onKeyDown={onKeyDown}
-          >
-            {row && row.status !== 'error' && (
-              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId, { hash: row.hash })} />
-            )}
-            <span className="tile-caption" data-testid="tile-caption">
-              {row ? (row.error ? `⚠ ${errorReason(row)}` : (row.caption ?? row.rel)) : '…'}
-            </span>
-          </button>
-        ))}
+    <>
+      <div className="toolbar selection">
+        <button type="button" disabled={!total} onClick={() => setSelection({ ...NONE, all: true })}>
+          Select all{total ? ` (${total})` : ''}
+        </button>
+        <button type="button" disabled={!count} onClick={() => setSelection(NONE)}>
+          Clear selection
+        </button>
       </div>
-    </div>
+      <BulkEdit count={count} target={target} onChanged={reload} onError={onError} />
+      <div className="grid" ref={box} data-testid="grid" data-total={total ?? ''}>
+        <div style={{ height: rows * TILE, position: 'relative' }}>
+          {cells.map(({ index, row }) => (
+            <button
+              type="button"
+              key={index}
+              className={`tile ${row?.status ?? ''}${selected(index) ? ' selected' : ''}`}
+              aria-pressed={selected(index)}
+              style={{
+                top: Math.floor(index / cols) * TILE,
+                left: (index % cols) * TILE,
+                width: TILE - 8,
+                height: TILE - 8,
+              }}
+              onClick={(e) => {
+                // shift-click: a range from the last one picked; ctrl/cmd-click: one more or less
+                if (e.shiftKey || e.ctrlKey || e.metaKey)
+                  setSelection(
+                    clicked(selection, index, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey }),
+                  );
+                else if (row) go('image', row.fileId);
+              }}
+              title={row ? (row.error ?? row.rel) : ''}
+              data-testid="tile"
+              data-index={index}
+              onFocus={() => setFocusIndex(index)}
+              onKeyDown={onKeyDown}
+            >
+              <span
+                className="tile-select"
+                aria-hidden="true"
+                data-testid="tile-select"
+                onClick={(e) => {
+                  e.stopPropagation();
+                  setSelection(clicked(selection, index, { shift: e.shiftKey, toggle: true }));
+                }}
+                onKeyDown={() => {}}
+              />
+              {row && row.status !== 'error' && (
+                <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId, { hash: row.hash })} />
+              )}
+              <span className="tile-caption" data-testid="tile-caption">
+                {row ? (row.error ? `⚠ ${errorReason(row)}` : (row.caption ?? row.rel)) : '…'}
+              </span>
+            </button>
+          ))}
+        </div>
+      </div>
+    </>
   );
 }
