@@ -4,7 +4,7 @@
  * applies, undo (Ctrl+Z) restores every caption, redo (Ctrl+Shift+Z) reapplies, and a sidecar
  * export afterwards carries the edits.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
@@ -22,12 +22,9 @@ const edit = (t: string) => t.replace(new RegExp(FIND, 'gu'), REPLACE);
 
 let browser: Browser;
 let studio: Studio;
-let folder: string;
 beforeAll(async () => {
-  browser = await launchBrowser();
-  studio = await startStudio();
-  folder = tempDir('cs-e2e-edit-');
-  mkdirSync(folder, { recursive: true });
+  const folder = tempDir('cs-e2e-edit-');
+  [browser, studio] = await Promise.all([launchBrowser(), startStudio()]);
   // N distinct small photos: the image's number in its pixels
   for (let i = 0; i < N; i++) {
     const px = Buffer.alloc(8 * 8 * 3, i % 251);
