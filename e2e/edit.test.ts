@@ -102,4 +102,34 @@ describe('bulk caption editing', () => {
     expect(txt).toHaveLength(N);
     expect(txt.map((f) => readFileSync(join(out, f), 'utf8'))).toEqual(after.map((t) => `${t}\n`));
   }, 180_000);
+
+  it('the list view edits a caption in place: Enter saves it, Esc cancels, leaving the cell saves, Ctrl+Z undoes', async () => {
+    const page = await openPage(browser, studio);
+    await page.getByRole('button', { name: 'List view' }).click();
+    const rows = page.getByTestId('list-row');
+    await page.locator(`[data-testid=grid][data-total="${N}"]`).waitFor();
+    const before = await captions();
+    const cell = (i: number) => rows.and(page.locator(`[data-index="${i}"]`));
+
+    await cell(2).getByTestId('list-caption').click();
+    await cell(2).getByLabel('Caption').fill('typed in the list');
+    await page.keyboard.press('Enter');
+    await cell(2).getByTestId('list-caption').getByText('typed in the list').waitFor();
+    await cell(3).getByTestId('list-caption').click();
+    await cell(3).getByLabel('Caption').fill('never saved');
+    await page.keyboard.press('Escape');
+    await cell(4).getByTestId('list-caption').click();
+    await cell(4).getByLabel('Caption').fill('saved on leaving');
+    await page.locator('body').click({ position: { x: 1, y: 1 } });
+    await cell(4).getByTestId('list-caption').getByText('saved on leaving').waitFor();
+    const want = [...before];
+    want[2] = 'typed in the list';
+    want[4] = 'saved on leaving';
+    expect(await captions()).toEqual(want);
+    await screenshot(page, 'edit-list-view');
+    await page.keyboard.press('Control+z');
+    await cell(4).getByTestId('list-caption').getByText(before[4]).waitFor();
+    want[4] = before[4];
+    expect(await captions()).toEqual(want);
+  }, 60_000);
 });

@@ -127,6 +127,8 @@ const EditOperation = z.discriminatedUnion('kind', [
   /** a word, phrase or tag removed wherever it stands whole (any case), and the separators tidied */
   z.object({ kind: z.literal('strip'), text: z.string().trim().min(1).max(500) }).strict(),
   z.object({ kind: z.literal('case'), to: oneOf(EDIT_CASES) }).strict(),
+  /** the caption becomes this text (the list view's caption cell: an edit in place, undoable) */
+  z.object({ kind: z.literal('set'), text: z.string().trim().min(1).max(500) }).strict(),
   /** trims each caption and collapses runs of white space to one space */
   z.object({ kind: z.literal('whitespace') }).strict(),
 ]);

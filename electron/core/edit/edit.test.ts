@@ -169,6 +169,7 @@ describe('operations', () => {
     expect(run({ kind: 'case', to: 'title' }, "a cat's sofa")).toBe("A Cat's Sofa");
     expect(run({ kind: 'case', to: 'lower' }, 'ÉTÉ')).toBe('été');
     expect(run({ kind: 'whitespace' }, '  a \t cat\n on  ')).toBe('a cat on');
+    expect(run({ kind: 'set', text: 'by hand' }, 'a cat')).toBe('by hand');
     expect(label({ kind: 'strip', text: 'x' })).toBe('strip "x"');
   });
 });

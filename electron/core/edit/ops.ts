@@ -61,6 +61,8 @@ export function transform(op: EditOperation): (text: string) => string {
             : title;
     case 'whitespace':
       return (t) => t.trim().replace(/\s+/g, ' ');
+    case 'set':
+      return () => op.text;
   }
 }
 
@@ -80,5 +82,7 @@ export function describe(op: EditOperation): string {
       return `${op.to} case`;
     case 'whitespace':
       return 'trim white space';
+    case 'set':
+      return `set to ${quote(op.text)}`;
   }
 }
