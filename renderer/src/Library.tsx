@@ -9,6 +9,7 @@ import type { ImageRow } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 import { BulkEdit, type Target } from './library/BulkEdit.tsx';
 import { ListRow } from './library/ListRow.tsx';
+import './library/library.css';
 import { clicked, NONE, useSelection } from './library/selection.ts';
 import { go } from './route.ts';
 
