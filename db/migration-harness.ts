@@ -62,6 +62,8 @@ export const SEEDS: Record<number, string> = {
       (2, 2, 1, 'pairwise', 12, 50, 'a', 1), (2, 1, 1, 'score', 50, NULL, 2, 1);`,
   12: `INSERT INTO jobs (id, kind, root_id, model_id, config_id, policy, state, batch_size) VALUES
       (2, 'caption', 1, 2, 2, 'skip-existing', 'paused', 5);`,
+  13: `INSERT INTO edit_batches (id, operation, label, state) VALUES (5, '{"kind":"append"}', 'append', 'undone');
+      INSERT INTO edit_batch_items (batch_id, image_id, before_id, after_id, before, after) VALUES (5, 1, 12, 99, 'x', 'x y');`,
 };
 
 export const tempFile = (name = 'studio.sqlite') => join(mkdtempSync(join(tmpdir(), 'cs-migrations-')), name);

@@ -211,10 +211,40 @@ CASES[12] = {
   },
 };
 
+CASES[13] = {
+  tables: ['edit_batches', 'edit_batch_items'],
+  indexes: [
+    'edit_batches_state',
+    'edit_batch_items_after',
+    'caption_candidates_edited_from',
+    'session_candidates_candidate',
+    'session_candidates_source_only',
+    'judgments_other',
+  ],
+  check: (db) => {
+    // a batch and its items go together
+    db.prepare("INSERT INTO edit_batches (id, operation, label) VALUES (1, '{}', 'replace')").run();
+    db.prepare(
+      "INSERT INTO edit_batch_items (batch_id, image_id, before_id, after_id, before, after) VALUES (1, 1, 12, 12, 'a', 'b')",
+    ).run();
+    expect(() => db.prepare("UPDATE edit_batches SET state = 'gone'").run()).toThrow(/CHECK/);
+    db.prepare('DELETE FROM edit_batches WHERE id = 1').run();
+    expect(all(db, 'SELECT count(*) AS n FROM edit_batch_items')).toEqual([{ n: 0 }]);
+  },
+  plans: [
+    // the foreign-key checks of undo's deletes, one per table naming a candidate
+    ['SELECT 1 FROM caption_candidates WHERE edited_from = 5', /INDEX caption_candidates_edited_from/],
+    ['SELECT 1 FROM session_candidates WHERE candidate_id = 5', /INDEX session_candidates_candidate/],
+    ['SELECT 1 FROM session_candidates WHERE source_id = 5', /INDEX session_candidates_source_only/],
+    ['SELECT 1 FROM judgments WHERE other_id = 5', /INDEX judgments_other/],
+    ['SELECT batch_id FROM edit_batch_items WHERE after_id = 5', /INDEX edit_batch_items_after/],
+  ],
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(12);
+    expect(LATEST).toBe(13);
   });
 });
 

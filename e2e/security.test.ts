@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, type Channel, contract, RATER_CHANNELS } from '../electron/core/api/contract.ts';
 import type { ImageRow, SessionItem } from '../electron/core/api/types.ts';
 import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
+import { EDIT_ROLES } from './edit-roles.ts';
 import { REPO, type Studio, startStudio } from './harness.ts';
 
 const SECRET = 'root:SECRET-CONTENT';
@@ -159,6 +160,7 @@ const TABLE: Record<Channel, Row> = {
   'ratings.undo': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
   'eval.summary': { req: () => ({}), owner: 200, rater: 403 },
   'eval.importReferences': { req: () => ({ path: '/etc/passwd' }), owner: ALLOWED, rater: 403 },
+  ...EDIT_ROLES,
   'export.run': {
     req: () => ({ format: 'csv', out: join(lib, 'id_rsa'), overwrite: true }),
     owner: 409,

@@ -1,6 +1,6 @@
 /** Library roots, files and images. */
 import type { DB } from '../open.ts';
-import { CAPTIONED_IMAGES, CURRENT_RUN } from './runs.ts';
+import { CAPTIONED_IMAGES, CURRENT_CAPTION_ID } from './runs.ts';
 import { stmt, writeTx } from './statements.ts';
 
 export interface Root {
@@ -161,8 +161,7 @@ export interface FileJoin {
 
 const FILE_SELECT = `SELECT f.id, f.root_id, f.image_id, f.path, r.path AS root_path, f.status, f.error,
   (SELECT i.hash FROM images i WHERE i.id = f.image_id) AS image_hash,
-  (SELECT c.text FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id
-    WHERE cr.image_id = f.image_id AND ${CURRENT_RUN('cr')} AND c.source = 'model' ORDER BY cr.id DESC, c.rank LIMIT 1) AS caption
+  (SELECT c.text FROM caption_candidates c WHERE c.id = ${CURRENT_CAPTION_ID('f.image_id')}) AS caption
   FROM files f JOIN library_roots r ON r.id = f.root_id`;
 
 export function fileById(db: DB, fileId: number): FileJoin | undefined {
@@ -241,8 +240,8 @@ export interface ImageQuery {
   limit: number;
 }
 
-/** One page of the library grid under its filters, and how many files match in all. */
-export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJoin[] } {
+/** The files (alias `f`) the library's filters select: a WHERE clause and its arguments. */
+export function filesWhere(q: Omit<ImageQuery, 'offset' | 'limit'>): { w: string; args: unknown[] } {
   const where: string[] = ["f.status != 'missing'"];
   const args: unknown[] = [];
   if (q.rootId) {
@@ -267,7 +266,12 @@ export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJo
     );
     args.push(`%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
   }
-  const w = `WHERE ${where.join(' AND ')}`;
+  return { w: `WHERE ${where.join(' AND ')}`, args };
+}
+
+/** One page of the library grid under its filters, and how many files match in all. */
+export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJoin[] } {
+  const { w, args } = filesWhere(q);
   const total = stmt<unknown[], { n: number }>(db, `SELECT count(*) AS n FROM files f ${w}`).get(...args)!.n;
   // the page's ids first (in path order, from an index), then the details of those rows only
   const rows = stmt<unknown[], FileJoin>(

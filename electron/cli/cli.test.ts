@@ -37,6 +37,7 @@ describe('usage', () => {
       'invite',
       'import-refs',
       'eval',
+      'edit',
       'export',
       'metrics',
     ]) {

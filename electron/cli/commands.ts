@@ -17,7 +17,10 @@ import { exportLine } from './progress.ts';
 
 export const RENDERER_DIR = resolve(import.meta.dirname, '../../renderer/dist');
 
-async function withStudio(dataDir: string | undefined, run: (s: Studio) => Promise<void>): Promise<number> {
+export async function withStudio(
+  dataDir: string | undefined,
+  run: (s: Studio) => Promise<void>,
+): Promise<number> {
   const studio = openStudio({ dataDir });
   try {
     await run(studio);

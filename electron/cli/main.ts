@@ -24,6 +24,7 @@ import {
   serveCommand,
   statusCommand,
 } from './commands.ts';
+import { editCommand } from './edit.ts';
 import { modelsCommand } from './models.ts';
 
 const USAGE = `Usage: caption-studio <command> [options]
@@ -39,6 +40,7 @@ Commands:
   invite --list, invite --revoke ID       raters' links, and ending one
   import-refs <file>   reference captions: COCO captions JSON or image<TAB>caption lines
   eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate
+  edit                 bulk caption edits: --find S --replace R [--regex], --prepend/--append/--strip T, --case C, --trim
   export               a dataset: --format ${EXPORT_FORMATS.join('|')} --out PATH [--policy ${EXPORT_POLICIES.join('|')}]
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
@@ -69,6 +71,15 @@ serve options:
   --exports-dir DIR    exports from the browser only into DIR (default: anywhere on localhost; with
                        another --host, DATA_DIR/exports)
 
+edit options:
+  --find S --replace R find and replace (plain text; --regex: a regular expression, $1 in R names a group;
+                       --ignore-case); --prepend T / --append T (a trigger word; --separator, default ', ');
+                       --strip T (a word, phrase or tag, wherever it stands whole); --case lower|upper|sentence|title;
+                       --trim (trim and collapse white space). One step, stored as human edits of each image's caption
+  --folder F, --search S   only the captions of this library folder / that contain S (default: the whole library)
+  --dry-run            how many captions would change, and the first of them, changing nothing
+  --undo, --redo, --history   the edit history (shared with the studio's)
+
 export options:
   --policy P           which captions: best (default; each image's highest-rated, else its human edit,
                        else the top beam of its latest run), latest, human (edits), rated, all
@@ -94,6 +105,7 @@ const COMMANDS: Record<
   invite: inviteCommand,
   'import-refs': importRefsCommand,
   eval: evalCommand,
+  edit: editCommand,
   export: exportCommand,
   metrics: metricsCommand,
   models: modelsCommand,

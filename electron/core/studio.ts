@@ -10,6 +10,7 @@ import { accessHandlers } from './access/handlers.ts';
 import type { Handlers } from './api/contract.ts';
 import { captionHandlers } from './captions/handlers.ts';
 import type { Core } from './core.ts';
+import { editHandlers } from './edit/handlers.ts';
 import { evalHandlers } from './eval/handlers.ts';
 import { EventBus } from './events.ts';
 import { exportHandlers } from './export/handlers.ts';
@@ -56,6 +57,7 @@ export function createHandlers(core: Core): Handlers {
     ...ratingHandlers(core),
     ...evalHandlers(core),
     ...exportHandlers(core),
+    ...editHandlers(core),
   } satisfies Handlers;
 }
 

@@ -7,10 +7,15 @@ import {
 import { decodingLabel } from '../../electron/core/api/decoding.ts';
 import type { ImageRow } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
+import { BulkEdit, type Target } from './library/BulkEdit.tsx';
+import { ListRow } from './library/ListRow.tsx';
+import './library/library.css';
+import { clicked, NONE, useSelection } from './library/selection.ts';
 import { go } from './route.ts';
 
 const TILE = 180; // px, square tiles incl. caption strip
 const PAGE = 200;
+const ROW = 44; // px, the list view's rows
 
 /** State kept for this tab's session (sessionStorage), so coming back shows the same thing. */
 function useRemembered<T>(key: string, initial: T): [T, (v: T) => void] {
@@ -37,6 +42,7 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
   const [rootId, setRootId] = useRemembered<number | undefined>('cs-library-root', undefined);
   const [filter, setFilter] = useRemembered<Filter>('cs-library-filter', 'all');
   const [search, setSearch] = useState('');
+  const [view, setView] = useRemembered<'grid' | 'list'>('cs-library-view', 'grid');
   const [runs, setRuns] = useState<Responses['library.runs']>([]);
   const [run, setRun] = useState('');
   const [busy, setBusy] = useState(false);
@@ -92,6 +98,9 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
             </option>
           ))}
         </select>
+        <button type="button" onClick={() => setView(view === 'grid' ? 'list' : 'grid')}>
+          {view === 'grid' ? 'List view' : 'Grid view'}
+        </button>
         <input
           aria-label="Search captions"
           placeholder="search captions"
@@ -142,6 +151,7 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
         filter={filter}
         run={run}
         search={search}
+        view={view}
         onError={onError}
       />
     </section>
@@ -168,9 +178,12 @@ function Grid(props: {
   /** '' or 'modelId:configId' */
   run: string;
   search: string;
+  view: 'grid' | 'list';
   onError: (e: unknown) => void;
 }) {
   const { rootId, filter, run: runKey, search, onError } = props;
+  const list = props.view === 'list';
+  const H = list ? ROW : TILE;
   const box = useRef<HTMLDivElement>(null);
   const [total, setTotal] = useState<number | null>(null);
   const [pages, setPages] = useState<Map<number, ImageRow[]>>(new Map());
@@ -193,6 +206,36 @@ function Grid(props: {
     [rootId, filter, runKey, search, onError],
   );
   useEffect(() => load(0), [load]);
+  const [selection, setSelection, selected] = useSelection();
+  const runOf = () =>
+    runKey ? { modelId: Number(runKey.split(':')[0]), configId: Number(runKey.split(':')[1]) } : undefined;
+  // the selection as an edit's target: every file the filters show, or the selected ones' ids
+  // biome-ignore lint/correctness/useExhaustiveDependencies: pages only spare requests; runOf follows runKey
+  const target = useCallback(async (): Promise<Target> => {
+    if (selection.all) return { library: { rootId, filter, run: runOf(), search } };
+    const byPage = new Map<number, ImageRow[]>(pages);
+    for (const page of new Set([...selection.indices].map((i) => Math.floor(i / PAGE))))
+      if (!byPage.has(page))
+        byPage.set(
+          page,
+          (
+            await call('library.images', {
+              rootId,
+              filter,
+              run: runOf(),
+              search,
+              offset: page * PAGE,
+              limit: PAGE,
+            })
+          ).items,
+        );
+    const ids = [...selection.indices].map((i) => byPage.get(Math.floor(i / PAGE))?.[i % PAGE]?.fileId);
+    return { fileIds: ids.filter((id): id is number => id !== undefined) };
+  }, [selection, rootId, filter, runKey, search]);
+  const reload = useCallback(() => {
+    loading.current.clear();
+    setPages(new Map());
+  }, []);
   useEffect(() => {
     const el = box.current!;
     const measure = () => setScroll({ top: el.scrollTop, height: el.clientHeight, width: el.clientWidth });
@@ -206,10 +249,10 @@ function Grid(props: {
     };
   }, []);
 
-  const cols = Math.max(1, Math.floor(scroll.width / TILE));
+  const cols = list ? 1 : Math.max(1, Math.floor(scroll.width / TILE));
   const rows = Math.ceil((total ?? 0) / cols);
-  const first = Math.max(0, Math.floor(scroll.top / TILE) - 2);
-  const last = Math.min(rows, Math.ceil((scroll.top + scroll.height) / TILE) + 2);
+  const first = Math.max(0, Math.floor(scroll.top / H) - 2);
+  const last = Math.min(rows, Math.ceil((scroll.top + scroll.height) / H) + 2);
   const cells: { index: number; row: ImageRow | undefined }[] = [];
   for (let r = first; r < last; r++) {
     for (let c = 0; c < cols; c++) {
@@ -233,41 +276,85 @@ function Grid(props: {
     e.preventDefault();
     const next = Math.min(total - 1, Math.max(0, at + step));
     const el = box.current!;
-    const top = Math.floor(next / cols) * TILE;
+    const top = Math.floor(next / cols) * H;
     if (top < el.scrollTop) el.scrollTop = top;
-    else if (top + TILE > el.scrollTop + el.clientHeight) el.scrollTop = top + TILE - el.clientHeight;
+    else if (top + H > el.scrollTop + el.clientHeight) el.scrollTop = top + H - el.clientHeight;
     setFocusIndex(next);
   };
+  const count = selection.all ? total : selection.indices.size || null;
   return (
-    <div className="grid" ref={box} data-testid="grid" data-total={total ?? ''}>
-      <div style={{ height: rows * TILE, position: 'relative' }}>
-        {cells.map(({ index, row }) => (
-          <button
-            type="button"
-            key={index}
-            className={`tile ${row?.status ?? ''}`}
-            style={{
-              top: Math.floor(index / cols) * TILE,
-              left: (index % cols) * TILE,
-              width: TILE - 8,
-              height: TILE - 8,
-            }}
-            onClick={() => row && go('image', row.fileId)}
-            title={row ? (row.error ?? row.rel) : ''}
-            data-testid="tile"
-            data-index={index}
-            onFocus={() => setFocusIndex(index)}
-            onKeyDown={onKeyDown}
-          >
-            {row && row.status !== 'error' && (
-              <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId, { hash: row.hash })} />
-            )}
-            <span className="tile-caption" data-testid="tile-caption">
-              {row ? (row.error ? `⚠ ${errorReason(row)}` : (row.caption ?? row.rel)) : '…'}
-            </span>
-          </button>
-        ))}
+    <>
+      <div className="toolbar selection">
+        <button type="button" disabled={!total} onClick={() => setSelection({ ...NONE, all: true })}>
+          Select all{total ? ` (${total})` : ''}
+        </button>
+        <button type="button" disabled={!count} onClick={() => setSelection(NONE)}>
+          Clear selection
+        </button>
       </div>
-    </div>
+      <BulkEdit count={count} target={target} onChanged={reload} onError={onError} />
+      <div className="grid" ref={box} data-testid="grid" data-total={total ?? ''}>
+        <div style={{ height: rows * H, position: 'relative' }}>
+          {cells.map(({ index, row }) =>
+            list ? (
+              <ListRow
+                key={index}
+                row={row}
+                index={index}
+                top={index * ROW}
+                height={ROW - 4}
+                selected={selected(index)}
+                onSelect={(e) => setSelection(clicked(selection, index, { shift: e.shiftKey, toggle: true }))}
+                onSaved={reload}
+                onError={onError}
+              />
+            ) : (
+              <button
+                type="button"
+                key={index}
+                className={`tile ${row?.status ?? ''}${selected(index) ? ' selected' : ''}`}
+                aria-pressed={selected(index)}
+                style={{
+                  top: Math.floor(index / cols) * TILE,
+                  left: (index % cols) * TILE,
+                  width: TILE - 8,
+                  height: TILE - 8,
+                }}
+                onClick={(e) => {
+                  // shift-click: a range from the last one picked; ctrl/cmd-click: one more or less
+                  if (e.shiftKey || e.ctrlKey || e.metaKey)
+                    setSelection(
+                      clicked(selection, index, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey }),
+                    );
+                  else if (row) go('image', row.fileId);
+                }}
+                title={row ? (row.error ?? row.rel) : ''}
+                data-testid="tile"
+                data-index={index}
+                onFocus={() => setFocusIndex(index)}
+                onKeyDown={onKeyDown}
+              >
+                <span
+                  className="tile-select"
+                  aria-hidden="true"
+                  data-testid="tile-select"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    setSelection(clicked(selection, index, { shift: e.shiftKey, toggle: true }));
+                  }}
+                  onKeyDown={() => {}}
+                />
+                {row && row.status !== 'error' && (
+                  <img alt={row.rel} loading="lazy" src={mediaUrl('thumb', row.fileId, { hash: row.hash })} />
+                )}
+                <span className="tile-caption" data-testid="tile-caption">
+                  {row ? (row.error ? `⚠ ${errorReason(row)}` : (row.caption ?? row.rel)) : '…'}
+                </span>
+              </button>
+            ),
+          )}
+        </div>
+      </div>
+    </>
   );
 }

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { CatalogEntry } from './catalog.ts';
 import { DecodingOptions } from './decoding.ts';
+import { EDIT_CASES, type EditBatchView, type EditHistory, type EditPreview, type EditStep } from './edit.ts';
 import {
   DTYPES,
   EXPORT_FORMATS,
@@ -82,6 +83,68 @@ const ExportRequest = z
   })
   .strict();
 
+/** The library's filters: the grid shows a page of what they select, bulk edits can take all of it. */
+const LibraryQuery = z
+  .object({
+    rootId: id.optional(),
+    filter: oneOf(LIBRARY_FILTERS).default('all'),
+    /** only images with a current caption run of this model and decoding config */
+    run: z.object({ modelId: id, configId: id }).strict().optional(),
+    search: z.string().max(200).default(''),
+  })
+  .strict();
+
+const editText = z.string().min(1).max(500);
+const validRegex = (v: { find: string; regex: boolean }) => {
+  if (!v.regex) return true;
+  try {
+    new RegExp(v.find, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** A bulk edit's operation: what it does to each caption (electron/core/edit/ops.ts). */
+const EditOperation = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('replace'),
+      find: editText,
+      replace: z.string().max(500).default(''),
+      /** `find` is a regular expression (JavaScript's, Unicode); `replace` may name groups ($1) */
+      regex: z.boolean().default(false),
+      ignoreCase: z.boolean().default(false),
+    })
+    .strict()
+    .refine(validRegex, { error: 'not a valid regular expression', path: ['find'] }),
+  /** a trigger word first or last (a caption that already starts or ends with it is left alone) */
+  z
+    .object({ kind: z.literal('prepend'), text: editText, separator: z.string().max(10).default(', ') })
+    .strict(),
+  z
+    .object({ kind: z.literal('append'), text: editText, separator: z.string().max(10).default(', ') })
+    .strict(),
+  /** a word, phrase or tag removed wherever it stands whole (any case), and the separators tidied */
+  z.object({ kind: z.literal('strip'), text: z.string().trim().min(1).max(500) }).strict(),
+  z.object({ kind: z.literal('case'), to: oneOf(EDIT_CASES) }).strict(),
+  /** the caption becomes this text (the list view's caption cell: an edit in place, undoable) */
+  z.object({ kind: z.literal('set'), text: z.string().trim().min(1).max(500) }).strict(),
+  /** trims each caption and collapses runs of white space to one space */
+  z.object({ kind: z.literal('whitespace') }).strict(),
+]);
+/** What a bulk edit changes: the captions of these files' images, or of everything the filters select. */
+const EditRequest = z
+  .object({
+    op: EditOperation,
+    fileIds: z.array(id).min(1).max(200_000).optional(),
+    library: LibraryQuery.optional(),
+  })
+  .strict()
+  .refine((r) => (r.fileIds === undefined) !== (r.library === undefined), {
+    error: 'name the images: fileIds or library (one of them)',
+    path: ['fileIds'],
+  });
+
 /**
  * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
  * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
@@ -107,17 +170,10 @@ export const contract = {
   'library.addRoot': z.object({ path }).strict(),
   'library.removeRoot': z.object({ rootId: id }).strict(),
   'library.runs': none,
-  'library.images': z
-    .object({
-      rootId: id.optional(),
-      filter: oneOf(LIBRARY_FILTERS).default('all'),
-      /** only images with a current caption run of this model and decoding config */
-      run: z.object({ modelId: id, configId: id }).strict().optional(),
-      search: z.string().max(200).default(''),
-      offset: z.number().int().min(0).default(0),
-      limit: z.number().int().min(1).max(1000).default(200),
-    })
-    .strict(),
+  'library.images': LibraryQuery.extend({
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(1000).default(200),
+  }).strict(),
   'image.get': z.object({ fileId: id }).strict(),
   'image.recaption': z
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
@@ -201,6 +257,14 @@ export const contract = {
   'ratings.undo': z.object({ sessionId: id, rater, seq: z.number().int().min(1).optional() }).strict(),
   'eval.summary': z.object({ rootId: id.optional() }).strict(),
   'eval.importReferences': z.object({ path }).strict(),
+  /** what a bulk edit would change: counts and the first changes, computed as apply computes them */
+  'edit.preview': EditRequest,
+  /** one undoable step: a human edit of every caption the operation changes. `expect`: the preview's
+   * count; when the captions have changed since and the count differs, nothing is applied (409) */
+  'edit.apply': EditRequest.safeExtend({ expect: z.number().int().min(0).optional() }),
+  'edit.undo': none,
+  'edit.redo': none,
+  'edit.history': none,
   'export.run': ExportRequest,
   'export.preview': ExportRequest,
   /** stops a running export (its id comes with its `export.progress` events): nothing half-written stays */
@@ -261,6 +325,11 @@ export interface Responses {
   'ratings.undo': SessionItem;
   'eval.summary': EvalSummary;
   'eval.importReferences': ImportSummary;
+  'edit.preview': EditPreview;
+  'edit.apply': EditBatchView;
+  'edit.undo': EditStep;
+  'edit.redo': EditStep;
+  'edit.history': EditHistory;
   'export.run': ExportResult;
   'export.preview': ExportPreview;
   'export.cancel': ExportView;
