@@ -187,6 +187,8 @@ export interface ModelEntry {
   ref: string;
   name: string;
   kind: 'default' | 'hub' | 'folder';
+  /** what it is for: writing captions, or scoring them (a CLIP image-text model) */
+  role: 'captioner' | 'scorer';
   architecture: string | null;
   /** the export variants present */
   dtypes: Dtype[];
