@@ -21,6 +21,7 @@ import { modelHandlers } from './models/handlers.ts';
 import type { HubEnv } from './models/hub.ts';
 import { ModelService } from './models/service.ts';
 import { ratingHandlers } from './rating/handlers.ts';
+import { scoreHandlers } from './scoring/handlers.ts';
 
 /** The model bundle shipped with the studio. */
 export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '../../models/default');
@@ -56,6 +57,7 @@ export function createHandlers(core: Core): Handlers {
     ...ratingHandlers(core),
     ...evalHandlers(core),
     ...exportHandlers(core),
+    ...scoreHandlers(core),
   } satisfies Handlers;
 }
 

@@ -324,3 +324,16 @@ export interface RankedSource {
   verdicts: number;
   winRate: number;
 }
+
+/** What a scoring run did: the scorer, how many images and candidates it scored, and their means. */
+export interface ScoreSummary {
+  scorer: string;
+  dtype: Dtype;
+  images: number;
+  candidates: number;
+  /** images it could not read (their candidates stay unscored; a later run retries them) */
+  failed: { path: string; error: string }[];
+  /** over the candidates scored in this run; null when none */
+  meanClipScore: number | null;
+  meanRefClipScore: number | null;
+}
