@@ -73,22 +73,3 @@ export function saveImageScores(
     for (const s of scores) put.run(s.candidateId, scorerId, s.clipScore, s.refClipScore, s.refs);
   });
 }
-
-/** A candidate's CLIPScore by its most recent scorer, for exports; candidates without one are absent. */
-export function latestScores(
-  db: DB,
-  candidateIds: number[],
-): Map<number, { clipScore: number; scorer: string }> {
-  const out = new Map<number, { clipScore: number; scorer: string }>();
-  if (candidateIds.length === 0) return out;
-  for (const r of stmt<[string], { candidate_id: number; clip_score: number; scorer: string }>(
-    db,
-    `SELECT s.candidate_id, s.clip_score, coalesce(m.source, m.name) || ' ' || coalesce(m.dtype, '') AS scorer
-     FROM candidate_scores s JOIN models m ON m.id = s.scorer_id
-     WHERE s.candidate_id IN (SELECT value FROM json_each(?))
-     ORDER BY s.scored_at, s.scorer_id`,
-  ).all(JSON.stringify(candidateIds))) {
-    out.set(r.candidate_id, { clipScore: r.clip_score, scorer: r.scorer.trim() });
-  }
-  return out;
-}

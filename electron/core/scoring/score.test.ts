@@ -5,9 +5,10 @@
  * and an unreadable image is named while the others are scored.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../../../test/fixtures/bundles.ts';
+import { tempDir } from '../../../test/fixtures/images.ts';
 import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import { ClipScorer } from '../inference/clip/scorer.ts';
 import type { Studio } from '../studio.ts';
@@ -90,6 +91,36 @@ describe('scores.run', () => {
       candidates: 0,
     });
     expect(studio.db.prepare('SELECT count(*) AS n FROM image_embeddings').get()).toEqual({ n: 3 });
+
+    // exports carry each caption's score: a CSV column, COCO results and imagefolder metadata fields
+    const byText = new Map(stored.map((r) => [`${basename(r.path)}\0${r.text}`, r.clip_score]));
+    const out = tempDir('cs-score-export-');
+    await call(studio, 'export.run', { format: 'csv', policy: 'all', out: join(out, 'all.csv') });
+    const [header, ...lines] = readFileSync(join(out, 'all.csv'), 'utf8').trimEnd().split('\r\n');
+    const cols = header.split(',');
+    expect(cols.slice(-2)).toEqual(['clip_score', 'clip_scorer']);
+    expect(lines).toHaveLength(stored.length);
+    await call(studio, 'export.run', { format: 'coco-results', out: join(out, 'results.json') });
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      image_id: number;
+      caption: string;
+      clip_score: number;
+    }[];
+    expect(results).toHaveLength(3);
+    await call(studio, 'export.run', { format: 'imagefolder', out: join(out, 'ds') });
+    const meta = readFileSync(join(out, 'ds', 'metadata.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { file_name: string; text: string; clip_score: number; clip_scorer: string },
+      );
+    expect(meta).toHaveLength(3);
+    for (const m of meta) {
+      expect(m.clip_score).toBe(byText.get(`${basename(m.file_name)}\0${m.text}`));
+      expect(m.clip_scorer).toBe(`${CLIP} fp32`);
+    }
+    for (const r of results)
+      expect(stored.some((s) => s.clip_score === r.clip_score && s.text === r.caption)).toBe(true);
   });
 
   it('the q8 variant is another scorer; an unreadable image is named and the rest scored', async () => {
