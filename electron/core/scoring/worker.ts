@@ -3,13 +3,12 @@
  * the images itself, so neither the towers' blocking `run` calls nor the decoding hold up the
  * thread that answers the UI. One request at a time, in order; `remote.ts` is the other side.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { DTYPE_SUFFIX } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
+import { hashFiles } from '../inference/bundle.ts';
 import { clipVariants } from '../inference/clip/layout.ts';
 import { ClipScorer } from '../inference/clip/scorer.ts';
 import { onnxVariants } from '../inference/runtime/variants.ts';
@@ -18,15 +17,6 @@ import type { ImageScores, ScorerInfo, ScorerReply, ScorerRequest } from './prot
 const port = parentPort!;
 let scorer: ClipScorer | null = null;
 let queue: Promise<unknown> = Promise.resolve();
-
-async function hashFiles(dir: string, files: string[]): Promise<string> {
-  const h = createHash('sha256');
-  for (const f of [...files].sort()) {
-    h.update(`${relative(dir, f)}\0`);
-    for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
-  }
-  return h.digest('hex');
-}
 
 async function open(m: Extract<ScorerRequest, { kind: 'open' }>): Promise<ScorerInfo> {
   const dtypes = clipVariants(m.dir);
