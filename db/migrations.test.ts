@@ -215,7 +215,7 @@ CASES[14] = {
   tables: ['candidate_scores', 'image_embeddings'],
   indexes: ['candidate_scores_low'],
   check: (db) => {
-    // a scorer is a models row; scores are 2.5 * max(cos, 0), embeddings float32 of their dimension
+    // a scorer is a models row; CLIPScores are 2.5 * max(cos, 0) >= 0, embeddings float32 of their dimension
     const vec = Buffer.from(new Float32Array([0.6, 0.8]).buffer);
     db.prepare('INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (1, 2, 2, ?)').run(
       vec,
@@ -230,7 +230,7 @@ CASES[14] = {
     ).run();
     expect(() =>
       db
-        .prepare('INSERT INTO candidate_scores (candidate_id, scorer_id, clip_score) VALUES (12, 2, 2.6)')
+        .prepare('INSERT INTO candidate_scores (candidate_id, scorer_id, clip_score) VALUES (12, 2, -0.1)')
         .run(),
     ).toThrow(/CHECK/);
   },

@@ -5,8 +5,10 @@
 CREATE TABLE candidate_scores (
   candidate_id   INTEGER NOT NULL REFERENCES caption_candidates(id),
   scorer_id      INTEGER NOT NULL REFERENCES models(id),
-  clip_score     REAL NOT NULL CHECK (clip_score >= 0 AND clip_score <= 2.5),
-  ref_clip_score REAL CHECK (ref_clip_score IS NULL OR (ref_clip_score >= 0 AND ref_clip_score <= 2.5)),
+  -- 2.5 * max(cos, 0): never negative (no upper CHECK: float32 cosines can round past 1)
+  clip_score     REAL NOT NULL CHECK (clip_score >= 0),
+  -- the reference code's harmonic mean with an unclipped reference side: it can be negative
+  ref_clip_score REAL,
   refs           INTEGER NOT NULL DEFAULT 0 CHECK (refs >= 0),  -- the references RefCLIPScore used
   scored_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
   PRIMARY KEY (candidate_id, scorer_id)
