@@ -73,3 +73,15 @@ export function saveImageScores(
     for (const s of scores) put.run(s.candidateId, scorerId, s.clipScore, s.refClipScore, s.refs);
   });
 }
+
+/** Every CLIPScore a scorer gave, by candidate. */
+export function scoresOf(db: DB, scorerId: number): Map<number, number> {
+  return new Map(
+    stmt<[number], { candidate_id: number; clip_score: number }>(
+      db,
+      'SELECT candidate_id, clip_score FROM candidate_scores WHERE scorer_id = ?',
+    )
+      .all(scorerId)
+      .map((r) => [r.candidate_id, r.clip_score]),
+  );
+}

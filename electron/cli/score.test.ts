@@ -29,8 +29,10 @@ describe('caption-studio score', () => {
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
     expect(first.out).toMatch(
-      /^Scored 3 captions of 3 images with clip-repo \(fp32\): mean CLIPScore \d\.\d{4}, mean RefCLIPScore \d\.\d{4}\n$/,
+      /^Scored 3 captions of 3 images with clip-repo \(fp32\): mean CLIPScore \d\.\d{4}, mean RefCLIPScore \d\.\d{4}\n/,
     );
+    // the per-source table: one source (the built-in model, greedy), its mean and interval, no ratings
+    expect(first.out).toMatch(/\ndefault · greedy +3 +\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\) +0 +-\n/);
     const db = new Database(databasePath(data), { readonly: true });
     try {
       const rows = db

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Dtype } from '../core/api/contract.ts';
 import { openStudio } from '../core/studio.ts';
-import { call, check, UsageError } from './args.ts';
+import { call, check, table, UsageError } from './args.ts';
 
 const FLAGS = { scorer: 'scorer', dtype: 'dtype', refs: 'refs' };
 
@@ -47,6 +47,20 @@ export async function scoreCommand(argv: string[], out: NodeJS.WritableStream): 
         `mean CLIPScore ${mean(s.meanClipScore)}${values.refs ? `, mean RefCLIPScore ${mean(s.meanRefClipScore)}` : ''}\n`,
     );
     for (const f of s.failed) out.write(`  not scored: ${f.error}\n`);
+    const f3 = (x: number) => x.toFixed(3);
+    if (s.sources.length)
+      out.write(
+        `\n${table(
+          ['source', 'captions', 'CLIPScore (95% CI)', 'rated', 'Kendall τc vs rating (95% CI)'],
+          s.sources.map((r) => [
+            r.source,
+            String(r.captions),
+            `${f3(r.mean)} (${f3(r.lo)}–${f3(r.hi)})`,
+            String(r.rated),
+            r.tauC ? `${f3(r.tauC.tau)} (${f3(r.tauC.lo)}–${f3(r.tauC.hi)})` : '-',
+          ]),
+        )}`,
+      );
     return s.failed.length ? 1 : 0;
   } finally {
     await studio.close();

@@ -336,4 +336,18 @@ export interface ScoreSummary {
   /** over the candidates scored in this run; null when none */
   meanClipScore: number | null;
   meanRefClipScore: number | null;
+  /** per source (model and decoding, or human edits), over every caption this scorer has scored */
+  sources: ClipSourceRow[];
+}
+
+export interface ClipSourceRow {
+  source: string;
+  captions: number;
+  /** mean CLIPScore with a bootstrap 95 % interval */
+  mean: number;
+  lo: number;
+  hi: number;
+  /** scored captions with human ratings: Kendall tau-c of CLIPScore against their mean rating */
+  rated: number;
+  tauC: { tau: number; lo: number; hi: number } | null;
 }

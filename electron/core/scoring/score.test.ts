@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../../../test/fixtures/bundles.ts';
 import { tempDir } from '../../../test/fixtures/images.ts';
 import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
+import { kendallTauC } from '../eval/correlation.ts';
 import { ClipScorer } from '../inference/clip/scorer.ts';
 import type { Studio } from '../studio.ts';
 
@@ -84,6 +85,12 @@ describe('scores.run', () => {
     }
     const mean = stored.reduce((n, r) => n + r.clip_score, 0) / stored.length;
     expect(s.meanClipScore).toBeCloseTo(mean, 9);
+    // per source: greedy (one caption per image) and beam 2 (two); nothing rated yet
+    expect(s.sources.map((r) => r.captions).sort()).toEqual([3, 6]);
+    for (const r of s.sources) {
+      expect(r.lo <= r.mean && r.mean <= r.hi).toBe(true);
+      expect(r).toMatchObject({ rated: 0, tauC: null });
+    }
 
     // nothing left to do: a second run scores nothing and adds no embedding
     expect(await call(studio, 'scores.run', { rootId: lib.id, scorer: CLIP })).toMatchObject({
@@ -121,6 +128,46 @@ describe('scores.run', () => {
     }
     for (const r of results)
       expect(stored.some((s) => s.clip_score === r.clip_score && s.text === r.caption)).toBe(true);
+  });
+
+  it("per source: Kendall tau-c of CLIPScore against the captions' mean human rating", async () => {
+    // ratings as a session stores them (judgments), a few values per caption from two raters
+    const db = studio.db;
+    db.prepare("INSERT INTO rating_sessions (id, name, blind, config) VALUES (90, 't', 1, '{}')").run();
+    db.prepare("INSERT INTO raters (id, name) VALUES (90, 'ada'), (91, 'bob')").run();
+    const scored = db
+      .prepare(
+        `SELECT s.candidate_id, r.image_id, r.config_id, s.clip_score FROM candidate_scores s
+         JOIN caption_candidates c ON c.id = s.candidate_id JOIN caption_runs r ON r.id = c.run_id ORDER BY s.candidate_id`,
+      )
+      .all() as { candidate_id: number; image_id: number; config_id: number; clip_score: number }[];
+    const put = db.prepare(
+      "INSERT INTO judgments (session_id, rater_id, image_id, kind, candidate_id, value, seq) VALUES (90, ?, ?, 'score', ?, ?, ?)",
+    );
+    const rating = new Map<number, number>();
+    scored.forEach((c, i) => {
+      const a = 1 + (i % 5);
+      const b = 1 + ((i * 3) % 5);
+      put.run(90, c.image_id, c.candidate_id, a, i + 1);
+      put.run(91, c.image_id, c.candidate_id, b, i + 1);
+      rating.set(c.candidate_id, (a + b) / 2);
+    });
+    const s = await call(studio, 'scores.run', { rootId: lib.id, scorer: CLIP });
+    expect(s.candidates).toBe(0);
+    for (const row of s.sources) {
+      const config =
+        row.captions === 3
+          ? Math.min(...scored.map((c) => c.config_id))
+          : Math.max(...scored.map((c) => c.config_id));
+      const mine = scored.filter((c) => c.config_id === config);
+      expect(row.rated).toBe(mine.length);
+      const want = kendallTauC(
+        mine.map((c) => c.clip_score),
+        mine.map((c) => rating.get(c.candidate_id)!),
+      );
+      expect(row.tauC?.tau).toBe(want);
+      expect(row.tauC!.lo <= row.tauC!.hi).toBe(true);
+    }
   });
 
   it('the q8 variant is another scorer; an unreadable image is named and the rest scored', async () => {

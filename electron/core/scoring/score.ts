@@ -13,6 +13,7 @@ import type { ScoreSummary } from '../api/types.ts';
 import type { Core } from '../core.ts';
 import { isClipScorer } from '../inference/clip/layout.ts';
 import { RemoteScorer } from './remote.ts';
+import { clipScoreSources } from './summary.ts';
 
 export interface ScoreRequest {
   rootId?: number;
@@ -56,6 +57,7 @@ export async function scoreLibrary(
       failed: [],
       meanClipScore: null,
       meanRefClipScore: null,
+      sources: [],
     };
     let sum = 0;
     let refSum = 0;
@@ -93,6 +95,7 @@ export async function scoreLibrary(
     }
     summary.meanClipScore = summary.candidates ? sum / summary.candidates : null;
     summary.meanRefClipScore = refN ? refSum / refN : null;
+    summary.sources = clipScoreSources(db, scorerId, req.rootId);
     return summary;
   } finally {
     await scorer.close();
