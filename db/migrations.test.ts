@@ -241,10 +241,42 @@ CASES[13] = {
   ],
 };
 
+CASES[14] = {
+  tables: ['candidate_scores', 'image_embeddings'],
+  indexes: ['candidate_scores_low'],
+  check: (db) => {
+    // a scorer is a models row; CLIPScores are 2.5 * max(cos, 0) >= 0, embeddings float32 of their dimension
+    const vec = Buffer.from(new Float32Array([0.6, 0.8]).buffer);
+    db.prepare('INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (1, 2, 2, ?)').run(
+      vec,
+    );
+    expect(() =>
+      db
+        .prepare('INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (2, 2, 3, ?)')
+        .run(vec),
+    ).toThrow(/CHECK/);
+    db.prepare(
+      'INSERT INTO candidate_scores (candidate_id, scorer_id, clip_score) VALUES (10, 2, 0.75)',
+    ).run();
+    expect(() =>
+      db
+        .prepare('INSERT INTO candidate_scores (candidate_id, scorer_id, clip_score) VALUES (12, 2, -0.1)')
+        .run(),
+    ).toThrow(/CHECK/);
+  },
+  plans: [
+    // the review queue: a scorer's lowest CLIPScore first, without sorting
+    [
+      'SELECT candidate_id FROM candidate_scores WHERE scorer_id = 2 ORDER BY clip_score LIMIT 50',
+      /^(?![\s\S]*TEMP B-TREE)[\s\S]*USING COVERING INDEX candidate_scores_low/,
+    ],
+  ],
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(13);
+    expect(LATEST).toBe(14);
   });
 });
 

@@ -168,6 +168,8 @@ const TABLE: Record<Channel, Row> = {
   },
   'export.preview': { req: () => ({ format: 'csv', out: join(lib, 'x.csv') }), owner: 200, rater: 403 },
   'export.cancel': { req: () => ({ id: 999 }), owner: 404, rater: 403 },
+  // a scorer not in the cache: 404 naming the pull command
+  'scores.run': { req: () => ({ scorer: 'nobody/nothing' }), owner: 404, rater: 403 },
 };
 
 describe('roles', () => {

@@ -33,6 +33,9 @@ export interface ExportCandidate {
   ratings: number;
   best_picks: number;
   rated_at: string | null;
+  /** CLIPScore by the scorer that scored it last (candidate_scores), and that scorer: 'SOURCE DTYPE' */
+  clip_score: number | null;
+  clip_scorer: string | null;
 }
 
 /** Current candidates with their ratings under the filters, in a fixed order (image hash, candidate). */
@@ -67,10 +70,14 @@ export function exportCandidates(
        f.path AS file_path, lr.path AS root_path,
        c.id AS candidate_id, c.text AS caption, c.source, m.name AS model, m.hash AS model_hash, m.dtype AS model_dtype, m.source AS model_source,
        dc.json AS decoding_config, c.created_at AS captioned_at,
-       coalesce(rated.raters, '[]') AS raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at
+       coalesce(rated.raters, '[]') AS raters, rated.mean_rating, coalesce(rated.n, 0) AS ratings, coalesce(rated.best_picks, 0) AS best_picks, rated.rated_at,
+       cs.clip_score, CASE WHEN cs.scorer_id IS NULL THEN NULL ELSE coalesce(sm.source, sm.name) || ' ' || coalesce(sm.dtype, '') END AS clip_scorer
      FROM caption_candidates c JOIN caption_runs r ON r.id = c.run_id JOIN images i ON i.id = r.image_id
      JOIN models m ON m.id = r.model_id JOIN decoding_configs dc ON dc.id = r.config_id
      LEFT JOIN rated ON rated.candidate_id = c.id
+     LEFT JOIN candidate_scores cs ON cs.candidate_id = c.id AND cs.scorer_id = (SELECT s2.scorer_id FROM candidate_scores s2
+       WHERE s2.candidate_id = c.id ORDER BY s2.scored_at DESC, s2.scorer_id DESC LIMIT 1)
+     LEFT JOIN models sm ON sm.id = cs.scorer_id
      LEFT JOIN files f ON f.id = (SELECT f2.id FROM files f2 WHERE f2.image_id = i.id AND f2.status = 'ok' ORDER BY f2.path LIMIT 1)
      LEFT JOIN library_roots lr ON lr.id = f.root_id
      WHERE ${where.join(' AND ')} ORDER BY i.hash, c.id`,

@@ -26,13 +26,14 @@ import {
 } from './commands.ts';
 import { editCommand } from './edit.ts';
 import { modelsCommand } from './models.ts';
+import { scoreCommand } from './score.ts';
 
 const USAGE = `Usage: caption-studio <command> [options]
 
 Commands:
   caption <folder>     scan the folder and caption every image in it (resumable)
   models list          the models you can caption with: the built-in one, the Hugging Face cache, added folders
-  models pull ORG/NAME[@REV] [--dtype D]   download a captioner from the Hugging Face Hub (resumable)
+  models pull ORG/NAME[@REV] [--dtype D]   download a captioner or a CLIP scorer from the Hugging Face Hub (resumable)
   models add <folder>, models remove <model>
   status               what the library holds: folders, images, captions, errors
   serve                the studio in a browser: prints a localhost URL with a fresh owner token
@@ -42,6 +43,7 @@ Commands:
   eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate
   edit                 bulk caption edits: --find S --replace R [--regex], --prepend/--append/--strip T, --case C, --trim
   export               a dataset: --format ${EXPORT_FORMATS.join('|')} --out PATH [--policy ${EXPORT_POLICIES.join('|')}]
+  score [folder] --scorer M   CLIPScore of every current caption (a CLIP model: ORG/NAME or a folder), stored; resumable
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
 
 models options: --dtype D (pull), --json (list). The Hub: $HF_ENDPOINT, $HF_TOKEN (gated repositories),
@@ -90,6 +92,11 @@ export options:
   --beside-images      sidecars: write each .txt next to its photo instead of into --out
   --quiet              no progress bar (Ctrl-C cancels an export: nothing half-written is left)
 
+score options:
+  --scorer M           a CLIP scorer (models pull Xenova/clip-vit-base-patch32); --clip M is the same
+  --dtype D            its export variant (default: fp32 where present, else the first)
+  --refs               RefCLIPScore too, for images with reference captions (import-refs)
+
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)
   --per-image          also print each item's scores
@@ -109,6 +116,7 @@ const COMMANDS: Record<
   export: exportCommand,
   metrics: metricsCommand,
   models: modelsCommand,
+  score: scoreCommand,
 };
 
 /** One command's part of USAGE: its lines under Commands, its options section, the common options. */

@@ -49,7 +49,9 @@ async function list(studio: Studio, out: NodeJS.WritableStream, json?: boolean):
     out.write(`${JSON.stringify(installed)}\n`);
     return 0;
   }
-  const rows = installed.map((m) => [
+  const captioners = installed.filter((m) => m.role === 'captioner');
+  const scorers = installed.filter((m) => m.role === 'scorer');
+  const rows = captioners.map((m) => [
     m.ref,
     m.architecture ?? '?',
     m.dtypes.join(','),
@@ -59,6 +61,17 @@ async function list(studio: Studio, out: NodeJS.WritableStream, json?: boolean):
     m.path,
   ]);
   out.write(table(['model', 'architecture', 'variants', 'decoder', 'size', 'domain', 'where'], rows));
+  if (scorers.length) {
+    out.write('\nScorers (caption-studio score --scorer MODEL):\n');
+    const srows = scorers.map((m) => [
+      m.ref,
+      m.architecture ?? '?',
+      m.dtypes.join(','),
+      megabytes(m.bytes),
+      m.path,
+    ]);
+    out.write(table(['scorer', 'architecture', 'variants', 'size', 'where'], srows));
+  }
   const missing = catalog.filter((c) => !installed.some((m) => m.ref === c.repo));
   if (missing.length) {
     out.write('\nKnown captioners you can pull:\n');
@@ -92,7 +105,11 @@ async function pullModel(
     if (end.state === 'done') line.show(pullLine(end), true);
     line.end();
     if (end.state !== 'done') throw new Error(end.error ?? `the download was ${end.state}`);
-    out.write(`Done: caption with --model ${repo}${dtype ? ` --dtype ${dtype}` : ''}\n`);
+    const { installed } = await call(studio, 'models.list', {});
+    const scorer = installed.some((m) => m.ref === repo && m.role === 'scorer');
+    out.write(
+      `Done: ${scorer ? 'score with --scorer' : 'caption with --model'} ${repo}${dtype ? ` --dtype ${dtype}` : ''}\n`,
+    );
     return 0;
   } finally {
     progress.stop();

@@ -22,6 +22,7 @@ import { modelHandlers } from './models/handlers.ts';
 import type { HubEnv } from './models/hub.ts';
 import { ModelService } from './models/service.ts';
 import { ratingHandlers } from './rating/handlers.ts';
+import { scoreHandlers } from './scoring/handlers.ts';
 
 /** The model bundle shipped with the studio. */
 export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '../../models/default');
@@ -58,6 +59,7 @@ export function createHandlers(core: Core): Handlers {
     ...evalHandlers(core),
     ...exportHandlers(core),
     ...editHandlers(core),
+    ...scoreHandlers(core),
   } satisfies Handlers;
 }
 

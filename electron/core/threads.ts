@@ -42,3 +42,39 @@ export function answerOnce<Req, T>(work: (request: Req) => T | Promise<T>): void
         ),
     );
 }
+
+/**
+ * The asking side of a long-lived worker's request/reply messages: each message carries an id and
+ * its promise settles on the reply with that id; when the worker fails or stops, every pending one
+ * fails with `stopped`'s message (inference/remote.ts, scoring/remote.ts).
+ */
+export class Replies<R extends { id: number; ok: boolean }> {
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly worker: Worker,
+    toError: (reply: Extract<R, { ok: false }>) => Error,
+    stopped: string,
+  ) {
+    worker.on('message', (r: R) => {
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      if (r.ok) p?.resolve((r as unknown as { value: unknown }).value);
+      else p?.reject(toError(r as Extract<R, { ok: false }>));
+    });
+    const down = (err: Error) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', down);
+    worker.on('exit', (code) => down(new Error(`${stopped} (exit code ${code})`)));
+  }
+
+  /** Posts `message` (whose `id` the reply will carry) and waits for its reply's value. */
+  ask(message: { id: number }, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.id, { resolve, reject });
+      this.worker.postMessage(message, transfer);
+    });
+  }
+}

@@ -50,6 +50,7 @@ await build({
 for (const [name, source] of [
   ['references', '../core/eval/references-worker.ts'],
   ['planner', '../core/export/planner-worker.ts'],
+  ['scorer', '../core/scoring/worker.ts'],
 ])
   await build({ ...esm, entryPoints: [join(here, source)], outfile: join(here, 'dist', `${name}-boot.mjs`) });
 await build({

@@ -9,11 +9,13 @@ export function ModelSelect({ installed, chosen }: { installed: ModelEntry[]; ch
   return (
     <span className="model-select">
       <select aria-label="Model" value={chosen.ref} onChange={(e) => choose({ ref: e.target.value })}>
-        {installed.map((m) => (
-          <option key={m.ref} value={m.ref}>
-            {m.name}
-          </option>
-        ))}
+        {installed
+          .filter((m) => m.role === 'captioner')
+          .map((m) => (
+            <option key={m.ref} value={m.ref}>
+              {m.name}
+            </option>
+          ))}
       </select>
       {entry && entry.dtypes.length > 1 && (
         <select

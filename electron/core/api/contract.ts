@@ -40,6 +40,7 @@ import type {
   RunSummary,
   RunView,
   ScanCounts,
+  ScoreSummary,
   SessionItem,
   SessionView,
 } from './types.ts';
@@ -269,6 +270,10 @@ export const contract = {
   'export.preview': ExportRequest,
   /** stops a running export (its id comes with its `export.progress` events): nothing half-written stays */
   'export.cancel': z.object({ id }).strict(),
+  /** CLIPScore (and RefCLIPScore with `refs`, where references exist) of every current candidate not yet scored */
+  'scores.run': z
+    .object({ rootId: id.optional(), scorer: model, dtype: dtype.optional(), refs: z.boolean().optional() })
+    .strict(),
 } as const;
 
 export type Channel = keyof typeof contract;
@@ -333,6 +338,7 @@ export interface Responses {
   'export.run': ExportResult;
   'export.preview': ExportPreview;
   'export.cancel': ExportView;
+  'scores.run': ScoreSummary;
 }
 
 /** What the core pushes: job, download and export progress (IPC events in the desktop app, server-sent events over HTTP). */

@@ -187,6 +187,8 @@ export interface ModelEntry {
   ref: string;
   name: string;
   kind: 'default' | 'hub' | 'folder';
+  /** what it is for: writing captions, or scoring them (a CLIP image-text model) */
+  role: 'captioner' | 'scorer';
   architecture: string | null;
   /** the export variants present */
   dtypes: Dtype[];
@@ -321,4 +323,31 @@ export interface RankedSource {
   /** verdicts the source was in, and the share it won (ties and both-bad count as not won) */
   verdicts: number;
   winRate: number;
+}
+
+/** What a scoring run did: the scorer, how many images and candidates it scored, and their means. */
+export interface ScoreSummary {
+  scorer: string;
+  dtype: Dtype;
+  images: number;
+  candidates: number;
+  /** images it could not read (their candidates stay unscored; a later run retries them) */
+  failed: { path: string; error: string }[];
+  /** over the candidates scored in this run; null when none */
+  meanClipScore: number | null;
+  meanRefClipScore: number | null;
+  /** per source (model and decoding, or human edits), over every caption this scorer has scored */
+  sources: ClipSourceRow[];
+}
+
+export interface ClipSourceRow {
+  source: string;
+  captions: number;
+  /** mean CLIPScore with a bootstrap 95 % interval */
+  mean: number;
+  lo: number;
+  hi: number;
+  /** scored captions with human ratings: Kendall tau-c of CLIPScore against their mean rating */
+  rated: number;
+  tauC: { tau: number; lo: number; hi: number } | null;
 }

@@ -21,10 +21,12 @@ import { ptbTokenize } from './tokenize.ts';
 
 const describe = (config: string): string => decodingLabel(JSON.parse(config));
 
+/** What the evaluation calls a candidate's source: its model and decoding, or 'human edits'. */
+export const sourceOf = (c: Pick<EvalCandidate, 'source' | 'model' | 'config'>): string =>
+  c.source === 'human' ? 'human edits' : `${c.model} · ${describe(c.config)}`;
+
 export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalSummary {
   const cands = evalCandidates(db, opts.rootId);
-  const sourceOf = (c: EvalCandidate) =>
-    c.source === 'human' ? 'human edits' : `${c.model} · ${describe(c.config)}`;
   const refs = referencesByImage(db);
   // one idf for every source: the whole reference corpus, so their CIDEr-D are comparable
   const df = refs.size ? documentFrequencies([...refs.values()].map((rs) => rs.map(ptbTokenize))) : undefined;

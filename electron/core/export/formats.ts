@@ -27,6 +27,8 @@ const provenance = (r: ExportRow) => ({
   captioned_at: r.captioned_at,
   rated_at: r.rated_at,
   split: r.split,
+  clip_score: r.clip_score,
+  clip_scorer: r.clip_scorer,
 });
 
 export function csvField(v: unknown): string {
@@ -50,6 +52,8 @@ const CSV_COLUMNS = [
   'rated_at',
   'split',
   'model_dtype',
+  'clip_score',
+  'clip_scorer',
 ] as const;
 
 /** Pairs within one rater's view of one image: a higher rating (or the best pick) is chosen. */
@@ -149,7 +153,9 @@ export function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
             `export coco-results: one caption per image (coco-caption's results format), but policy '${o.policy}' selects ${rs.length} for ${rs[0].file_name}: use policy best or latest, or the coco or csv format for every caption`,
             'policy',
           );
-        return { image_id: rs[0].image_id, caption: rs[0].caption };
+        // clip_score: where the caption has one (caption-studio score); coco-caption ignores extra keys
+        const { image_id, caption, clip_score } = rs[0];
+        return clip_score === null ? { image_id, caption } : { image_id, caption, clip_score };
       });
       const text = `${JSON.stringify(results, null, 1)}\n`;
       return oneFile(target, text, jsonl(results));

@@ -103,7 +103,8 @@ function readJson(file: string, required: boolean): Json | null {
   }
 }
 
-async function hashFiles(dir: string, files: string[]): Promise<string> {
+/** sha256 over the files' paths (relative to `dir`) and bytes, in path order: a model's identity. */
+export async function hashFiles(dir: string, files: string[]): Promise<string> {
   const h = createHash('sha256');
   for (const f of [...files].sort()) {
     h.update(`${relative(dir, f)}\0`);

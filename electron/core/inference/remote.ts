@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_SIZE } from '../api/contract.ts';
 import type { DecodingOptions } from '../api/decoding.ts';
+import { Replies } from '../threads.ts';
 import type { LoadOptions } from './bundle.ts';
 import { Cancelled } from './decoding/generate.ts';
 import { type ResolvedDecoding, resolveDecoding } from './decoding/settings.ts';
@@ -48,12 +49,14 @@ function transferable(bytes: Uint8Array): Uint8Array {
 
 export class RemoteEngine implements Captioner {
   private seq = 0;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly replies: Replies<Reply>;
 
   private constructor(
     private readonly worker: Worker,
     public info: EngineInfo,
-  ) {}
+  ) {
+    this.replies = new Replies<Reply>(worker, revive, 'the inference worker stopped');
+  }
 
   static async load(
     dir: string,
@@ -62,18 +65,6 @@ export class RemoteEngine implements Captioner {
   ): Promise<RemoteEngine> {
     const worker = new Worker(workerUrl);
     const engine = new RemoteEngine(worker, null as unknown as EngineInfo);
-    worker.on('message', (r: Reply) => {
-      const p = engine.pending.get(r.id);
-      engine.pending.delete(r.id);
-      if (r.ok) p?.resolve(r.value);
-      else p?.reject(revive(r));
-    });
-    const down = (err: Error) => {
-      for (const p of engine.pending.values()) p.reject(err);
-      engine.pending.clear();
-    };
-    worker.on('error', down);
-    worker.on('exit', (code) => down(new Error(`the inference worker stopped (exit code ${code})`)));
     try {
       engine.info = (await engine.request({ kind: 'load', id: 0, dir, options })) as EngineInfo;
     } catch (err) {
@@ -84,10 +75,7 @@ export class RemoteEngine implements Captioner {
   }
 
   private request(m: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.pending.set(m.id, { resolve, reject });
-      this.worker.postMessage(m, transfer);
-    });
+    return this.replies.ask(m, transfer);
   }
 
   private nextId(): number {

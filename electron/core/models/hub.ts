@@ -188,10 +188,11 @@ function hubError(err: unknown, env: HubEnv, repo: string): Error {
   );
 }
 
-const JSON_FILE = /^[^/]+\.json$/;
+// the top-level JSON files, and a BPE tokenizer's merge list (CLIP's tokenizer is built from it)
+const TOP_FILES = /^(?:[^/]+\.json|merges\.txt)$/;
 
 /**
- * Which files one export variant needs: the top-level JSON files and the variant's ONNX files (and
+ * Which files one export variant needs: the top-level JSON files (and `merges.txt`) and the variant's ONNX files (and
  * their external data); a merged decoder makes the split pair unnecessary. The variant: the one
  * asked for, else fp32 where present, else the smallest present.
  */
@@ -217,7 +218,7 @@ export function selectFiles(files: PlannedFile[], asked?: Dtype): { dtype: Dtype
   return {
     dtype,
     files: [
-      ...files.filter((f) => JSON_FILE.test(f.path)),
+      ...files.filter((f) => TOP_FILES.test(f.path)),
       ...chosen.map((o) => o.f),
       ...files.filter((f) => data.has(f.path)),
     ],

@@ -11,6 +11,7 @@ import { CATALOG, type CatalogEntry, type FamilyFacts } from '../api/catalog.ts'
 import type { Decoding } from '../api/decoding.ts';
 import { ApiError, notFound } from '../api/dispatch.ts';
 import type { ModelEntry } from '../api/types.ts';
+import { clipVariants, isClipScorer } from '../inference/clip/layout.ts';
 import { modelDefaults } from '../inference/decoding/settings.ts';
 import { FAMILIES, familyOf } from '../inference/families/index.ts';
 import type { Family } from '../inference/family.ts';
@@ -74,6 +75,7 @@ function generationDefaults(dir: string): Partial<Decoding> {
 
 export function describe(r: ResolvedModel): ModelEntry {
   const config = readConfig(r.dir);
+  if (isClipScorer(r.dir)) return describeScorer(r, config);
   const family = familyOf(config);
   const pre = family ? readJson(join(r.dir, 'preprocessor_config.json')) : null;
   const variants = onnxVariants(r.dir);
@@ -82,6 +84,7 @@ export function describe(r: ResolvedModel): ModelEntry {
     ref: r.ref,
     name: r.label,
     kind: r.kind,
+    role: 'captioner',
     architecture: architectureOf(config),
     dtypes: [...variants.keys()],
     decoder: preferred ? decoderLayout(preferred) : null,
@@ -94,8 +97,30 @@ export function describe(r: ResolvedModel): ModelEntry {
   };
 }
 
-/** Captioners in the Hugging Face cache: repositories with an ONNX export and a captioner's config. */
-async function cachedCaptioners(env: HubEnv): Promise<ResolvedModel[]> {
+/** A CLIP scorer: its variants are those with both towers; it decodes nothing and takes no task. */
+function describeScorer(r: ResolvedModel, config: Record<string, unknown> | null): ModelEntry {
+  return {
+    ref: r.ref,
+    name: r.label,
+    kind: r.kind,
+    role: 'scorer',
+    architecture: typeof config?.model_type === 'string' ? config.model_type : 'clip',
+    dtypes: clipVariants(r.dir),
+    decoder: null,
+    bytes: sizeOnDisk(r.dir),
+    path: r.dir,
+    domain: null,
+    tasks: [],
+    can: null,
+    defaults: {},
+  };
+}
+
+/**
+ * Models in the Hugging Face cache: repositories with an ONNX export and a captioner's config, and
+ * CLIP scorers (clip/layout.ts).
+ */
+async function cachedModels(env: HubEnv): Promise<ResolvedModel[]> {
   if (!existsSync(env.cacheDir)) return [];
   const out: ResolvedModel[] = [];
   for (const folder of readdirSync(env.cacheDir)
@@ -108,7 +133,7 @@ async function cachedCaptioners(env: HubEnv): Promise<ResolvedModel[]> {
     const dir = snap ?? (existsSync(snaps) ? readdirSync(snaps).map((s) => join(snaps, s))[0] : undefined);
     if (!dir) continue;
     const config = readConfig(dir);
-    if (!familyOf(config) || !onnxVariants(dir).size) continue;
+    if (!(familyOf(config) && onnxVariants(dir).size) && !isClipScorer(dir)) continue;
     out.push({ ref: repo, kind: 'hub', dir, label: repo, source: `hf:${repo}@${basename(dir)}` });
   }
   return out;
@@ -122,7 +147,7 @@ export async function installedModels(
   const folders = modelFolders(db).map(
     (path): ResolvedModel => ({ ref: path, kind: 'folder', dir: path, label: basename(path), source: path }),
   );
-  return [defaultModel, ...(await cachedCaptioners(env)), ...folders];
+  return [defaultModel, ...(await cachedModels(env)), ...folders];
 }
 
 /**

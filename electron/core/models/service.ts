@@ -11,10 +11,11 @@ import { basename, resolve } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { addModelFolder, removeModelFolder } from '../../../db/queries/models.ts';
 import type { Dtype } from '../api/contract.ts';
-import { ApiError, conflict, notFound } from '../api/dispatch.ts';
+import { ApiError, conflict, invalid, notFound } from '../api/dispatch.ts';
 import type { ModelEntry, PullView } from '../api/types.ts';
 import type { EventBus } from '../events.ts';
 import type { LoadOptions } from '../inference/bundle.ts';
+import { isClipScorer } from '../inference/clip/layout.ts';
 import type { Captioner } from '../inference/engine.ts';
 import { RemoteEngine } from '../inference/remote.ts';
 import { onnxVariants } from '../inference/runtime/variants.ts';
@@ -102,6 +103,7 @@ export class ModelService {
   /** The engine for a model and variant, held until `release`. */
   async lease(ref?: string, dtype?: Dtype): Promise<Lease> {
     const m = await this.resolve(ref);
+    if (isClipScorer(m.dir)) throw invalid(`${m.label} is a scorer (CLIP), not a captioner`, 'model');
     const key = `${m.dir}\0${dtype ?? ''}`;
     let l = this.loaded.get(key);
     if (!l) {

@@ -2,15 +2,16 @@
  * A CLIP scorer from a Hugging Face repository laid out as the transformers.js copies are
  * (Xenova/clip-vit-base-patch32): `onnx/text_model{S}.onnx` (`input_ids` [, `attention_mask`] ->
  * `text_embeds`), `onnx/vision_model{S}.onnx` (`pixel_values` -> `image_embeds`), `merges.txt`
- * (CLIP's BPE merges) and `preprocessor_config.json`. Embeddings come back unit length.
+ * (CLIP's BPE merges) and `preprocessor_config.json` (CLIPImageProcessor's: read by the captioners'
+ * PreprocessorConfig and applied by preprocessImage, PIL-exact). Embeddings come back unit length.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { BundleError } from '../errors.ts';
+import { inputSize, PreprocessorConfig, preprocessImage } from '../preprocess.ts';
 import { createSession } from '../runtime/sessions.ts';
 import { floatInput, readFloats } from '../runtime/tensors.ts';
-import { ClipImageConfig, clipPixels, cropSize } from './image.ts';
 import { CAPTION_PREFIX, clipScore, refClipScore, referenceSimilarity, unit } from './score.ts';
 import { ClipTokenizer, END_TOKEN } from './tokenizer.ts';
 
@@ -22,7 +23,7 @@ export class ClipScorer {
     private readonly text: ort.InferenceSession,
     private readonly vision: ort.InferenceSession,
     readonly tokenizer: ClipTokenizer,
-    readonly image: ClipImageConfig,
+    readonly image: PreprocessorConfig,
   ) {}
 
   /** `suffix`: the variant's file-name suffix ('' for fp32, '_quantized', '_fp16', ...). */
@@ -33,7 +34,7 @@ export class ClipScorer {
       return p;
     };
     const tokenizer = ClipTokenizer.fromMergesFile(file('merges.txt'));
-    const parsed = ClipImageConfig.safeParse(
+    const parsed = PreprocessorConfig.safeParse(
       JSON.parse(readFileSync(file('preprocessor_config.json'), 'utf8')),
     );
     if (!parsed.success) {
@@ -86,7 +87,7 @@ export class ClipScorer {
   /** Unit image embeddings of preprocessed `(3, H, W)` pixel arrays. */
   async embedPixels(pixels: readonly Float32Array[]): Promise<Float32Array[]> {
     if (pixels.length === 0) return [];
-    const { height: H, width: W } = cropSize(this.image);
+    const { height: H, width: W } = inputSize(this.image);
     const batch = new Float32Array(pixels.length * 3 * H * W);
     pixels.forEach((p, i) => {
       if (p.length !== 3 * H * W)
@@ -100,7 +101,7 @@ export class ClipScorer {
 
   /** Unit embedding of one image file's bytes. */
   async embedImage(file: string, bytes: Uint8Array): Promise<Float32Array> {
-    const [e] = await this.embedPixels([await clipPixels(file, bytes, this.image)]);
+    const [e] = await this.embedPixels([(await preprocessImage(file, bytes, this.image)).pixels]);
     return e;
   }
 

@@ -1,0 +1,30 @@
+/** The messages between the scorer's worker thread (worker.ts) and the thread that asks (remote.ts). */
+import type { Dtype } from '../api/contract.ts';
+
+export type ScorerRequest =
+  | { id: number; kind: 'open'; dir: string; dtype?: Dtype }
+  | {
+      id: number;
+      kind: 'score';
+      /** the image file, read in the worker; not read when its embedding is given */
+      file: string;
+      embedding: Float32Array | null;
+      captions: string[];
+      references: string[];
+    };
+
+export type ScorerReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string; status?: number };
+
+/** What opening a scorer tells: its variant and a hash of the files it scores with (its identity). */
+export interface ScorerInfo {
+  dtype: Dtype;
+  dtypes: Dtype[];
+  hash: string;
+}
+
+export interface ImageScores {
+  embedding: Float32Array;
+  scores: { clipScore: number; refClipScore: number | null }[];
+}
