@@ -270,7 +270,7 @@ export interface ExportResult {
   format: ExportFormat;
   rows: number;
   written: string[];
-  /** why nothing was exported, when nothing was */
+  /** why nothing was exported, when nothing was; else what was left out (ties of pairwise verdicts), if anything */
   note?: string;
 }
 
