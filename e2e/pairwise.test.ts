@@ -1,0 +1,149 @@
+/**
+ * Pairwise rating in a real browser: two captions of an image side by side (greedy against 3 beams
+ * cut at 3 tokens), verdicts by arrow keys sent 10 ms apart (and again with 100 ms added to every
+ * request) through the same never-lose-a-key queue as scores: every verdict stored once, in the
+ * order typed, on the pair shown; and by mouse: the A / B / tie / both-bad buttons, skip and undo.
+ */
+
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionItem } from '../electron/core/api/types.ts';
+import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
+import { launchBrowser, openPage, type Studio, screenshot, startStudio } from './harness.ts';
+
+const IMAGES = 20;
+let browser: Browser;
+let studio: Studio;
+let sessionId: number;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  studio = await startStudio();
+  const folder = tempDir('cs-e2e-pairs-');
+  await writeGoodImages(folder, IMAGES);
+  const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
+  await studio.captionAll(root.id, {});
+  await studio.captionAll(root.id, { num_beams: 3, max_length: 4 });
+  const s = await studio.call<{ id: number; items: number }>('sessions.create', {
+    name: 'A/B',
+    rootId: root.id,
+    kind: 'pairwise',
+  });
+  expect(s.items).toBe(IMAGES);
+  sessionId = s.id;
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await studio?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const KEYS = { ArrowLeft: 'a', ArrowRight: 'b', ArrowDown: 'tie', ArrowUp: 'bad' } as const;
+
+/** A rater's pairwise judgments in the session, in the order stored. */
+function stored(rater: string) {
+  const db = new Database(join(studio.dataDir, 'studio.sqlite'), { readonly: true });
+  const rows = db
+    .prepare(
+      `SELECT j.candidate_id AS left, j.other_id AS right, j.value, j.seq, j.state FROM judgments j
+       JOIN raters r ON r.id = j.rater_id WHERE j.session_id = ? AND r.name = ? AND j.kind = 'pairwise' ORDER BY j.id`,
+    )
+    .all(sessionId, rater) as { left: number; right: number; value: string; seq: number; state: string }[];
+  db.close();
+  return rows;
+}
+
+/** The pairs as the rater sees them (left, right), by position. */
+async function shown(rater: string): Promise<[number, number][]> {
+  const out: [number, number][] = [];
+  for (let p = 0; p < IMAGES; p++) {
+    const it = await studio.call<SessionItem>('sessions.item', { sessionId, rater, position: p });
+    out.push([it.candidates[0].id, it.candidates[1].id]);
+  }
+  return out;
+}
+
+const settled = (page: Page) =>
+  expect.poll(() => page.getByTestId('rating').getAttribute('data-pending'), { timeout: 30_000 }).toBe('0');
+
+/** A verdict key per pair, 10 ms apart, each moving on to the next pair; the verdicts typed. */
+async function typeVerdicts(page: Page): Promise<string[]> {
+  const keys = Object.keys(KEYS) as (keyof typeof KEYS)[];
+  const typed: string[] = [];
+  for (let i = 0; i < IMAGES; i++) {
+    const key = keys[(i * 3 + Math.floor(i / 4)) % 4];
+    await page.keyboard.press(key);
+    typed.push(KEYS[key]);
+    await sleep(10);
+  }
+  return typed;
+}
+
+async function checkTyped(page: Page, rater: string, typed: string[]) {
+  await settled(page);
+  await expect(page.getByTestId('rating').getAttribute('data-position')).resolves.toBe(String(IMAGES - 1));
+  await expect(page.getByTestId('pair').getAttribute('data-choice')).resolves.toBe(typed.at(-1));
+  const rows = stored(rater);
+  const pairs = await shown(rater);
+  expect(rows.map((r) => [r.left, r.right, r.value])).toEqual(typed.map((v, p) => [...pairs[p], v]));
+  const seqs = rows.map((r) => r.seq);
+  expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  expect(new Set(seqs).size).toBe(IMAGES);
+  expect(rows.every((r) => r.state === 'current')).toBe(true);
+  const last = await studio.call<SessionItem>('sessions.item', { sessionId, rater });
+  expect(last.rated).toBe(IMAGES);
+}
+
+describe('pairwise rating in the browser', () => {
+  it('20 verdict keys 10 ms apart: 20 verdicts stored in order, on the pairs shown', async () => {
+    const page = await openPage(browser, studio, `#/rate/${sessionId}/ada`);
+    await page.getByTestId('pair').waitFor();
+    // two captions side by side, blind: A and B
+    await expect(page.getByTestId('pair-side').count()).resolves.toBe(2);
+    await screenshot(page, 'pairwise');
+    const typed = await typeVerdicts(page);
+    await checkTyped(page, 'ada', typed);
+    await page.close();
+  });
+
+  it('with 100 ms added to every request, the same: nothing lost, nothing twice', async () => {
+    const page = await openPage(browser, studio, `#/rate/${sessionId}/bea`);
+    await page.route('**/api/{ratings.prefer,sessions.item}', async (route) => {
+      await sleep(100);
+      return route.continue();
+    });
+    await page.getByTestId('pair').waitFor();
+    const typed = await typeVerdicts(page);
+    await checkTyped(page, 'bea', typed);
+    await page.close();
+  });
+
+  it('by mouse: A / B / tie / both bad buttons, skip and undo', async () => {
+    const page = await openPage(browser, studio, `#/rate/${sessionId}/cy`);
+    await page.getByTestId('pair').waitFor();
+    const at = () => page.getByTestId('rating').getAttribute('data-position');
+    await page.getByTestId('verdict-b').click(); // pair 1: B
+    await expect.poll(at).toBe('1');
+    await page.getByTestId('verdict-tie').click(); // pair 2: tie
+    await expect.poll(at).toBe('2');
+    await page.getByTestId('pair-skip').click(); // pair 3 skipped
+    await expect.poll(at).toBe('3');
+    await page.getByTestId('verdict-bad').click(); // pair 4: both bad
+    await expect.poll(at).toBe('4');
+    await page.getByTestId('verdict-a').click(); // pair 5: A ...
+    await expect.poll(at).toBe('5');
+    await page.getByTestId('pair-undo').click(); // ... undone: back on pair 5, no verdict
+    await expect.poll(at).toBe('4');
+    await expect(page.getByTestId('pair').getAttribute('data-choice')).resolves.toBe('');
+    await settled(page);
+    const pairs = await shown('cy');
+    const current = stored('cy').filter((r) => r.state === 'current');
+    expect(current.map((r) => [r.left, r.right, r.value])).toEqual([
+      [...pairs[0], 'b'],
+      [...pairs[1], 'tie'],
+      [...pairs[3], 'bad'],
+    ]);
+    await page.close();
+  });
+});
