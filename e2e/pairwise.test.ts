@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionItem } from '../electron/core/api/types.ts';
+import type { EvalSummary, SessionItem } from '../electron/core/api/types.ts';
 import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
 import { launchBrowser, openPage, type Studio, screenshot, startStudio } from './harness.ts';
 
@@ -144,6 +144,28 @@ describe('pairwise rating in the browser', () => {
       [...pairs[1], 'tie'],
       [...pairs[3], 'bad'],
     ]);
+    await page.close();
+  });
+
+  it('Evaluation ranks the two decodings by Bradley–Terry, with intervals and wins / ties / losses', async () => {
+    const summary = await studio.call<EvalSummary>('eval.summary', {});
+    const ranking = summary.pairwise!.sessions.find((p) => p.sessionId === sessionId)!.ranking;
+    expect(ranking.map((r) => r.source).sort()).toEqual(['default · beam 3', 'default · greedy']);
+    const page = await openPage(browser, studio, '#/evaluation');
+    const table = page.locator(`[data-testid=pairwise-session][data-session="${sessionId}"]`);
+    await table.waitFor();
+    const rows = await table
+      .getByTestId('pairwise-row')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).toEqual(
+      ranking.map((r) => [
+        r.source,
+        `${r.strength.toFixed(3)} (${r.lo.toFixed(3)}–${r.hi.toFixed(3)})`,
+        `${r.wins} / ${r.ties} / ${r.bothBad} / ${r.losses}`,
+        `${(r.winRate * 100).toFixed(0)}%`,
+      ]),
+    );
+    await screenshot(page, 'pairwise-evaluation');
     await page.close();
   });
 });

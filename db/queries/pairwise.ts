@@ -66,3 +66,12 @@ export function pairwiseJudgments(db: DB, sessions?: number[]): PairwiseRow[] {
      ORDER BY j.session_id, ra.name, j.seq, j.id`,
   ).all({ ss: sessions?.length ? JSON.stringify(sessions) : null });
 }
+
+/** The names of these rating sessions, by id. */
+export function sessionNames(db: DB, ids: number[]): Map<number, string> {
+  const rows = stmt<[string], { id: number; name: string }>(
+    db,
+    'SELECT id, name FROM rating_sessions WHERE id IN (SELECT value FROM json_each(?))',
+  ).all(JSON.stringify(ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

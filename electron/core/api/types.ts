@@ -246,16 +246,12 @@ export interface EvalSummary {
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
   /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
-  pairwise: {
-    ranking: RankedSource[];
-    verdicts: number;
-    ties: number;
-    bothBad: number;
-    /** pairs judged by two or more raters, rater pairs compared, the share agreeing */
-    pairs: number;
-    comparisons: number;
-    agreement: number | null;
-  } | null;
+  pairwise:
+    | (PairwiseStats & {
+        /** the same per pairwise session, newest first */
+        sessions: (PairwiseStats & { sessionId: number; name: string })[];
+      })
+    | null;
 }
 
 export interface ImportSummary {
@@ -321,4 +317,21 @@ export interface RankedSource {
   /** verdicts the source was in, and the share it won (ties and both-bad count as not won) */
   verdicts: number;
   winRate: number;
+  /** of those verdicts: won, lost, tied, both bad */
+  wins: number;
+  losses: number;
+  ties: number;
+  bothBad: number;
+}
+
+/** Pairwise verdicts summed up: the ranking, how many verdicts (ties, both bad), and agreement. */
+export interface PairwiseStats {
+  ranking: RankedSource[];
+  verdicts: number;
+  ties: number;
+  bothBad: number;
+  /** pairs judged by two or more raters, rater pairs compared, the share agreeing */
+  pairs: number;
+  comparisons: number;
+  agreement: number | null;
 }

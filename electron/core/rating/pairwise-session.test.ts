@@ -150,6 +150,7 @@ describe('a pairwise session of two decodings, two raters, 30 images', () => {
           hi: d[Math.ceil(0.975 * B) - 1],
           verdicts: mine.length,
           wins: won,
+          losses: given.filter((v) => v.choice === 'a' || v.choice === 'b').length - won,
           ties: given.filter((v) => v.choice === 'tie').length,
           bothBad: given.filter((v) => v.choice === 'bad').length,
           winRate: won / mine.length,
@@ -164,8 +165,14 @@ describe('a pairwise session of two decodings, two raters, 30 images', () => {
       for (const k of ['strength', 'lo', 'hi'] as const) expect(got[k]).toBeCloseTo(want[k], 9);
       expect(got.lo).toBeLessThan(got.strength);
       expect(got.hi).toBeGreaterThan(got.strength);
-      expect(got.verdicts).toBe(want.verdicts);
-      expect(got.winRate).toBe(want.winRate);
+      expect(got).toMatchObject({
+        verdicts: want.verdicts,
+        winRate: want.winRate,
+        wins: want.wins,
+        losses: want.losses,
+        ties: want.ties,
+        bothBad: want.bothBad,
+      });
     }
     expect(summary).toMatchObject({
       verdicts: given.length,
@@ -186,6 +193,9 @@ describe('a pairwise session of two decodings, two raters, 30 images', () => {
       if (verdictOf(a) === verdictOf(b)) same++;
     }
     expect(summary).toMatchObject({ pairs: 12, comparisons: 12, agreement: same / 12 });
+    // per session (one here): the same figures under the session's name
+    const { sessions, ...overall } = summary;
+    expect(sessions).toEqual([{ sessionId: s.id, name: 'decodings A/B', ...overall }]);
 
     // TRL preferences: one pair per decisive verdict, chosen/rejected straight from it; ties and
     // "both bad" left out and counted
