@@ -326,10 +326,10 @@ export function addToItem(
 ) {
   writeTx(db, () => {
     if (sameTextAs !== undefined) {
-      const slot = stmt<[number, number], { slot: number }>(
+      const slot = stmt<[number, number, number], { slot: number }>(
         db,
-        'SELECT slot FROM session_candidates WHERE session_id = ? AND candidate_id = ? LIMIT 1',
-      ).get(sessionId, sameTextAs)!.slot;
+        'SELECT slot FROM session_candidates WHERE session_id = ? AND candidate_id = ? AND position = ? LIMIT 1',
+      ).get(sessionId, sameTextAs, position)!.slot;
       insertShown(db, sessionId, position, slot, sameTextAs, candidateId);
       return;
     }

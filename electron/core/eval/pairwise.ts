@@ -14,7 +14,9 @@ export interface SourceVerdict {
   choice: PairwiseChoice;
 }
 
-export function pairwiseRanking(vs: readonly SourceVerdict[], resamples = 1000, seed = 1): RankedSource[] {
+export function pairwiseRanking(all: readonly SourceVerdict[], resamples = 1000, seed = 1): RankedSource[] {
+  // two captions of one source (one text shown twice) rank nothing
+  const vs = all.filter((v) => v.a !== v.b);
   const { comparisons } = pairwiseComparisons(vs);
   if (!comparisons.length) return [];
   const bt = bradleyTerry(comparisons);

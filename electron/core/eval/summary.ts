@@ -180,11 +180,12 @@ function pairwiseStats(
   candById: Map<number, EvalCandidate>,
   sourceOf: (c: EvalCandidate) => string,
 ): PairwiseStats {
-  const verdicts = rows.map((j) => ({
-    a: sourceOf(candById.get(j.left)!),
-    b: sourceOf(candById.get(j.right)!),
-    choice: j.value,
-  }));
+  // an n-best's captions compete by rank (the pairs of one run's beams have one source otherwise)
+  const of = (id: number) => {
+    const c = candById.get(id)!;
+    return c.source === 'model' && c.rank > 0 ? `${sourceOf(c)} · candidate ${c.rank + 1}` : sourceOf(c);
+  };
+  const verdicts = rows.map((j) => ({ a: of(j.left), b: of(j.right), choice: j.value }));
   const pair = (j: PairwiseRow) =>
     `${j.session_id}/${Math.min(j.left, j.right)}/${Math.max(j.left, j.right)}`;
   const verdict = (j: PairwiseRow) =>
