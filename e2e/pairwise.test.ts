@@ -104,6 +104,23 @@ describe('pairwise rating in the browser', () => {
     await screenshot(page, 'pairwise');
     const typed = await typeVerdicts(page);
     await checkTyped(page, 'ada', typed);
+    // every pair judged: the session-complete note, and the owner's list shows the rater's progress
+    await expect(page.getByTestId('session-complete').textContent()).resolves.toMatch(
+      /ada has judged all 20 pairs/,
+    );
+    await page.goto(`${studio.url}#/rate`);
+    await expect(page.getByTestId('rater-progress').textContent()).resolves.toMatch(/ada 20\/20/);
+    // a rater's link lists its session without the other raters' progress
+    const { token } = await studio.call<{ token: string }>('raters.invite', {
+      rater: 'dee',
+      sessions: [sessionId],
+    });
+    const listed = await fetch(`${studio.base}/api/sessions.list`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{}',
+    }).then((r) => r.json() as Promise<{ value: { id: number; progress?: unknown }[] }>);
+    expect(listed.value.map((x) => [x.id, 'progress' in x])).toEqual([[sessionId, false]]);
     await page.close();
   });
 

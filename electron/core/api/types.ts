@@ -130,6 +130,8 @@ export interface SessionView {
   /** which captions of each run it shows */
   candidates: 'top' | 'all';
   kind: 'scores' | 'pairwise';
+  /** the owner's list only: per rater who has opened the session, their items and how many are finished */
+  progress?: { rater: string; items: number; done: number }[];
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */

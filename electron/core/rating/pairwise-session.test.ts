@@ -108,6 +108,11 @@ describe('a pairwise session of two decodings, two raters, 30 images', () => {
       }
       expect((await call(studio, 'sessions.item', { sessionId: s.id, rater })).rated).toBe(first.total);
     }
+    // the owner's list: each rater's share and how much of it is finished
+    expect((await call(studio, 'sessions.list', {})).find((x) => x.id === s.id)!.progress).toEqual([
+      { rater: 'ada', items: 21, done: 21 },
+      { rater: 'bob', items: 21, done: 21 },
+    ]);
     const both = [...byRater.get('ada')!].filter((p) => byRater.get('bob')!.has(p));
     // overlap 40 % of 30 items: 12 shared, the other 18 dealt out in turn
     expect(both).toHaveLength(12);

@@ -65,6 +65,13 @@ export function RateItems({
           {view.error}
         </p>
       )}
+      {item.rated === item.total && view.pending === 0 && (
+        <p className="complete" role="status" data-testid="session-complete">
+          Session complete: {rater} has {item.kind === 'pairwise' ? 'judged' : 'rated'} all {item.total}{' '}
+          {item.kind === 'pairwise' ? 'pairs' : 'images'}. Thank you! You can still go back and change any (
+          {item.kind === 'pairwise' ? 'Backspace' : '←'}, u to undo).
+        </p>
+      )}
       {item.kind === 'pairwise' ? (
         <PairBody item={item} onAction={(a) => queue.push(a)} />
       ) : (

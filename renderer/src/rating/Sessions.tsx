@@ -23,6 +23,11 @@ export function SessionList(props: {
           {s.name} ({s.items} {s.kind === 'pairwise' ? 'pairs' : 'images'}
           {s.blind ? ', blind' : ''}
           {s.raters.length ? `, shared by ${s.raters.join(', ')} with ${s.overlap}% rated by all` : ''}){' '}
+          {!!s.progress?.length && (
+            <span data-testid="rater-progress">
+              {s.progress.map((p) => `${p.rater} ${p.done}/${p.items}`).join(' · ')}{' '}
+            </span>
+          )}
           <button
             type="button"
             disabled={!rater}
