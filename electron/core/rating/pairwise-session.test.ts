@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/fixtures/images.ts';
 import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { PairwiseChoice } from '../api/contract.ts';
+import { rng } from '../eval/human.ts';
 import type { Studio } from '../studio.ts';
 
 const GREEDY = 'default · greedy';
@@ -35,17 +36,8 @@ beforeAll(async () => {
 });
 afterAll(() => studio?.close());
 
-/** mulberry32: the test's own seeded generator, for the raters' choices and the bootstrap */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the seeded generator the ranking's bootstrap draws from (the same stream is the contract); also the raters' choices */
+const mulberry32 = rng;
 
 interface Given {
   rater: string;
