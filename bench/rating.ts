@@ -8,6 +8,8 @@
  * The library behind the sessions (images, files, five runs with five different texts each) is
  * written straight into the database: captioning 10,000 images would take minutes and measure
  * nothing about rating. Sessions are created, and the first half rated, through the handlers.
+ * Pairwise sessions of 100 and 10,000 pairs (two runs' captions per image, the big one half judged)
+ * are timed the same way, a verdict (`ratings.prefer`) per press, in the same interleaved rounds.
  *
  *   npx tsx bench/rating.ts [--items 10000] [--rounds 5] [--presses 200]
  */
@@ -111,48 +113,71 @@ async function timed(s: { id: number; next: number; n: number }): Promise<number
   return out;
 }
 
+/** A pairwise session of `n` pairs (two runs' captions per image), judged up to item `judged`. */
+async function pairSession(name: string, n: number, judged: number) {
+  const rootId = library(name, n, 2);
+  const id = (await call(studio, 'sessions.create', { name, rootId, limit: n, kind: 'pairwise' })).id;
+  const s = { id, next: 0, n };
+  for (; s.next < judged; s.next++) await verdict(s);
+  return s;
+}
+
+/** One verdict key press on the session's next pair, in the order a rater goes; its time. */
+async function verdict(s: { id: number; next: number; n: number }): Promise<number> {
+  const item = await call(studio, 'sessions.item', {
+    sessionId: s.id,
+    rater: 'bench',
+    position: s.next % s.n,
+  });
+  const [left, right] = item.candidates.map((c) => c.id);
+  const choice = (['a', 'b', 'tie', 'bad'] as const)[s.next % 4];
+  const t = performance.now();
+  await call(studio, 'ratings.prefer', { sessionId: s.id, rater: 'bench', left, right, choice });
+  return performance.now() - t;
+}
+
+async function timedPairs(s: { id: number; next: number; n: number }): Promise<number[]> {
+  const out: number[] = [];
+  for (; out.length < PRESSES; s.next++) out.push(await verdict(s));
+  return out;
+}
+
+const smallPairs = await pairSession('small-pairs', SMALL, 0);
+const bigPairs = await pairSession('big-pairs', BIG, BIG / 2);
+
 const pct = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 const median = (xs: number[]) => pct(xs, 0.5);
-const rows: { p50s: number; p95s: number; p50b: number; p95b: number }[] = [];
+type Row = Record<'p50s' | 'p95s' | 'p50b' | 'p95b' | 'p95ps' | 'p95pb', number>;
+const rows: Row[] = [];
+// rounds interleave the four sessions: each figure and its baseline see the same machine
 for (let r = 0; r < ROUNDS; r++) {
   const s = await timed(small);
   const b = await timed(big);
-  rows.push({ p50s: pct(s, 0.5), p95s: pct(s, 0.95), p50b: pct(b, 0.5), p95b: pct(b, 0.95) });
+  const ps = await timedPairs(smallPairs);
+  const pb = await timedPairs(bigPairs);
+  rows.push({
+    p50s: pct(s, 0.5),
+    p95s: pct(s, 0.95),
+    p50b: pct(b, 0.5),
+    p95b: pct(b, 0.95),
+    p95ps: pct(ps, 0.95),
+    p95pb: pct(pb, 0.95),
+  });
   console.log(
     `round ${r + 1}: ${SMALL} items p50 ${pct(s, 0.5).toFixed(2)} ms p95 ${pct(s, 0.95).toFixed(2)} ms | ` +
-      `${BIG} items p50 ${pct(b, 0.5).toFixed(2)} ms p95 ${pct(b, 0.95).toFixed(2)} ms`,
+      `${BIG} items p50 ${pct(b, 0.5).toFixed(2)} ms p95 ${pct(b, 0.95).toFixed(2)} ms | ` +
+      `pairwise ${SMALL} p95 ${pct(ps, 0.95).toFixed(2)} ms, ${BIG} p95 ${pct(pb, 0.95).toFixed(2)} ms`,
   );
 }
-// a pairwise session of BIG pairs (two runs' captions per image): the p95 of a verdict key press
-const pairRoot = library('pairs', BIG, 2);
-const pairs = await call(studio, 'sessions.create', {
-  name: 'pairs',
-  rootId: pairRoot,
-  limit: BIG,
-  kind: 'pairwise',
-});
-const verdicts: number[] = [];
-for (let p = 0; verdicts.length < PRESSES * ROUNDS; p++) {
-  const item = await call(studio, 'sessions.item', {
-    sessionId: pairs.id,
-    rater: 'bench',
-    position: (p * 37) % BIG,
-  });
-  const [left, right] = item.candidates.map((c) => c.id);
-  const t = performance.now();
-  await call(studio, 'ratings.prefer', { sessionId: pairs.id, rater: 'bench', left, right, choice: 'a' });
-  verdicts.push(performance.now() - t);
-}
-console.log(
-  `pairwise ${BIG} pairs: p50 ${pct(verdicts, 0.5).toFixed(2)} ms, p95 ${pct(verdicts, 0.95).toFixed(2)} ms`,
-);
 await studio.close();
-const m = (k: keyof (typeof rows)[0]) => median(rows.map((x) => x[k]));
+const m = (k: keyof Row) => median(rows.map((x) => x[k]));
 console.log(
   `median over ${ROUNDS} rounds of ${PRESSES} presses: ${SMALL} items p50 ${m('p50s').toFixed(2)} ms, p95 ${m('p95s').toFixed(2)} ms; ` +
-    `${BIG} items p50 ${m('p50b').toFixed(2)} ms, p95 ${m('p95b').toFixed(2)} ms`,
+    `${BIG} items p50 ${m('p50b').toFixed(2)} ms, p95 ${m('p95b').toFixed(2)} ms; ` +
+    `pairwise p95 ${SMALL} pairs ${m('p95ps').toFixed(2)} ms, ${BIG} pairs ${m('p95pb').toFixed(2)} ms`,
 );
 console.log(
-  `rating: p95 10k ${m('p95b').toFixed(1)} ms, ratio 10k/100 ${(m('p95b') / m('p95s')).toFixed(2)}`,
+  `rating: p95 10k ${m('p95b').toFixed(1)} ms, ratio 10k/100 ${(m('p95b') / m('p95s')).toFixed(2)}; ` +
+    `pairwise: p95 10k ${m('p95pb').toFixed(1)} ms, ratio 10k/100 ${(m('p95pb') / m('p95ps')).toFixed(2)}`,
 );

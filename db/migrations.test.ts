@@ -273,10 +273,58 @@ CASES[14] = {
   ],
 };
 
+CASES[15] = {
+  indexes: ['session_candidates_candidate', 'session_candidates_item', 'session_candidates_source'],
+  views: ['candidate_ratings'],
+  check: (db) => {
+    // a caption in two items of one session (two pairs of an image's n-best); once per item
+    expect(
+      all(db, 'SELECT position, candidate_id FROM session_candidates WHERE session_id = 2 ORDER BY 1, 2'),
+    ).toEqual([
+      { position: 0, candidate_id: 12 },
+      { position: 0, candidate_id: 50 },
+    ]);
+    db.prepare(
+      'INSERT INTO session_items (session_id, position, image_id, candidates) VALUES (2, 1, 1, 2)',
+    ).run();
+    const show = db.prepare(
+      'INSERT INTO session_candidates (session_id, position, slot, candidate_id, source_id) VALUES (2, 1, ?, ?, ?)',
+    );
+    show.run(0, 12, 12);
+    show.run(1, 10, 10);
+    expect(() => show.run(0, 12, 12)).toThrow(/UNIQUE|PRIMARY KEY/);
+    expect(() => db.prepare('INSERT INTO session_candidates VALUES (2, 7, 0, 12, 12)').run()).toThrow(
+      /FOREIGN KEY/,
+    );
+  },
+  plans: [
+    // the item (or pair) showing a caption, and the pair of two captions (pairwise.ts positionOfPair)
+    [
+      'SELECT position FROM session_candidates WHERE session_id = 1 AND candidate_id = 10 LIMIT 1',
+      /USING COVERING INDEX session_candidates_candidate/,
+    ],
+    [
+      `SELECT position FROM session_candidates WHERE session_id = 2 AND candidate_id = 50
+         AND position IN (SELECT position FROM session_candidates WHERE session_id = 2 AND candidate_id = 12) LIMIT 1`,
+      /^SEARCH session_candidates USING COVERING INDEX session_candidates_candidate \(candidate_id=\? AND session_id=\? AND position=\?\)[\s\S]*SEARCH session_candidates USING COVERING INDEX session_candidates_candidate \(candidate_id=\? AND session_id=\?\)/,
+    ],
+    // an item's captions in slot order
+    [
+      'SELECT candidate_id FROM session_candidates WHERE session_id = 1 AND position = 0 ORDER BY slot',
+      /USING (COVERING )?INDEX session_candidates_item|USING PRIMARY KEY/,
+    ],
+    // exports and evaluation: a rating's sources through the view
+    ['SELECT candidate_id FROM candidate_ratings WHERE session_id = 1', /session_candidates_candidate/],
+    // the foreign-key checks of edit undo's deletes (version 13's indexes, made again with the table)
+    ['SELECT 1 FROM session_candidates WHERE candidate_id = 5', /INDEX session_candidates_candidate /],
+    ['SELECT 1 FROM session_candidates WHERE source_id = 5', /INDEX session_candidates_source /],
+  ],
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(14);
+    expect(LATEST).toBe(15);
   });
 });
 

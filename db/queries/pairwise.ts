@@ -17,14 +17,17 @@ export function pairDoneSql(pos: string): string {
       AND (${verdict('a', 'b')} OR ${verdict('b', 'a')}))`;
 }
 
-/** The item showing this pair of captions (either order), if any. */
+/**
+ * The item showing this pair of captions (either order), if any: of the items showing x, the one
+ * showing y too (a caption is in several pairs of an all-pairs session; two indexed lookups).
+ */
 export function positionOfPair(db: DB, sessionId: number, x: number, y: number): number | undefined {
-  return stmt<[number, number, number], { position: number }>(
+  if (x === y) return undefined;
+  return stmt<[{ s: number; x: number; y: number }], { position: number }>(
     db,
-    `SELECT a.position FROM session_candidates a JOIN session_candidates b
-       ON b.session_id = a.session_id AND b.position = a.position AND b.candidate_id = ? AND b.slot <> a.slot
-     WHERE a.session_id = ? AND a.candidate_id = ? LIMIT 1`,
-  ).get(y, sessionId, x)?.position;
+    `SELECT position FROM session_candidates WHERE session_id = @s AND candidate_id = @x
+       AND position IN (SELECT position FROM session_candidates WHERE session_id = @s AND candidate_id = @y) LIMIT 1`,
+  ).get({ s: sessionId, x, y })?.position;
 }
 
 /** The rater's current verdict on (left, right), as shown. */
@@ -65,4 +68,13 @@ export function pairwiseJudgments(db: DB, sessions?: number[]): PairwiseRow[] {
        AND (@ss IS NULL OR j.session_id IN (SELECT value FROM json_each(@ss)))
      ORDER BY j.session_id, ra.name, j.seq, j.id`,
   ).all({ ss: sessions?.length ? JSON.stringify(sessions) : null });
+}
+
+/** The names of these rating sessions, by id. */
+export function sessionNames(db: DB, ids: number[]): Map<number, string> {
+  const rows = stmt<[string], { id: number; name: string }>(
+    db,
+    'SELECT id, name FROM rating_sessions WHERE id IN (SELECT value FROM json_each(?))',
+  ).all(JSON.stringify(ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
 }

@@ -215,6 +215,7 @@ export function listSessions(db: DB): (SessionRow & {
   raters: string | null;
   candidates: 'top' | 'all';
   kind: 'scores' | 'pairwise';
+  progress: string;
 })[] {
   return stmt<
     [],
@@ -223,6 +224,8 @@ export function listSessions(db: DB): (SessionRow & {
       raters: string | null;
       candidates: 'top' | 'all';
       kind: 'scores' | 'pairwise';
+      /** JSON [{rater, items, done}] of every rater who has opened the session */
+      progress: string;
     }
   >(
     db,
@@ -230,7 +233,10 @@ export function listSessions(db: DB): (SessionRow & {
        coalesce(json_extract(s.config, '$.candidates'), 'top') AS candidates,
        (SELECT count(*) FROM session_items i WHERE i.session_id = s.id) AS items,
        (SELECT json_group_array(name) FROM (SELECT DISTINCT ra.name FROM session_queue q JOIN raters ra ON ra.id = q.rater_id
-          WHERE q.session_id = s.id ORDER BY ra.name)) AS raters
+          WHERE q.session_id = s.id ORDER BY ra.name)) AS raters,
+       (SELECT json_group_array(json_object('rater', name, 'items', items, 'done', done)) FROM
+          (SELECT ra.name, sr.items, sr.done FROM session_raters sr JOIN raters ra ON ra.id = sr.rater_id
+           WHERE sr.session_id = s.id ORDER BY ra.name)) AS progress
      FROM rating_sessions s ORDER BY s.id DESC`,
   ).all();
 }
@@ -326,10 +332,10 @@ export function addToItem(
 ) {
   writeTx(db, () => {
     if (sameTextAs !== undefined) {
-      const slot = stmt<[number, number], { slot: number }>(
+      const slot = stmt<[number, number, number], { slot: number }>(
         db,
-        'SELECT slot FROM session_candidates WHERE session_id = ? AND candidate_id = ? LIMIT 1',
-      ).get(sessionId, sameTextAs)!.slot;
+        'SELECT slot FROM session_candidates WHERE session_id = ? AND candidate_id = ? AND position = ? LIMIT 1',
+      ).get(sessionId, sameTextAs, position)!.slot;
       insertShown(db, sessionId, position, slot, sameTextAs, candidateId);
       return;
     }

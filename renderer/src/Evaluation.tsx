@@ -86,6 +86,7 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         Krippendorff's α (ordinal): {f(s.agreement.alpha)} over {s.agreement.items} captions rated by two or
         more of {s.agreement.raters} raters · Kendall τ (CIDEr-D vs rating): {f(s.kendallTau)}
       </p>
+      {s.pairwise && <PairwiseRankings pairwise={s.pairwise} />}
       <div className="plots">
         <Histogram rows={s.rows} />
         <Scatter points={s.scatter} />
@@ -103,6 +104,52 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Per pairwise session (and over all of them when there are several): sources ranked by Bradley–Terry. */
+function PairwiseRankings({ pairwise }: { pairwise: NonNullable<EvalSummary['pairwise']> }) {
+  const all = { ...pairwise, sessionId: 0, name: 'all pairwise sessions' };
+  const shown = pairwise.sessions.length > 1 ? [...pairwise.sessions, all] : pairwise.sessions;
+  return (
+    <>
+      <h3>Pairwise preference</h3>
+      {shown.map((p) => (
+        <div key={p.sessionId} data-testid="pairwise-session" data-session={p.sessionId}>
+          <h4>{p.name}</h4>
+          <table data-testid="pairwise-table">
+            <thead>
+              <tr>
+                <th>Model / config</th>
+                <th>Bradley–Terry strength (95% CI)</th>
+                <th>Wins / ties / both bad / losses</th>
+                <th>Win rate</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.ranking.map((r) => (
+                <tr key={r.source} data-testid="pairwise-row">
+                  <td>{r.source}</td>
+                  <td>
+                    {r.strength.toFixed(3)} ({r.lo.toFixed(3)}–{r.hi.toFixed(3)})
+                  </td>
+                  <td>
+                    {r.wins} / {r.ties} / {r.bothBad} / {r.losses}
+                  </td>
+                  <td>{`${(r.winRate * 100).toFixed(0)}%`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p>
+            {p.verdicts} verdicts ({p.ties} ties, {p.bothBad} both bad) · agreement{' '}
+            {p.agreement === null
+              ? '– (no pair judged by two raters)'
+              : `${(p.agreement * 100).toFixed(0)}% over ${p.pairs} pairs judged by two or more raters`}
+          </p>
+        </div>
+      ))}
+    </>
   );
 }
 

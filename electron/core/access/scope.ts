@@ -45,7 +45,13 @@ export async function callAs(
   }
   const result = await dispatch(handlers, channel, body);
   if (channel === 'sessions.list' && result.ok)
-    return { ok: true, value: (result.value as SessionView[]).filter((s) => caller.sessions.includes(s.id)) };
+    return {
+      ok: true,
+      // a rater sees its sessions, not how far the other raters are
+      value: (result.value as SessionView[])
+        .filter((s) => caller.sessions.includes(s.id))
+        .map(({ progress: _, ...s }) => s),
+    };
   return result;
 }
 

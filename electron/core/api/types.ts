@@ -130,6 +130,8 @@ export interface SessionView {
   /** which captions of each run it shows */
   candidates: 'top' | 'all';
   kind: 'scores' | 'pairwise';
+  /** the owner's list only: per rater who has opened the session, their items and how many are finished */
+  progress?: { rater: string; items: number; done: number }[];
 }
 
 /** A caption as a rater sees it: blind sessions label it by letter only. */
@@ -248,16 +250,12 @@ export interface EvalSummary {
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
   /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
-  pairwise: {
-    ranking: RankedSource[];
-    verdicts: number;
-    ties: number;
-    bothBad: number;
-    /** pairs judged by two or more raters, rater pairs compared, the share agreeing */
-    pairs: number;
-    comparisons: number;
-    agreement: number | null;
-  } | null;
+  pairwise:
+    | (PairwiseStats & {
+        /** the same per pairwise session, newest first */
+        sessions: (PairwiseStats & { sessionId: number; name: string })[];
+      })
+    | null;
 }
 
 export interface ImportSummary {
@@ -272,7 +270,7 @@ export interface ExportResult {
   format: ExportFormat;
   rows: number;
   written: string[];
-  /** why nothing was exported, when nothing was */
+  /** why nothing was exported, when nothing was; else what was left out (ties of pairwise verdicts), if anything */
   note?: string;
 }
 
@@ -323,6 +321,23 @@ export interface RankedSource {
   /** verdicts the source was in, and the share it won (ties and both-bad count as not won) */
   verdicts: number;
   winRate: number;
+  /** of those verdicts: won, lost, tied, both bad */
+  wins: number;
+  losses: number;
+  ties: number;
+  bothBad: number;
+}
+
+/** Pairwise verdicts summed up: the ranking, how many verdicts (ties, both bad), and agreement. */
+export interface PairwiseStats {
+  ranking: RankedSource[];
+  verdicts: number;
+  ties: number;
+  bothBad: number;
+  /** pairs judged by two or more raters, rater pairs compared, the share agreeing */
+  pairs: number;
+  comparisons: number;
+  agreement: number | null;
 }
 
 /** What a scoring run did: the scorer, how many images and candidates it scored, and their means. */

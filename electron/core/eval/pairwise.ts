@@ -14,7 +14,9 @@ export interface SourceVerdict {
   choice: PairwiseChoice;
 }
 
-export function pairwiseRanking(vs: readonly SourceVerdict[], resamples = 1000, seed = 1): RankedSource[] {
+export function pairwiseRanking(all: readonly SourceVerdict[], resamples = 1000, seed = 1): RankedSource[] {
+  // two captions of one source (one text shown twice) rank nothing
+  const vs = all.filter((v) => v.a !== v.b);
   const { comparisons } = pairwiseComparisons(vs);
   if (!comparisons.length) return [];
   const bt = bradleyTerry(comparisons);
@@ -31,6 +33,8 @@ export function pairwiseRanking(vs: readonly SourceVerdict[], resamples = 1000, 
       const d = draws.get(source)!.sort();
       const mine = vs.filter((v) => v.a === source || v.b === source);
       const won = mine.filter((v) => (v.choice === 'a' ? v.a : v.choice === 'b' ? v.b : null) === source);
+      const ties = mine.filter((v) => v.choice === 'tie').length;
+      const bothBad = mine.filter((v) => v.choice === 'bad').length;
       return {
         source,
         strength: bt.get(source)!,
@@ -38,6 +42,10 @@ export function pairwiseRanking(vs: readonly SourceVerdict[], resamples = 1000, 
         hi: d[Math.ceil(0.975 * resamples) - 1],
         verdicts: mine.length,
         winRate: mine.length ? won.length / mine.length : 0,
+        wins: won.length,
+        losses: mine.length - won.length - ties - bothBad,
+        ties,
+        bothBad,
       };
     })
     .sort((x, y) => y.strength - x.strength || x.source.localeCompare(y.source));

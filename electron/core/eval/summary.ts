@@ -11,9 +11,9 @@ import {
   evalCandidates,
   referencesByImage,
 } from '../../../db/queries/eval.ts';
-import { pairwiseJudgments } from '../../../db/queries/pairwise.ts';
+import { type PairwiseRow, pairwiseJudgments, sessionNames } from '../../../db/queries/pairwise.ts';
 import { decodingLabel } from '../api/decoding.ts';
-import type { EvalSummary, SourceRow } from '../api/types.ts';
+import type { EvalSummary, PairwiseStats, SourceRow } from '../api/types.ts';
 import { bootstrapMean, bradleyTerry, type Comparison, kendallTau, krippendorffAlpha } from './human.ts';
 import { documentFrequencies, scoreCaptions } from './metrics.ts';
 import { pairAgreement, pairwiseRanking } from './pairwise.ts';
@@ -153,7 +153,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
   };
 }
 
-/** The pairwise verdicts as a ranking of sources, with agreement on pairs several raters judged. */
+/** The pairwise verdicts as a ranking of sources, with agreement on pairs several raters judged; overall and per session. */
 function pairwiseSummary(
   db: DB,
   candById: Map<number, EvalCandidate>,
@@ -161,14 +161,36 @@ function pairwiseSummary(
 ): EvalSummary['pairwise'] {
   const rows = pairwiseJudgments(db).filter((j) => candById.has(j.left) && candById.has(j.right));
   if (!rows.length) return null;
-  const verdicts = rows.map((j) => ({
-    a: sourceOf(candById.get(j.left)!),
-    b: sourceOf(candById.get(j.right)!),
-    choice: j.value,
-  }));
-  const pair = (j: (typeof rows)[0]) =>
+  const ids = [...new Set(rows.map((j) => j.session_id))].sort((a, b) => b - a);
+  const names = sessionNames(db, ids);
+  return {
+    ...pairwiseStats(rows, candById, sourceOf),
+    sessions: ids.map((sessionId) => ({
+      sessionId,
+      name: names.get(sessionId) ?? `session ${sessionId}`,
+      ...pairwiseStats(
+        rows.filter((j) => j.session_id === sessionId),
+        candById,
+        sourceOf,
+      ),
+    })),
+  };
+}
+
+function pairwiseStats(
+  rows: PairwiseRow[],
+  candById: Map<number, EvalCandidate>,
+  sourceOf: (c: EvalCandidate) => string,
+): PairwiseStats {
+  // an n-best's captions compete by rank (the pairs of one run's beams have one source otherwise)
+  const of = (id: number) => {
+    const c = candById.get(id)!;
+    return c.source === 'model' && c.rank > 0 ? `${sourceOf(c)} · candidate ${c.rank + 1}` : sourceOf(c);
+  };
+  const verdicts = rows.map((j) => ({ a: of(j.left), b: of(j.right), choice: j.value }));
+  const pair = (j: PairwiseRow) =>
     `${j.session_id}/${Math.min(j.left, j.right)}/${Math.max(j.left, j.right)}`;
-  const verdict = (j: (typeof rows)[0]) =>
+  const verdict = (j: PairwiseRow) =>
     j.value === 'a' ? String(j.left) : j.value === 'b' ? String(j.right) : j.value;
   return {
     ranking: pairwiseRanking(verdicts),

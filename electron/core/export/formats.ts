@@ -10,6 +10,7 @@ import type { DB } from '../../../db/open.ts';
 import { verdicts } from '../../../db/queries/export.ts';
 import { invalid } from '../api/dispatch.ts';
 import { userPath } from '../paths.ts';
+import { type PreferencePair, pairwiseNote, pairwisePairs } from './pairwise.ts';
 import { byImage, type ExportOptions, type ExportRow, preferred } from './select.ts';
 
 const provenance = (r: ExportRow) => ({
@@ -57,7 +58,7 @@ const CSV_COLUMNS = [
 ] as const;
 
 /** Pairs within one rater's view of one image: a higher rating (or the best pick) is chosen. */
-function preferencePairs(db: DB, rows: ExportRow[]) {
+function preferencePairs(db: DB, rows: ExportRow[]): PreferencePair[] {
   const byId = new Map(rows.map((r) => [r.candidate_id, r]));
   const ratings = verdicts(db, [...byId.keys()]);
   const groups = new Map<string, typeof ratings>();
@@ -65,8 +66,7 @@ function preferencePairs(db: DB, rows: ExportRow[]) {
     const k = `${r.session_id}\0${r.rater}\0${r.image_id}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  const out: { chosen: ExportRow; rejected: ExportRow; a: (typeof ratings)[0]; b: (typeof ratings)[0] }[] =
-    [];
+  const out: PreferencePair[] = [];
   for (const g of groups.values()) {
     for (const a of g) {
       for (const b of g) {
@@ -77,7 +77,15 @@ function preferencePairs(db: DB, rows: ExportRow[]) {
         const chosen = byId.get(a.candidate_id)!;
         const rejected = byId.get(b.candidate_id)!;
         if (chosen.caption === rejected.caption) continue; // two sources said the same: no preference to learn
-        out.push({ chosen, rejected, a, b });
+        out.push({
+          chosen,
+          rejected,
+          rater: a.rater,
+          session: a.session_id,
+          chosenRating: a.value,
+          rejectedRating: b.value,
+          chosenBest: a.best === 1,
+        });
       }
     }
   }
@@ -101,6 +109,8 @@ export interface Plan {
   records: string[];
   /** what `written` reports */
   main: string[];
+  /** what the export left out, when it says so */
+  note?: string;
 }
 
 function outPath(o: ExportOptions, what: string): string {
@@ -222,16 +232,20 @@ export function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
       // pairs with their images under images/, named relative to the folder the JSONL is in
       const target = outPath(o, 'a folder');
       const images = new Map<string, string>();
-      const pairs = preferencePairs(db, rows).map(({ chosen, rejected, a, b }) => {
+      // from ratings (a higher score or a best pick), then from pairwise verdicts
+      const verdicts = pairwisePairs(db, o);
+      const all = [...preferencePairs(db, rows), ...verdicts.pairs];
+      const pairs = all.map(({ chosen, rejected, ...p }) => {
         const image = `images/${chosen.file_name}`;
         images.set(image, chosen.file_path);
         const about = {
           image_hash: chosen.image_hash,
-          rater: a.rater,
-          session: a.session_id,
-          chosen_rating: a.value,
-          rejected_rating: b.value,
-          chosen_best: a.best === 1,
+          rater: p.rater,
+          session: p.session,
+          chosen_rating: p.chosenRating,
+          rejected_rating: p.rejectedRating,
+          chosen_best: p.chosenBest,
+          ...(p.verdict ? { verdict: p.verdict } : {}),
           chosen_provenance: {
             model_hash: chosen.model_hash,
             decoding_config: JSON.parse(chosen.decoding_config),
@@ -255,7 +269,8 @@ export function plan(db: DB, o: ExportOptions, rows: ExportRow[]): Plan {
       });
       const records = jsonl(pairs);
       const files = new Map([['preferences.jsonl', records.map((m) => `${m}\n`).join('')]]);
-      return { kind: 'folder', target, files, images, records, main: [join(target, 'preferences.jsonl')] };
+      const main = [join(target, 'preferences.jsonl')];
+      return { kind: 'folder', target, files, images, records, main, note: pairwiseNote(verdicts) };
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { DB } from '../../../db/open.ts';
 import { type Plan, plan } from './formats.ts';
+import { pairwiseNote, pairwisePairs } from './pairwise.ts';
 import { type ExportOptions, exportRows } from './select.ts';
 
 export interface Prepared {
@@ -26,6 +27,9 @@ function whyNothing(db: DB, o: ExportOptions): string {
   const pairs = o.format.startsWith('preferences');
   if (pairs && exportRows(db, filters).some((r) => r.rated))
     return 'no rater preferred one caption of an image to another (a pair needs two different ratings or a best pick)';
+  const verdicts = pairs ? pairwisePairs(db, o) : undefined;
+  if (verdicts && (verdicts.ties || verdicts.bothBad))
+    return `no pairwise verdict preferred a caption: ${pairwiseNote(verdicts)}`;
   const narrowed = o.raters?.length || o.sessions?.length;
   if (
     policy === 'rated' &&
@@ -46,5 +50,6 @@ export function prepare(db: DB, o: ExportOptions): Prepared {
   const chosen: ExportOptions = o.format.startsWith('preferences') ? { ...o, policy: 'rated' } : o;
   const p = plan(db, chosen, exportRows(db, chosen));
   const rows = p.records.length;
-  return { p, rows, note: rows ? {} : { note: whyNothing(db, chosen) } };
+  const note = rows ? p.note : whyNothing(db, chosen);
+  return { p, rows, note: note ? { note } : {} };
 }

@@ -24,6 +24,7 @@ export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
         ...s,
         blind: s.blind === 1,
         raters: JSON.parse(s.raters ?? '[]'),
+        progress: JSON.parse(s.progress),
       }));
     },
     async 'sessions.item'({ sessionId, rater, position }) {

@@ -1,7 +1,8 @@
 /**
  * N-best in sessions, on a real database and the shipped model: captioned with 3 beams returning
  * 3, a session of every candidate shows the image's beam texts (identical ones once), a best-of-N
- * pick of beam 3 is stored as a judgment and comes out in an export.
+ * pick of beam 3 is stored as a judgment and comes out in an export; a pairwise session of every
+ * pair of an image's beams shows each beam in two pairs and ranks the beams by their verdicts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,10 +84,78 @@ describe('sessions of every beam candidate', () => {
     expect(cells[cols.indexOf('best_picks')]).toBe('1');
   });
 
-  it('a pairwise session over three beams per image, or over one caption per image, is refused clearly', async () => {
+  it('a pairwise session of every pair of the n-best: each caption in two pairs, verdicts kept apart, ranked by rank', async () => {
+    const s = await call(studio, 'sessions.create', {
+      name: 'n-best pairs',
+      rootId,
+      kind: 'pairwise',
+      candidates: 'all',
+    });
+    const distinct = beams.map((b) => new Set(b.map((c) => captionKey(c.text))).size);
+    expect(s.items).toBe(distinct.reduce((n, k) => n + (k * (k - 1)) / 2, 0));
+    // the image whose three beam texts differ: its three pairs, each beam in two of them
+    const image = beams.findIndex((_, i) => distinct[i] === 3);
+    const first = distinct.slice(0, image).reduce((n, k) => n + (k * (k - 1)) / 2, 0);
+    const [b1, b2, b3] = beams[image].map((c) => c.id);
+    const items = [];
+    for (let p = first; p < first + 3; p++)
+      items.push(await call(studio, 'sessions.item', { sessionId: s.id, rater: 'ada', position: p }));
+    const pairs = items.map((it) => it.candidates.map((c) => c.id).sort((x, y) => x - y));
+    expect(pairs).toEqual([
+      [b1, b2],
+      [b1, b3],
+      [b2, b3],
+    ]);
+    // beam 3 preferred in both its pairs, beam 1 over beam 2, each on the pair as shown
+    const winner = (pair: number[]) => (pair.includes(b3) ? b3 : b1);
+    for (const [k, it] of items.entries()) {
+      const [left, right] = it.candidates.map((c) => c.id);
+      const choice = left === winner(pairs[k]) ? 'a' : 'b';
+      const after = await call(studio, 'ratings.prefer', {
+        sessionId: s.id,
+        rater: 'ada',
+        left,
+        right,
+        choice,
+      });
+      expect(after).toMatchObject({ position: it.position, choice, rated: k + 1 });
+    }
+    const stored = studio.db
+      .prepare(
+        "SELECT candidate_id, other_id, value FROM judgments WHERE session_id = ? AND kind = 'pairwise' AND state = 'current' ORDER BY seq",
+      )
+      .all(s.id) as { candidate_id: number; other_id: number; value: 'a' | 'b' }[];
+    expect(stored.map((j) => (j.value === 'a' ? j.candidate_id : j.other_id))).toEqual(pairs.map(winner));
+    // undo reverts the last verdict, on its own pair
+    expect(await call(studio, 'ratings.undo', { sessionId: s.id, rater: 'ada' })).toMatchObject({
+      position: items[2].position,
+      choice: null,
+      rated: 2,
+    });
+    await call(studio, 'ratings.prefer', {
+      sessionId: s.id,
+      rater: 'ada',
+      left: items[2].candidates[0].id,
+      right: items[2].candidates[1].id,
+      choice: items[2].candidates[0].id === b3 ? 'a' : 'b',
+    });
+    // Evaluation ranks the run's candidates by their rank: candidate 3 won twice, the top once
+    const ranking = (await call(studio, 'eval.summary', {})).pairwise!.sessions.find(
+      (x) => x.sessionId === s.id,
+    )!.ranking;
+    expect(Object.fromEntries(ranking.map((r) => [r.source.replace(/^.* · /, ''), r.wins]))).toEqual({
+      'candidate 3': 2,
+      'beam 3': 1,
+      'candidate 2': 0,
+    });
+    expect(ranking[0].source).toMatch(/candidate 3$/);
+    // a score is not what a pairwise session takes
     await expect(
-      call(studio, 'sessions.create', { name: 'ab', rootId, kind: 'pairwise', candidates: 'all' }),
-    ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/two captions per image/) });
+      call(studio, 'ratings.set', { sessionId: s.id, rater: 'ada', candidateId: b1, value: 3 }),
+    ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/ratings\.prefer/) });
+  });
+
+  it('a pairwise session over one caption per image is refused clearly', async () => {
     await expect(
       call(studio, 'sessions.create', { name: 'ab', rootId, kind: 'pairwise' }),
     ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/no image here has two/) });

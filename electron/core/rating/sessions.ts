@@ -81,12 +81,8 @@ export function createSession(
     imageId,
     groups: groupByText(sessionCandidates(db, imageId, s.candidates === 'all')),
   }));
-  // pairwise: an item per pair of an image's distinct captions (two models, two decodings, or its n-best)
-  // (a caption is shown in one item of a session: an image with three or more is refused for now)
-  if (s.kind === 'pairwise' && byImage.some((it) => it.groups.length > 2))
-    throw conflict(
-      'a pairwise session pairs two captions per image for now: this folder has images with more',
-    );
+  // pairwise: an item per pair of an image's distinct captions (two models, two decodings, or every
+  // pair of its n-best: a caption is then in several pairs, migration 015)
   const items = s.kind === 'pairwise' ? byImage.flatMap(pairsOf) : byImage;
   if (!items.length) throw conflict('no image here has two different captions to compare');
   const id = insertSession(db, {
@@ -222,6 +218,8 @@ export function rate(
   },
 ): SessionItem {
   const s = session(db, r.sessionId);
+  if (s.kind === 'pairwise')
+    throw conflict(`rating session ${s.id} compares pairs of captions: use ratings.prefer`);
   const rid = raterId(db, r.rater);
   enterSession(db, s, rid);
   const { position, index } = itemOf(db, s, rid, r.rater, r.candidateId);

@@ -3,14 +3,15 @@ import { Marked } from 'marked';
 import { captionKey } from '../../../electron/core/api/captions.ts';
 import type { SessionItem } from '../../../electron/core/api/types.ts';
 import { call, mediaUrl } from '../api.ts';
-import { HELP } from './keys.ts';
+import { HELP, PAIRWISE_HELP } from './keys.ts';
 
 export function ItemHeader({ item, rater }: { item: SessionItem; rater: string }) {
   return (
     <header>
       <strong>{item.name}</strong>
       <span data-testid="progress">
-        Image {item.position + 1} of {item.total} · {item.rated} rated by {rater}
+        {item.kind === 'pairwise' ? 'Pair' : 'Image'} {item.position + 1} of {item.total} · {item.rated}{' '}
+        {item.kind === 'pairwise' ? 'judged' : 'rated'} by {rater}
       </span>
       <progress
         data-testid="progress-bar"
@@ -146,7 +147,7 @@ const md = new Marked({
 const markdown = (text: string) => md.parse(text, { async: false }) as string;
 
 /** The session's guidelines (the owner's markdown, raw HTML shown as text) and the keys. */
-export function Help({ guidelines }: { guidelines: string }) {
+export function Help({ guidelines, kind }: { guidelines: string; kind: SessionItem['kind'] }) {
   return (
     <>
       {guidelines.trim() && (
@@ -158,7 +159,7 @@ export function Help({ guidelines }: { guidelines: string }) {
         />
       )}
       <dl className="help" data-testid="help">
-        {HELP.map(([k, v]) => (
+        {(kind === 'pairwise' ? PAIRWISE_HELP : HELP).map(([k, v]) => (
           <div key={k}>
             <dt>{k}</dt>
             <dd>{v}</dd>

@@ -8,6 +8,7 @@ import { call } from '../api.ts';
 import { useKeys } from '../keys.ts';
 import { EditCaption, Help, ItemBody, ItemHeader } from './ItemView.tsx';
 import { ratingAction } from './keys.ts';
+import { PairBody } from './PairView.tsx';
 import { type QueueView, RatingQueue } from './queue.ts';
 
 export function RateItems({
@@ -42,7 +43,7 @@ export function RateItems({
 
   useKeys((e) => {
     if (editing !== null || e.ctrlKey || e.metaKey || e.altKey) return;
-    const hit = ratingAction(e.key);
+    const hit = ratingAction(e.key, view.item?.kind);
     if (!hit) return;
     if (hit.prevent) e.preventDefault();
     if (hit.action.type === 'help') setHelp((h) => !h);
@@ -64,15 +65,26 @@ export function RateItems({
           {view.error}
         </p>
       )}
-      <ItemBody
-        item={item}
-        focus={focus}
-        onPoint={(index) => queue.push({ type: 'point', index })}
-        onScore={(index, value) => {
-          queue.push({ type: 'point', index });
-          queue.push({ type: 'score', value });
-        }}
-      />
+      {item.rated === item.total && view.pending === 0 && (
+        <p className="complete" role="status" data-testid="session-complete">
+          Session complete: {rater} has {item.kind === 'pairwise' ? 'judged' : 'rated'} all {item.total}{' '}
+          {item.kind === 'pairwise' ? 'pairs' : 'images'}. Thank you! You can still go back and change any (
+          {item.kind === 'pairwise' ? 'Backspace' : '←'}, u to undo).
+        </p>
+      )}
+      {item.kind === 'pairwise' ? (
+        <PairBody item={item} onAction={(a) => queue.push(a)} />
+      ) : (
+        <ItemBody
+          item={item}
+          focus={focus}
+          onPoint={(index) => queue.push({ type: 'point', index })}
+          onScore={(index, value) => {
+            queue.push({ type: 'point', index });
+            queue.push({ type: 'score', value });
+          }}
+        />
+      )}
       {editing !== null && (
         <EditCaption
           item={item}
@@ -89,7 +101,7 @@ export function RateItems({
           onError={onError}
         />
       )}
-      {help && <Help guidelines={item.guidelines} />}
+      {help && <Help guidelines={item.guidelines} kind={item.kind} />}
     </section>
   );
 }

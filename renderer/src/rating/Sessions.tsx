@@ -20,8 +20,14 @@ export function SessionList(props: {
     <ul>
       {(props.sessions ?? loaded).map((s) => (
         <li key={s.id}>
-          {s.name} ({s.items} images{s.blind ? ', blind' : ''}
+          {s.name} ({s.items} {s.kind === 'pairwise' ? 'pairs' : 'images'}
+          {s.blind ? ', blind' : ''}
           {s.raters.length ? `, shared by ${s.raters.join(', ')} with ${s.overlap}% rated by all` : ''}){' '}
+          {!!s.progress?.length && (
+            <span data-testid="rater-progress">
+              {s.progress.map((p) => `${p.rater} ${p.done}/${p.items}`).join(' · ')}{' '}
+            </span>
+          )}
           <button
             type="button"
             disabled={!rater}
@@ -86,6 +92,8 @@ export function Sessions({ onError }: { onError: (e: unknown) => void }) {
   const { roots, rootId, setRootId } = useRoots(onError);
   const [name, setName] = useState('');
   const [blind, setBlind] = useState(true);
+  const [kind, setKind] = useState<'scores' | 'pairwise'>('scores');
+  const [candidates, setCandidates] = useState<'top' | 'all'>('top');
   const [guidelines, setGuidelines] = useState('');
   const [assignTo, setAssignTo] = useState('');
   const [overlap, setOverlap] = useState('20');
@@ -114,6 +122,8 @@ export function Sessions({ onError }: { onError: (e: unknown) => void }) {
             name,
             rootId,
             blind,
+            kind,
+            candidates,
             guidelines,
             assign: raters.length ? { raters, overlap: Number(overlap) } : undefined,
           })
@@ -137,6 +147,28 @@ export function Sessions({ onError }: { onError: (e: unknown) => void }) {
         <label>
           <input type="checkbox" checked={blind} onChange={(e) => setBlind(e.target.checked)} /> blind (hide
           sources, shuffle)
+        </label>
+        <label>
+          What raters do{' '}
+          <select
+            aria-label="Session kind"
+            value={kind}
+            onChange={(e) => setKind(e.target.value as 'scores' | 'pairwise')}
+          >
+            <option value="scores">score each caption 1–5</option>
+            <option value="pairwise">compare two captions side by side (A / B / tie / both bad)</option>
+          </select>
+        </label>
+        <label>
+          Captions{' '}
+          <select
+            aria-label="Session captions"
+            value={candidates}
+            onChange={(e) => setCandidates(e.target.value as 'top' | 'all')}
+          >
+            <option value="top">each run's top caption</option>
+            <option value="all">every caption each run returned (its n-best)</option>
+          </select>
         </label>
         <label className="wide">
           Guidelines for raters (markdown, shown with ?)

@@ -9,15 +9,22 @@
  * key that needs an item not loaded yet (moving on to it) waits, with every key after it, until
  * the item arrives; the next item is fetched ahead so that is rare.
  */
+import type { PairwiseChoice } from '../../../electron/core/api/options.ts';
 import type { SessionItem } from '../../../electron/core/api/types.ts';
 import type { RatingAction } from './keys.ts';
 
-/** One caption's state: its score and whether it is picked as best. */
+/** One caption's state: its score and whether it is picked as best; of a pair's left caption, the verdict. */
 interface Mark {
   candidateId: number;
   value?: number | null;
   best?: boolean;
+  choice?: PairwiseChoice | null;
 }
+
+/** What a rating action asks of the server: a score or pick (ratings.set), a verdict (ratings.prefer). */
+type SetRequest =
+  | { candidateId: number; value?: number; best?: boolean }
+  | { left: number; right: number; choice: PairwiseChoice };
 
 /** A rating action of this page: what it set and what was there before (for undo). */
 interface Action {
@@ -29,13 +36,13 @@ interface Action {
 
 type Op =
   | { kind: 'load'; position?: number }
-  | { kind: 'set'; action: Action; req: { candidateId: number; value?: number; best?: boolean } }
+  | { kind: 'set'; action: Action; req: SetRequest }
   /** target: an action of this page; null: the rater's last action on the server (known when sent) */
   | { kind: 'undo'; target: Action | null };
 
 /** Sends one request of the queue (the API's `call`: an error is thrown). */
 export type Transport = (
-  channel: 'sessions.item' | 'ratings.set' | 'ratings.undo',
+  channel: 'sessions.item' | 'ratings.set' | 'ratings.prefer' | 'ratings.undo',
   req: { sessionId: number; rater: string; [k: string]: unknown },
 ) => Promise<SessionItem>;
 
@@ -53,8 +60,9 @@ export type QueuedAction = RatingAction | { type: 'point'; index: number };
 
 const RETRY_MS = [100, 200, 400, 800, 1600, 2000];
 
-/** Whether every caption of an item has a score (the server's notion of a finished image). */
-const finished = (item: SessionItem) => item.candidates.every((c) => c.value !== null);
+/** Whether every caption of an item has a score, or its pair a verdict (the server's notion of finished). */
+const finished = (item: SessionItem) =>
+  item.kind === 'pairwise' ? item.choice !== null : item.candidates.every((c) => c.value !== null);
 
 export class RatingQueue {
   private items = new Map<number, SessionItem>();
@@ -153,8 +161,10 @@ export class RatingQueue {
       if (op.kind === 'undo' && op.target?.position === base.position) put(op.target.prev);
     }
     if (!marks.size) return base;
+    const verdict = base.candidates[0] && marks.get(base.candidates[0].id)?.choice;
     return {
       ...base,
+      choice: verdict === undefined ? base.choice : verdict,
       candidates: base.candidates.map((c) => {
         const m = marks.get(c.id);
         return m ? { ...c, value: m.value === undefined ? c.value : m.value, best: m.best ?? c.best } : c;
@@ -209,6 +219,20 @@ export class RatingQueue {
         this.act(item, { candidateId: cand.id, best: pick }, next);
         return;
       }
+      case 'verdict': {
+        // a pair's verdict, then on to the next pair
+        const [left, right] = item.candidates;
+        if (item.kind !== 'pairwise' || !right) return;
+        const req = { left: left.id, right: right.id, choice: a.choice };
+        this.act(
+          item,
+          req,
+          [{ candidateId: left.id, choice: a.choice }],
+          [{ candidateId: left.id, choice: item.choice }],
+        );
+        this.goTo(item.position + 1, item.total);
+        return;
+      }
       case 'move':
         this.goTo(item.position + a.step, item.total);
         return;
@@ -223,13 +247,19 @@ export class RatingQueue {
     }
   }
 
-  private act(item: SessionItem, req: Mark, next: Mark[]): void {
-    const prev = next.map((m): Mark => {
-      const c = item.candidates.find((x) => x.id === m.candidateId)!;
-      return { candidateId: c.id, value: c.value, best: c.best };
-    });
+  private act(item: SessionItem, req: Mark | SetRequest, next: Mark[], before?: Mark[]): void {
+    const prev =
+      before ??
+      next.map((m): Mark => {
+        const c = item.candidates.find((x) => x.id === m.candidateId)!;
+        return { candidateId: c.id, value: c.value, best: c.best };
+      });
     const action: Action = { seq: ++this.seq, position: item.position, next, prev };
     this.history.push(action);
+    if ('left' in req) {
+      this.enqueue({ kind: 'set', action, req });
+      return;
+    }
     const { candidateId, value, best } = req;
     this.enqueue({
       kind: 'set',
@@ -286,7 +316,11 @@ export class RatingQueue {
       case 'load':
         return this.send('sessions.item', { ...who, position: op.position });
       case 'set':
-        return this.send('ratings.set', { ...who, ...op.req, seq: op.action.seq });
+        return this.send('left' in op.req ? 'ratings.prefer' : 'ratings.set', {
+          ...who,
+          ...op.req,
+          seq: op.action.seq,
+        });
       case 'undo': {
         const seq = op.target ? op.target.seq : (this.latest?.lastAction ?? undefined);
         return this.send('ratings.undo', { ...who, seq });
