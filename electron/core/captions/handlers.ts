@@ -70,7 +70,7 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
     },
     async 'image.recaption'({ fileId, decoding, model, dtype }) {
       const f = file(fileId);
-      const { engine, release } = await models.lease(model, dtype);
+      const { engine, release } = await models.lease(model, dtype, { attention: true }); // the image view draws heat-maps
       try {
         const d = engine.decoding(decoding);
         const { bytes, hash } = await readAndHash(f.path, f.root_path);

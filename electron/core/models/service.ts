@@ -28,6 +28,8 @@ export interface ModelOptions {
   /** what requests that name no model caption with: a folder or a repository id (default: the shipped bundle) */
   model?: string;
   load?: LoadOptions;
+  /** where derived decoder files with cross-attention outputs are made and reused (the data directory) */
+  attentionDir?: string;
   /** the inference worker's entry (the packaged app passes its bundled copy) */
   workerUrl?: URL;
   hub?: HubEnv;
@@ -99,15 +101,21 @@ export class ModelService {
     return all.map(describe);
   }
 
-  /** The engine for a model and variant, held until `release`. */
-  async lease(ref?: string, dtype?: Dtype): Promise<Lease> {
+  /**
+   * The engine for a model and variant, held until `release`. With `attention` (heat-maps asked
+   * for, and an `attentionDir`), a public decoder that lacks cross-attention outputs is opened from
+   * its derived file; plain caption jobs keep loading the original files.
+   */
+  async lease(ref?: string, dtype?: Dtype, opts: { attention?: boolean } = {}): Promise<Lease> {
     const m = await this.resolve(ref);
-    const key = `${m.dir}\0${dtype ?? ''}`;
+    const dataDir = opts.attention ? this.opts.attentionDir : undefined;
+    const key = `${m.dir}\0${dtype ?? ''}\0${dataDir ? 'attention' : ''}`;
     let l = this.loaded.get(key);
     if (!l) {
+      const attention = dataDir ? { attention: { dataDir } } : {};
       const engine = RemoteEngine.load(
         m.dir,
-        { ...this.opts.load, dtype, label: m.label, source: m.source },
+        { ...this.opts.load, ...attention, dtype, label: m.label, source: m.source },
         this.opts.workerUrl,
       );
       l = { engine, leases: 0, lastUsed: 0 };
