@@ -14,6 +14,7 @@ import {
 import { TASKS } from '../core/api/decoding.ts';
 import { PROVIDERS } from '../core/inference/runtime/providers.ts';
 import { UsageError } from './args.ts';
+import { attentionCommand } from './attention.ts';
 import { captionCommand, decodingUsage } from './caption.ts';
 import {
   evalCommand,
@@ -41,6 +42,7 @@ Commands:
   eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate
   export               a dataset: --format ${EXPORT_FORMATS.join('|')} --out PATH [--policy ${EXPORT_POLICIES.join('|')}]
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
+  attention <image> --model M --out DIR   per-word cross-attention: DIR/attention.json and a heat-map PNG per word
 
 models options: --dtype D (pull), --json (list). The Hub: $HF_ENDPOINT, $HF_TOKEN (gated repositories),
   $HF_HUB_OFFLINE=1; the cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub
@@ -79,6 +81,12 @@ export options:
   --beside-images      sidecars: write each .txt next to its photo instead of into --out
   --quiet              no progress bar (Ctrl-C cancels an export: nothing half-written is left)
 
+attention options:
+  --model M, --dtype D, --task T, --beams N, --num-return N   as for caption
+  --out DIR            where attention.json and the PNGs go (made if missing)
+  --raw                each step also carries every layer's every head over every encoder position
+  --opacity X          the heat-map's opacity over the photo, 0 to 1 (default 0.6)
+
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)
   --per-image          also print each item's scores
@@ -97,6 +105,7 @@ const COMMANDS: Record<
   export: exportCommand,
   metrics: metricsCommand,
   models: modelsCommand,
+  attention: attentionCommand,
 };
 
 /** One command's part of USAGE: its lines under Commands, its options section, the common options. */

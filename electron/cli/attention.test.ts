@@ -1,0 +1,123 @@
+/** `caption-studio attention` on a public-layout fixture (vit-gpt2 merged, no attention outputs of its own). */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, fixtureReference } from '../../test/fixtures/bundles.ts';
+import { tempDir } from '../../test/fixtures/images.ts';
+import type { AttentionReport } from '../core/inference/graph/maps.ts';
+import { main } from './main.ts';
+
+const image = join(FIXTURES, 'images', fixtureReference().images[0]);
+const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
+
+/** A stream that keeps what is written, for `main`'s out and err. */
+function collector() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  // main's parameters are typed as process.stdout and stderr
+  return { stream: stream as never, text: () => chunks.join('') };
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; dir: string }> {
+  const dir = tempDir('cs-attn-cli-');
+  const sink = collector();
+  const code = await main(
+    ['attention', image, '--model', join(FIXTURES, 'merged-only'), '--out', dir, '--threads', '1', ...args],
+    sink.stream,
+    sink.stream,
+  );
+  return { code, out: sink.text(), dir };
+}
+
+describe('caption-studio attention', () => {
+  let dir: string;
+  let report: AttentionReport & { model: string; dtype: string };
+  beforeAll(async () => {
+    const r = await run([
+      '--data-dir',
+      tempDir('cs-attn-data-'),
+      '--beams',
+      '3',
+      '--num-return',
+      '2',
+      '--raw',
+    ]);
+    expect(r.code, r.out).toBe(0);
+    dir = r.dir;
+    report = JSON.parse(readFileSync(join(dir, 'attention.json'), 'utf8'));
+  });
+
+  it('writes per-step and per-word maps over the 14x14 patch grid, each summing to 1', () => {
+    expect(report.grid).toEqual([14, 14]);
+    expect(report.dtype).toBe('fp32');
+    expect(report.candidates).toHaveLength(2);
+    for (const c of report.candidates) {
+      expect(c.steps.map((s) => s.token)).toEqual(c.tokens);
+      // float32 probabilities renormalised in float64: 1e-6 covers the float32 rounding of 196 terms
+      for (const s of [...c.steps, ...c.words]) {
+        expect(s.cells).toHaveLength(196);
+        expect(sum(s.cells)).toBeCloseTo(1, 6);
+      }
+      // words cover every non-special piece once, in order, and spell the caption
+      expect(c.words.flatMap((w) => w.steps)).toEqual(c.steps.flatMap((s, i) => (s.piece ? [i] : [])));
+      expect(c.words.map((w) => w.text).join(' ')).toBe(c.text.trim());
+    }
+  });
+
+  it('--raw: every layer and head is a distribution over every encoder position, whose last layer is the map', () => {
+    for (const c of report.candidates) {
+      for (const s of c.steps) {
+        const layers = s.layers!;
+        expect(layers.length).toBeGreaterThan(0);
+        for (const heads of layers)
+          for (const p of heads) {
+            expect(p).toHaveLength(197); // CLS + 14x14
+            // a float32 Softmax over 197 positions: its sum is 1 within float32 rounding (~197 * 6e-8)
+            expect(Math.abs(sum(p) - 1)).toBeLessThan(1e-5);
+          }
+        // the map is the last layer's mean over heads, image cells (after CLS) renormalised
+        const last = layers[layers.length - 1];
+        const mean = last[0].map((_, k) => sum(last.map((h) => h[k])) / last.length).slice(1);
+        const total = sum(mean);
+        // the raw pass feeds the candidate's tokens back one step at a time through the same graph
+        // as the search did (same rows: one), so values agree to float32 rounding of the mean: 1e-6
+        mean.forEach((v, k) => {
+          expect(Math.abs(v / total - s.cells[k])).toBeLessThan(1e-6);
+        });
+      }
+    }
+  });
+
+  it('draws one overlay PNG per word per candidate, at the photo size; different words differ', async () => {
+    const pngs = readdirSync(dir)
+      .filter((f) => f.endsWith('.png'))
+      .sort();
+    expect(pngs).toHaveLength(sum(report.candidates.map((c) => c.words.length)));
+    const meta = await sharp(image).metadata();
+    const [a, b] = await Promise.all(
+      pngs.slice(0, 2).map((f) => sharp(join(dir, f)).raw().toBuffer({ resolveWithObject: true })),
+    );
+    expect([a.info.width, a.info.height]).toEqual([meta.width, meta.height]);
+    expect(a.data.equals(b.data)).toBe(false);
+  });
+
+  it('without --raw the steps carry no layers; a missing --out is a usage error naming it', async () => {
+    const r = await run(['--data-dir', tempDir('cs-attn-data-')]);
+    expect(r.code, r.out).toBe(0);
+    const plain: AttentionReport = JSON.parse(readFileSync(join(r.dir, 'attention.json'), 'utf8'));
+    expect(plain.candidates).toHaveLength(1);
+    expect(plain.candidates[0].steps.every((s) => s.layers === undefined)).toBe(true);
+    const [bad, err] = [collector(), collector()];
+    expect(
+      await main(['attention', image, '--model', join(FIXTURES, 'merged-only')], bad.stream, err.stream),
+    ).toBe(2);
+    expect(err.text()).toContain('--out');
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Per-word attention maps of every candidate of one image (the CLI's `attention` command): each
+ * generated token's step is its cross-attention over the image cells (last layer, mean of heads,
+ * renormalised over the image cells so it sums to 1); a word's map is the mean of its pieces' steps.
+ * With `raw`, each step also carries every layer's every head over EVERY encoder position, exactly
+ * as the graph computed them while the candidate's tokens were fed back one step at a time.
+ */
+import type * as ort from 'onnxruntime-node';
+import { OrtDecoder } from '../decoding/decoder.ts';
+import type { ResolvedDecoding } from '../decoding/settings.ts';
+import type { CaptionEngine, GeneratedCaption } from '../engine.ts';
+import { readFloats } from '../runtime/tensors.ts';
+
+export interface StepMap {
+  token: number;
+  piece: string;
+  cells: number[];
+  /** with raw: [layer][head][encoder position] */
+  layers?: number[][][];
+}
+
+export interface WordMap {
+  text: string;
+  steps: number[];
+  cells: number[];
+}
+
+export interface CandidateMaps {
+  text: string;
+  tokens: number[];
+  steps: StepMap[];
+  words: WordMap[];
+}
+
+export interface AttentionReport {
+  grid: [number, number];
+  candidates: CandidateMaps[];
+}
+
+const normalised = (a: ArrayLike<number>): number[] => {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i];
+  return Array.from(a, (v) => (sum > 0 ? v / sum : 0));
+};
+
+/**
+ * Pieces into words: a piece whose decoded text adds whitespace before itself starts a word;
+ * special tokens (empty pieces) belong to none.
+ */
+export function wordsOf(tokens: number[], pieces: string[], decode: (ids: number[]) => string): number[][] {
+  const words: number[][] = [];
+  let before = '';
+  tokens.forEach((_, i) => {
+    const text = decode(tokens.slice(0, i + 1));
+    const added = text.startsWith(before) ? text.slice(before.length) : text;
+    before = text;
+    if (!pieces[i]) return;
+    if (!words.length || /^\s/.test(added)) words.push([i]);
+    else words[words.length - 1].push(i);
+  });
+  return words;
+}
+
+/** Every layer's every head, per step, fed the candidate's own tokens: [step][layer][head][position]. */
+async function rawSteps(engine: CaptionEngine, enc: ort.Tensor, tokens: number[]): Promise<number[][][][]> {
+  const decoder = new OrtDecoder(engine.bundle, enc, -1);
+  const layers = engine.bundle.decoder.first.outputNames.filter((n) => /^cross_attentions\.\d+$/.test(n));
+  layers.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  const steps: number[][][][] = [];
+  decoder.onOutputs = (out) => {
+    steps.push(
+      layers.map((name) => {
+        const t = out[name] as ort.Tensor;
+        const [, H, T, S] = t.dims as number[];
+        const data = readFloats(t);
+        return Array.from({ length: H }, (_, h) =>
+          Array.from(data.subarray((h * T + T - 1) * S, (h * T + T) * S)),
+        );
+      }),
+    );
+  };
+  const fed = [engine.bundle.special.start, ...tokens.slice(0, -1)];
+  for (const t of fed) await decoder.step([t]);
+  return steps;
+}
+
+export async function attentionMaps(
+  engine: CaptionEngine,
+  pixels: Float32Array,
+  d: ResolvedDecoding,
+  raw: boolean,
+): Promise<AttentionReport> {
+  const info = engine.info;
+  if (!info.hasAttention)
+    throw new Error(
+      `${info.dir}: this model gives no attention maps${info.providerNotes.length ? ` (${info.providerNotes.join('; ')})` : ''}`,
+    );
+  const enc = await engine.encode([pixels], d.config.task);
+  const cells = engine.bundle.model.cells(Number(enc.dims[1]));
+  if (!cells) throw new Error(`${info.dir}: the model's encoder positions do not tile the image`);
+  const [captions] = await engine.captionPixels([pixels], d);
+  const decode = (ids: number[]) => engine.bundle.tokenizer.decode(ids, { skip_special_tokens: true });
+  const candidates: CandidateMaps[] = [];
+  for (const c of captions as GeneratedCaption[]) {
+    const layers = raw ? await rawSteps(engine, enc, c.tokens) : null;
+    const steps: StepMap[] = c.tokens.map((token, i) => ({
+      token,
+      piece: c.tokenTexts[i],
+      cells: normalised(c.attention![i]),
+      ...(layers ? { layers: layers[i] } : {}),
+    }));
+    const words = wordsOf(c.tokens, c.tokenTexts, decode).map((idx) => ({
+      text: decode(idx.map((i) => c.tokens[i])).trim(),
+      steps: idx,
+      cells: steps[idx[0]].cells.map((_, k) => idx.reduce((s, i) => s + steps[i].cells[k], 0) / idx.length),
+    }));
+    candidates.push({ text: c.text, tokens: c.tokens, steps, words });
+  }
+  return { grid: [cells.rows, cells.cols], candidates };
+}
