@@ -89,7 +89,8 @@ export class ModelService {
 
   /** A model by name; the shipped model also by its folder (as stored jobs name it). */
   resolve(ref?: string): Promise<ResolvedModel> {
-    if (ref === undefined) return this.defaultModel();
+    // the configured model also by the name it is listed under (the UI sends it back)
+    if (ref === undefined || (this.opts.model && ref === this.opts.model)) return this.defaultModel();
     if (resolve(ref) === resolve(this.opts.shipped)) return Promise.resolve(this.shipped());
     return resolveModelRef(ref, this.listed, this.hub, false);
   }

@@ -62,7 +62,7 @@ export function heatmapRGBA(
   width: number,
   height: number,
   opacity: number,
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   const up = upsample(cells, grid[0], grid[1], width, height);
   let max = 0;
   for (let i = 0; i < cells.length; i++) max = Math.max(max, cells[i]);

@@ -1,0 +1,75 @@
+/**
+ * Heat-maps of a public-layout model in a real browser: the studio serves the vit-gpt2 merged
+ * fixture (its export has no attention outputs; the image view's re-caption opens the derived
+ * decoder). Hovering two different words of a beam candidate paints different overlays.
+ */
+import { join } from 'node:path';
+import type { Browser, Locator } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../test/fixtures/bundles.ts';
+import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
+import { launchBrowser, openPage, type Studio, screenshot, startStudio } from './harness.ts';
+
+let browser: Browser;
+let studio: Studio;
+let fileId: number;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  studio = await startStudio({ CAPTION_STUDIO_MODEL: join(FIXTURES, 'merged-only') });
+  const folder = tempDir('cs-e2e-attn-');
+  await writeGoodImages(folder, 1);
+  const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
+  fileId = (await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId: root.id }))
+    .items[0].fileId;
+});
+afterAll(async () => {
+  await browser?.close();
+  await studio?.stop();
+});
+
+/** The overlay canvas's RGBA bytes, as a string to compare. */
+const pixels = (heat: Locator) =>
+  heat.evaluate((el) => {
+    const c = el as unknown as {
+      width: number;
+      height: number;
+      getContext(k: '2d'): {
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+      };
+    };
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
+  });
+
+describe('attention heat-maps of a public-layout model', () => {
+  it('hovering two different words of a beam candidate draws two different smooth overlays', async () => {
+    const page = await openPage(browser, studio, `#/image/${fileId}`);
+    await page.getByLabel('num beams').fill('3');
+    await page.getByLabel('num return sequences').fill('3');
+    await page.getByRole('button', { name: 'Caption with these settings' }).click();
+    const run = page.locator('[data-testid=run]');
+    await expect.poll(() => run.count(), { timeout: 60_000 }).toBe(1); // a model call: slow on a loaded machine
+    await expect(page.getByTestId('no-attention').count()).resolves.toBe(0);
+    const beam = run.locator('[data-testid=candidate]').nth(2); // the third candidate of the beam search
+    const words = beam.locator('[data-testid=word]');
+    expect(await words.count()).toBeGreaterThanOrEqual(2);
+
+    const heat = page.getByTestId('heatmap');
+    await expect(heat.getAttribute('data-active')).resolves.toBe('no');
+    await words.nth(0).hover();
+    await expect.poll(() => heat.getAttribute('data-active'), { timeout: 10_000 }).toBe('yes');
+    const first = await pixels(heat);
+    await words.nth(1).hover();
+    await expect.poll(() => pixels(heat)).not.toBe(first);
+    const second = await pixels(heat);
+    // smooth, not blocks: a bilinear map over a 14x14 grid has far more distinct colours than cells
+    const bytes = second.split(',');
+    const colours = new Set<string>();
+    for (let i = 0; i < bytes.length; i += 4) colours.add(bytes.slice(i, i + 3).join(','));
+    expect(colours.size).toBeGreaterThan(196);
+
+    // the opacity slider changes the overlay's alpha
+    await page.getByTestId('heat-opacity').fill('0.2');
+    await expect.poll(() => pixels(heat).then((p) => Number(p.split(',')[3]))).toBe(Math.round(0.2 * 255));
+    await screenshot(page, 'attention-public-layout');
+  });
+});
