@@ -1,10 +1,11 @@
 /** `caption-studio attention` on a public-layout fixture (vit-gpt2 merged, no attention outputs of its own). */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureReference } from '../../test/fixtures/bundles.ts';
+import { FIXTURES, fixtureReference, MODELS_DIR } from '../../test/fixtures/bundles.ts';
 import { tempDir } from '../../test/fixtures/images.ts';
 import type { AttentionReport } from '../core/inference/graph/maps.ts';
 import { main } from './main.ts';
@@ -25,11 +26,15 @@ function collector() {
   return { stream: stream as never, text: () => chunks.join('') };
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; dir: string }> {
+async function run(
+  args: string[],
+  model = 'merged-only',
+  photo = image,
+): Promise<{ code: number; out: string; dir: string }> {
   const dir = tempDir('cs-attn-cli-');
   const sink = collector();
   const code = await main(
-    ['attention', image, '--model', join(FIXTURES, 'merged-only'), '--out', dir, '--threads', '1', ...args],
+    ['attention', photo, '--model', join(FIXTURES, model), '--out', dir, '--threads', '1', ...args],
     sink.stream,
     sink.stream,
   );
@@ -69,6 +74,15 @@ describe('caption-studio attention', () => {
       expect(c.words.flatMap((w) => w.steps)).toEqual(c.steps.flatMap((s, i) => (s.piece ? [i] : [])));
       expect(c.words.map((w) => w.text).join(' ')).toBe(c.text.trim());
     }
+  });
+
+  it('the CLS share is reported beside the map; vit-gpt2 has no prompt positions', () => {
+    for (const c of report.candidates)
+      for (const s of [...c.steps, ...c.words]) {
+        expect(s.share.prompt).toBe(0);
+        expect(s.share.lead).toBeGreaterThan(0);
+        expect(s.share.lead).toBeLessThan(1);
+      }
   });
 
   it('--raw: every layer and head is a distribution over every encoder position, whose last layer is the map', () => {
@@ -119,5 +133,45 @@ describe('caption-studio attention', () => {
       await main(['attention', image, '--model', join(FIXTURES, 'merged-only')], bad.stream, err.stream),
     ).toBe(2);
     expect(err.text()).toContain('--out');
+  });
+});
+
+describe('caption-studio attention on the Florence-2 fixture (image tokens + task prompt)', () => {
+  const ref = fixtureReference().florence;
+  const photo = join(FIXTURES, 'florence-images', ref.images[0]);
+
+  it("gives PyTorch's cross-attention (every layer, head, step), a 24x24 map and the prompt's share", async () => {
+    const r = await run(['--data-dir', tempDir('cs-attn-data-'), '--raw'], 'florence-repo', photo);
+    expect(r.code, r.out).toBe(0);
+    const rep: AttentionReport = JSON.parse(readFileSync(join(r.dir, 'attention.json'), 'utf8'));
+    expect(rep.grid).toEqual([24, 24]);
+    const [c] = rep.candidates;
+    for (const s of [...c.steps, ...c.words]) {
+      expect(sum(s.cells)).toBeCloseTo(1, 6); // as above: float32 terms renormalised
+      expect(s.share.prompt).toBeGreaterThan(0);
+      expect(s.share.lead + s.share.prompt).toBeLessThan(1);
+    }
+    const start = ref.generation.decoder_start_token_id as number;
+    const py = spawnSync('/usr/bin/python3', ['-m', 'captioner.export.attention_reference', 'florence'], {
+      cwd: MODELS_DIR,
+      input: JSON.stringify([{ image: photo, tokens: [start, ...c.tokens.slice(0, -1)] }]),
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    expect(py.status, py.stderr).toBe(0);
+    const [torch]: number[][][][][] = JSON.parse(py.stdout); // [layer][head][step][position]
+    let worst = 0;
+    c.steps.forEach((s, t) => {
+      s.layers!.forEach((heads, l) => {
+        heads.forEach((p, h) => {
+          expect(p).toHaveLength(torch[l][h][t].length);
+          p.forEach((v, k) => {
+            worst = Math.max(worst, Math.abs(v - torch[l][h][t][k]));
+          });
+        });
+      });
+    });
+    // fp32 on both sides: the issue's bound for fp32 graphs
+    expect(worst).toBeLessThan(1e-4);
   });
 });

@@ -2,6 +2,9 @@
  * Per-word attention maps of every candidate of one image (the CLI's `attention` command): each
  * generated token's step is its cross-attention over the image cells (last layer, mean of heads,
  * renormalised over the image cells so it sums to 1); a word's map is the mean of its pieces' steps.
+ * Each step and word also gives the share of that attention (last layer, mean of heads, over every
+ * encoder position) that went to positions that are not image cells: `lead` before the grid (ViT's
+ * CLS, Florence-2's pooled token) and `prompt` after it (Florence-2's task-prompt tokens).
  * With `raw`, each step also carries every layer's every head over EVERY encoder position, exactly
  * as the graph computed them while the candidate's tokens were fed back one step at a time.
  */
@@ -11,10 +14,16 @@ import type { ResolvedDecoding } from '../decoding/settings.ts';
 import type { CaptionEngine, GeneratedCaption } from '../engine.ts';
 import { readFloats } from '../runtime/tensors.ts';
 
+export interface Share {
+  lead: number;
+  prompt: number;
+}
+
 export interface StepMap {
   token: number;
   piece: string;
   cells: number[];
+  share: Share;
   /** with raw: [layer][head][encoder position] */
   layers?: number[][][];
 }
@@ -23,6 +32,7 @@ export interface WordMap {
   text: string;
   steps: number[];
   cells: number[];
+  share: Share;
 }
 
 export interface CandidateMaps {
@@ -59,6 +69,13 @@ export function wordsOf(tokens: number[], pieces: string[], decode: (ids: number
     else words[words.length - 1].push(i);
   });
   return words;
+}
+
+/** The mean over heads' share of positions before `start` and from `end` on. */
+function shareOf(heads: number[][], start: number, end: number): Share {
+  const part = (from: number, to: number) =>
+    heads.reduce((a, p) => a + p.slice(from, to).reduce((x, v) => x + v, 0), 0) / heads.length;
+  return { lead: part(0, start), prompt: part(end, heads[0].length) };
 }
 
 /** Every layer's every head, per step, fed the candidate's own tokens: [step][layer][head][position]. */
@@ -102,17 +119,21 @@ export async function attentionMaps(
   const decode = (ids: number[]) => engine.bundle.tokenizer.decode(ids, { skip_special_tokens: true });
   const candidates: CandidateMaps[] = [];
   for (const c of captions as GeneratedCaption[]) {
-    const layers = raw ? await rawSteps(engine, enc, c.tokens) : null;
+    const layers = await rawSteps(engine, enc, c.tokens);
     const steps: StepMap[] = c.tokens.map((token, i) => ({
       token,
       piece: c.tokenTexts[i],
       cells: normalised(c.attention![i]),
-      ...(layers ? { layers: layers[i] } : {}),
+      share: shareOf(layers[i][layers[i].length - 1], cells.offset, cells.offset + cells.rows * cells.cols),
+      ...(raw ? { layers: layers[i] } : {}),
     }));
+    const mean = (idx: number[], f: (s: StepMap) => number) =>
+      idx.reduce((a, i) => a + f(steps[i]), 0) / idx.length;
     const words = wordsOf(c.tokens, c.tokenTexts, decode).map((idx) => ({
       text: decode(idx.map((i) => c.tokens[i])).trim(),
       steps: idx,
-      cells: steps[idx[0]].cells.map((_, k) => idx.reduce((s, i) => s + steps[i].cells[k], 0) / idx.length),
+      cells: steps[idx[0]].cells.map((_, k) => mean(idx, (s) => s.cells[k])),
+      share: { lead: mean(idx, (s) => s.share.lead), prompt: mean(idx, (s) => s.share.prompt) },
     }));
     candidates.push({ text: c.text, tokens: c.tokens, steps, words });
   }
