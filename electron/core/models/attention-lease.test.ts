@@ -55,6 +55,45 @@ describe('attention leases', () => {
     expect(derivedFiles().size).toBeGreaterThan(0);
   });
 
+  it('candidate.layers: any layer and head on demand; last layer and mean of heads is the stored map', async () => {
+    const studio = opened[0];
+    const [root] = await call(studio, 'library.roots', {});
+    const [image] = (await call(studio, 'library.images', { rootId: root.id })).items;
+    const run = (await call(studio, 'image.get', { fileId: image.fileId })).runs.find((r) =>
+      r.candidates.every((c) => c.hasAttention),
+    )!;
+    const c = run.candidates[2]; // a beam candidate
+    const req = { fileId: image.fileId, candidateId: c.id };
+    const last = await call(studio, 'candidate.layers', req);
+    const stored = await call(studio, 'candidate.attention', { candidateId: c.id });
+    expect(last.shape).toEqual(stored.shape);
+    const [T, rows, cols] = last.shape;
+    const n = rows * cols;
+    for (let t = 0; t < T; t++) {
+      const map = last.data.slice(t * n, (t + 1) * n);
+      const q = stored.data.slice(t * n, (t + 1) * n);
+      // float32 sums renormalised in float64: 1e-6
+      expect(map.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6);
+      // stored maps are uint8 of each map over its maximum: within half a level, plus float slack
+      const max = Math.max(...map);
+      map.forEach((v, k) => {
+        expect(Math.abs((v / max) * 255 - q[k])).toBeLessThanOrEqual(0.5 + 1e-6);
+      });
+      expect(last.share[t].prompt).toBe(0); // vit-gpt2: no positions after the grid
+      expect(last.share[t].lead).toBeGreaterThan(0); // CLS
+    }
+    const one = await call(studio, 'candidate.layers', { ...req, layer: 0, head: 1 });
+    expect(one.shape).toEqual(last.shape);
+    expect(one.data).not.toEqual(last.data);
+    const all = await call(studio, 'candidate.layers', { ...req, layer: 'mean', head: 'mean' });
+    expect(all.data).not.toEqual(last.data);
+    expect([all.layers, all.heads]).toEqual([last.layers, last.heads]);
+    await expect(call(studio, 'candidate.layers', { ...req, layer: last.layers })).rejects.toMatchObject({
+      status: 400,
+      field: 'layer',
+    });
+  });
+
   it('a second load (a new studio on the same data directory) reuses the derived file', async () => {
     const before = derivedFiles();
     await opened[0].close();

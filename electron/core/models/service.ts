@@ -15,7 +15,6 @@ import { ApiError, conflict, notFound } from '../api/dispatch.ts';
 import type { ModelEntry, PullView } from '../api/types.ts';
 import type { EventBus } from '../events.ts';
 import type { LoadOptions } from '../inference/bundle.ts';
-import type { Captioner } from '../inference/engine.ts';
 import { RemoteEngine } from '../inference/remote.ts';
 import { onnxVariants } from '../inference/runtime/variants.ts';
 import { userPath } from '../paths.ts';
@@ -39,13 +38,13 @@ const MAX_IDLE = 2;
 const PROGRESS_EVERY_MS = 200;
 
 interface Loaded {
-  engine: Promise<Captioner>;
+  engine: Promise<RemoteEngine>;
   leases: number;
   lastUsed: number;
 }
 
 export interface Lease {
-  engine: Captioner;
+  engine: RemoteEngine;
   release(): void;
 }
 

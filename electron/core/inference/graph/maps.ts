@@ -139,3 +139,60 @@ export async function attentionMaps(
   }
   return { grid: [cells.rows, cells.cols], candidates };
 }
+
+/** Which layer and head a map shows: an index, the mean, or (layers) the last. */
+export interface LayerPick {
+  layer: number | 'mean' | 'last';
+  head: number | 'mean';
+}
+
+/** A candidate's maps for a chosen layer and head, per step, over the image cells; with the shares. */
+export interface LayerMaps {
+  shape: [number, number, number];
+  data: number[];
+  layers: number;
+  heads: number;
+  share: Share[];
+}
+
+/** The maps of a candidate's `tokens` (as generated) for `pick`, fed back one step at a time. */
+export async function candidateLayers(
+  engine: CaptionEngine,
+  pixels: Float32Array,
+  task: ResolvedDecoding['config']['task'],
+  tokens: number[],
+  pick: LayerPick,
+): Promise<LayerMaps> {
+  if (!engine.info.hasAttention) throw new Error(`${engine.info.dir}: this model gives no attention maps`);
+  const enc = await engine.encode([pixels], task);
+  const cells = engine.bundle.model.cells(Number(enc.dims[1]));
+  if (!cells) throw new Error(`${engine.info.dir}: the model's encoder positions do not tile the image`);
+  const steps = await rawSteps(engine, enc, tokens);
+  const L = steps[0]?.length ?? 0;
+  const H = steps[0]?.[0]?.length ?? 0;
+  const check = (v: number | string, n: number, what: string) => {
+    if (typeof v === 'number' && v >= n)
+      throw new RangeError(`${what} ${v}: the model has ${n} (0 to ${n - 1})`);
+  };
+  check(pick.layer, L, 'layer');
+  check(pick.head, H, 'head');
+  const layerIdx =
+    pick.layer === 'mean' ? [...Array(L).keys()] : [pick.layer === 'last' ? L - 1 : pick.layer];
+  const headIdx = pick.head === 'mean' ? [...Array(H).keys()] : [pick.head];
+  const end = cells.offset + cells.rows * cells.cols;
+  const data: number[] = [];
+  const share: Share[] = [];
+  for (const s of steps) {
+    const mean = new Float64Array(s[0][0].length);
+    for (const l of layerIdx)
+      for (const h of headIdx) {
+        const p = s[l][h];
+        for (let k = 0; k < p.length; k++) mean[k] += p[k];
+      }
+    const n = layerIdx.length * headIdx.length;
+    const p = Array.from(mean, (v) => v / n);
+    data.push(...normalised(p.slice(cells.offset, end)));
+    share.push(shareOf([p], cells.offset, end));
+  }
+  return { shape: [steps.length, cells.rows, cells.cols], data, layers: L, heads: H, share };
+}
