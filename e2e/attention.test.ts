@@ -70,6 +70,15 @@ describe('attention heat-maps of a public-layout model', () => {
     // the opacity slider changes the overlay's alpha
     await page.getByTestId('heat-opacity').fill('0.2');
     await expect.poll(() => pixels(heat).then((p) => Number(p.split(',')[3]))).toBe(Math.round(0.2 * 255));
+    // the CLS share beside the map (vit-gpt2 has no prompt positions), once the model has answered
+    await expect
+      .poll(() => page.getByTestId('heat-share').textContent(), { timeout: 30_000 })
+      .toMatch(/^CLS\/pooled \d+\.\d%$/);
+    // layer 1, head 1 (of the choices the model's layer and head counts give): another map
+    const mean = await pixels(heat);
+    await page.getByTestId('heat-layer').selectOption('0');
+    await page.getByTestId('heat-head').selectOption('0');
+    await expect.poll(() => pixels(heat), { timeout: 30_000 }).not.toBe(mean);
     await screenshot(page, 'attention-public-layout');
   });
 });

@@ -11,6 +11,7 @@ import type { CandidateView, ImageDetail, RunView } from '../../electron/core/ap
 import { call, mediaUrl } from './api.ts';
 import { drawHeat, type Heat } from './attention/draw.ts';
 import { HeatControls } from './attention/HeatControls.tsx';
+import { isDefault, useLayers } from './attention/useLayers.ts';
 import { typing, useKeys } from './keys.ts';
 import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
@@ -36,6 +37,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   const [hover, setHover] = useState<{ candidate: number; token: number } | null>(null);
   const [heat, setHeat] = useState<Map<number, Heat>>(new Map());
   const [opacity, setOpacity] = useState(0.6);
+  const layers = useLayers(fileId, hover?.candidate ?? null, onError);
   const [settings, setSettings] = useState<Settings>(() => startingSettings(undefined));
   const [running, setRunning] = useState(false);
   const { installed, chosen, entry } = useModels(onError);
@@ -85,7 +87,10 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   };
 
   if (!detail) return <p>Loading…</p>;
-  const h = hover && heat.get(hover.candidate);
+  // the chosen layer and head once computed; the stored map (last layer, mean of heads) meanwhile
+  const picked = hover && layers.maps(hover.candidate);
+  const h = picked ?? (hover && isDefault(layers.pick) ? heat.get(hover.candidate) : null);
+  const share = picked && hover ? (picked.share[hover.token] ?? null) : null;
   return (
     <section className="image-view">
       <div className="figure">
@@ -123,7 +128,15 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
           token={hover?.token ?? 0}
           opacity={opacity}
         />
-        <HeatControls opacity={opacity} setOpacity={setOpacity} active={!!h} />
+        <HeatControls
+          opacity={opacity}
+          setOpacity={setOpacity}
+          active={!!h}
+          pick={layers.pick}
+          setPick={layers.setPick}
+          counts={layers.counts}
+          share={share}
+        />
         <p className="path">{detail.file.rel}</p>
         {detail.file.error && <p className="error">{detail.file.error}</p>}
         <fieldset className="settings">
