@@ -100,8 +100,8 @@ describe('caption-studio attention', () => {
         const last = layers[layers.length - 1];
         const mean = last[0].map((_, k) => sum(last.map((h) => h[k])) / last.length).slice(1);
         const total = sum(mean);
-        // the raw pass feeds the candidate's tokens back one step at a time through the same graph
-        // as the search did (same rows: one), so values agree to float32 rounding of the mean: 1e-6
+        // the map is reduced from these same float32 values in float64 (a float32 mean here): 1e-6
+        // (that the fed-back pass equals the search's own maps is checked in attention-lease.test.ts)
         mean.forEach((v, k) => {
           expect(Math.abs(v / total - s.cells[k])).toBeLessThan(1e-6);
         });
@@ -120,6 +120,26 @@ describe('caption-studio attention', () => {
     );
     expect([a.info.width, a.info.height]).toEqual([meta.width, meta.height]);
     expect(a.data.equals(b.data)).toBe(false);
+  });
+
+  it('--layer mean --head 0: the mean over layers of head 0; an index past the last layer is a usage error', async () => {
+    const r = await run(['--data-dir', tempDir('cs-attn-data-'), '--raw', '--layer', 'mean', '--head', '0']);
+    expect(r.code, r.out).toBe(0);
+    const rep: AttentionReport = JSON.parse(readFileSync(join(r.dir, 'attention.json'), 'utf8'));
+    for (const s of rep.candidates[0].steps) {
+      const layers = s.layers!;
+      const mean = layers[0][0]
+        .map((_, k) => sum(layers.map((heads) => heads[0][k])) / layers.length)
+        .slice(1);
+      const total = sum(mean);
+      // the same float32 values averaged in float64 either way: 1e-9
+      mean.forEach((v, k) => {
+        expect(Math.abs(v / total - s.cells[k])).toBeLessThan(1e-9);
+      });
+    }
+    const bad = await run(['--data-dir', tempDir('cs-attn-data-'), '--layer', '7']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--layer 7: the model has \d+/);
   });
 
   it('without --raw the steps carry no layers; a missing --out is a usage error naming it', async () => {

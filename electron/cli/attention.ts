@@ -11,12 +11,20 @@ import type { Dtype } from '../core/api/contract.ts';
 import type { Task } from '../core/api/decoding.ts';
 import { CaptionEngine } from '../core/inference/engine.ts';
 import { overlayRGB } from '../core/inference/graph/heatmap.ts';
-import { attentionMaps } from '../core/inference/graph/maps.ts';
+import { attentionMaps, type LayerPick } from '../core/inference/graph/maps.ts';
 import { openStudio } from '../core/studio.ts';
 import { floatArg, given, intArg, UsageError } from './args.ts';
 
 /** A word as part of a file name: letters and digits only. */
 const slug = (w: string) => w.replace(/[^\p{L}\p{N}]+/gu, '').slice(0, 32) || 'word';
+
+/** A layer or head flag: a 0-based index or one of `words`. */
+function pickArg(v: string | undefined, name: string, words: string[]): number | string | undefined {
+  if (v === undefined || words.includes(v)) return v;
+  if (!/^\d+$/.test(v))
+    throw new UsageError(`--${name}: expected ${words.join(', ')} or an index from 0, got '${v}'`);
+  return Number(v);
+}
 
 export async function attentionCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,6 +38,8 @@ export async function attentionCommand(argv: string[], out: NodeJS.WritableStrea
       beams: { type: 'string' },
       'num-return': { type: 'string' },
       raw: { type: 'boolean' },
+      layer: { type: 'string' },
+      head: { type: 'string' },
       opacity: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' },
@@ -39,6 +49,10 @@ export async function attentionCommand(argv: string[], out: NodeJS.WritableStrea
   if (!values.out) throw new UsageError('--out: the folder to write attention.json and the PNGs into');
   const opacity = floatArg(values.opacity, 'opacity') ?? 0.6;
   if (opacity < 0 || opacity > 1) throw new UsageError(`--opacity: expected 0 to 1, got ${opacity}`);
+  const pick = {
+    layer: pickArg(values.layer, 'layer', ['last', 'mean']) ?? 'last',
+    head: pickArg(values.head, 'head', ['mean']) ?? 'mean',
+  } as LayerPick;
   const image = resolve(positionals[0]);
   const studio = openStudio({ dataDir: values['data-dir'], model: values.model });
   let engine: CaptionEngine | null = null;
@@ -59,7 +73,9 @@ export async function attentionCommand(argv: string[], out: NodeJS.WritableStrea
       }),
     );
     const { pixels } = await engine.preprocess(image);
-    const report = await attentionMaps(engine, pixels, d, values.raw ?? false);
+    const report = await attentionMaps(engine, pixels, d, values.raw ?? false, pick).catch((err) => {
+      throw err instanceof RangeError ? new UsageError(`--${err.message}`) : err;
+    });
     const dir = resolve(values.out);
     mkdirSync(dir, { recursive: true });
     writeFileSync(

@@ -85,6 +85,7 @@ attention options:
   --model M, --dtype D, --task T, --beams N, --num-return N   as for caption
   --out DIR            where attention.json and the PNGs go (made if missing)
   --raw                each step also carries every layer's every head over every encoder position
+  --layer L, --head H  which maps: last|mean|index (default last), mean|index (default mean)
   --opacity X          the heat-map's opacity over the photo, 0 to 1 (default 0.6)
 
 metrics options:

@@ -9,6 +9,7 @@
  * as the graph computed them while the candidate's tokens were fed back one step at a time.
  */
 import type * as ort from 'onnxruntime-node';
+import type { Task } from '../../api/decoding.ts';
 import { OrtDecoder } from '../decoding/decoder.ts';
 import type { ResolvedDecoding } from '../decoding/settings.ts';
 import type { CaptionEngine, GeneratedCaption } from '../engine.ts';
@@ -101,45 +102,6 @@ async function rawSteps(engine: CaptionEngine, enc: ort.Tensor, tokens: number[]
   return steps;
 }
 
-export async function attentionMaps(
-  engine: CaptionEngine,
-  pixels: Float32Array,
-  d: ResolvedDecoding,
-  raw: boolean,
-): Promise<AttentionReport> {
-  const info = engine.info;
-  if (!info.hasAttention)
-    throw new Error(
-      `${info.dir}: this model gives no attention maps${info.providerNotes.length ? ` (${info.providerNotes.join('; ')})` : ''}`,
-    );
-  const enc = await engine.encode([pixels], d.config.task);
-  const cells = engine.bundle.model.cells(Number(enc.dims[1]));
-  if (!cells) throw new Error(`${info.dir}: the model's encoder positions do not tile the image`);
-  const [captions] = await engine.captionPixels([pixels], d);
-  const decode = (ids: number[]) => engine.bundle.tokenizer.decode(ids, { skip_special_tokens: true });
-  const candidates: CandidateMaps[] = [];
-  for (const c of captions as GeneratedCaption[]) {
-    const layers = await rawSteps(engine, enc, c.tokens);
-    const steps: StepMap[] = c.tokens.map((token, i) => ({
-      token,
-      piece: c.tokenTexts[i],
-      cells: normalised(c.attention![i]),
-      share: shareOf(layers[i][layers[i].length - 1], cells.offset, cells.offset + cells.rows * cells.cols),
-      ...(raw ? { layers: layers[i] } : {}),
-    }));
-    const mean = (idx: number[], f: (s: StepMap) => number) =>
-      idx.reduce((a, i) => a + f(steps[i]), 0) / idx.length;
-    const words = wordsOf(c.tokens, c.tokenTexts, decode).map((idx) => ({
-      text: decode(idx.map((i) => c.tokens[i])).trim(),
-      steps: idx,
-      cells: steps[idx[0]].cells.map((_, k) => mean(idx, (s) => s.cells[k])),
-      share: { lead: mean(idx, (s) => s.share.lead), prompt: mean(idx, (s) => s.share.prompt) },
-    }));
-    candidates.push({ text: c.text, tokens: c.tokens, steps, words });
-  }
-  return { grid: [cells.rows, cells.cols], candidates };
-}
-
 /** Which layer and head a map shows: an index, the mean, or (layers) the last. */
 export interface LayerPick {
   layer: number | 'mean' | 'last';
@@ -155,19 +117,26 @@ export interface LayerMaps {
   share: Share[];
 }
 
-/** The maps of a candidate's `tokens` (as generated) for `pick`, fed back one step at a time. */
-export async function candidateLayers(
-  engine: CaptionEngine,
-  pixels: Float32Array,
-  task: ResolvedDecoding['config']['task'],
-  tokens: number[],
-  pick: LayerPick,
-): Promise<LayerMaps> {
-  if (!engine.info.hasAttention) throw new Error(`${engine.info.dir}: this model gives no attention maps`);
+/** The encoder's states for one image and where the grid's cells sit among them. */
+async function geometry(engine: CaptionEngine, pixels: Float32Array, task: Task | undefined) {
+  const info = engine.info;
+  if (!info.hasAttention)
+    throw new Error(
+      `${info.dir}: this model gives no attention maps${info.providerNotes.length ? ` (${info.providerNotes.join('; ')})` : ''}`,
+    );
   const enc = await engine.encode([pixels], task);
   const cells = engine.bundle.model.cells(Number(enc.dims[1]));
-  if (!cells) throw new Error(`${engine.info.dir}: the model's encoder positions do not tile the image`);
-  const steps = await rawSteps(engine, enc, tokens);
+  if (!cells) throw new Error(`${info.dir}: the model's encoder positions do not tile the image`);
+  return { enc, cells, end: cells.offset + cells.rows * cells.cols };
+}
+
+/** Per step: the mean over `pick`'s layers and heads, over the image cells (summing to 1), and its shares. */
+function picked(
+  steps: number[][][][],
+  pick: LayerPick,
+  offset: number,
+  end: number,
+): { cells: number[]; share: Share }[] {
   const L = steps[0]?.length ?? 0;
   const H = steps[0]?.[0]?.length ?? 0;
   const check = (v: number | string, n: number, what: string) => {
@@ -179,20 +148,69 @@ export async function candidateLayers(
   const layerIdx =
     pick.layer === 'mean' ? [...Array(L).keys()] : [pick.layer === 'last' ? L - 1 : pick.layer];
   const headIdx = pick.head === 'mean' ? [...Array(H).keys()] : [pick.head];
-  const end = cells.offset + cells.rows * cells.cols;
-  const data: number[] = [];
-  const share: Share[] = [];
-  for (const s of steps) {
+  return steps.map((s) => {
     const mean = new Float64Array(s[0][0].length);
     for (const l of layerIdx)
       for (const h of headIdx) {
         const p = s[l][h];
         for (let k = 0; k < p.length; k++) mean[k] += p[k];
       }
-    const n = layerIdx.length * headIdx.length;
-    const p = Array.from(mean, (v) => v / n);
-    data.push(...normalised(p.slice(cells.offset, end)));
-    share.push(shareOf([p], cells.offset, end));
+    const p = Array.from(mean, (v) => v / (layerIdx.length * headIdx.length));
+    return { cells: normalised(p.slice(offset, end)), share: shareOf([p], offset, end) };
+  });
+}
+
+export const DEFAULT_PICK: LayerPick = { layer: 'last', head: 'mean' };
+
+export async function attentionMaps(
+  engine: CaptionEngine,
+  pixels: Float32Array,
+  d: ResolvedDecoding,
+  raw: boolean,
+  pick: LayerPick = DEFAULT_PICK,
+): Promise<AttentionReport> {
+  const { enc, cells, end } = await geometry(engine, pixels, d.config.task);
+  const [captions] = await engine.captionPixels([pixels], d);
+  const decode = (ids: number[]) => engine.bundle.tokenizer.decode(ids, { skip_special_tokens: true });
+  const candidates: CandidateMaps[] = [];
+  for (const c of captions as GeneratedCaption[]) {
+    const layers = await rawSteps(engine, enc, c.tokens);
+    const maps = picked(layers, pick, cells.offset, end);
+    const steps: StepMap[] = c.tokens.map((token, i) => ({
+      token,
+      piece: c.tokenTexts[i],
+      ...maps[i],
+      ...(raw ? { layers: layers[i] } : {}),
+    }));
+    const mean = (idx: number[], f: (s: StepMap) => number) =>
+      idx.reduce((a, i) => a + f(steps[i]), 0) / idx.length;
+    const words = wordsOf(c.tokens, c.tokenTexts, decode).map((idx) => ({
+      text: decode(idx.map((i) => c.tokens[i])).trim(),
+      steps: idx,
+      cells: steps[idx[0]].cells.map((_, k) => mean(idx, (s) => s.cells[k])),
+      share: { lead: mean(idx, (s) => s.share.lead), prompt: mean(idx, (s) => s.share.prompt) },
+    }));
+    candidates.push({ text: c.text, tokens: c.tokens, steps, words });
   }
-  return { shape: [steps.length, cells.rows, cells.cols], data, layers: L, heads: H, share };
+  return { grid: [cells.rows, cells.cols], candidates };
+}
+
+/** The maps of a candidate's `tokens` (as generated) for `pick`, fed back one step at a time. */
+export async function candidateLayers(
+  engine: CaptionEngine,
+  pixels: Float32Array,
+  task: Task | undefined,
+  tokens: number[],
+  pick: LayerPick,
+): Promise<LayerMaps> {
+  const { enc, cells, end } = await geometry(engine, pixels, task);
+  const steps = await rawSteps(engine, enc, tokens);
+  const maps = picked(steps, pick, cells.offset, end);
+  return {
+    shape: [steps.length, cells.rows, cells.cols],
+    data: maps.flatMap((m) => m.cells),
+    layers: steps[0]?.length ?? 0,
+    heads: steps[0]?.[0]?.length ?? 0,
+    share: maps.map((m) => m.share),
+  };
 }
