@@ -13,14 +13,20 @@ import { launchBrowser, openPage, type Studio, screenshot, startStudio } from '.
 let browser: Browser;
 let studio: Studio;
 let fileId: number;
-beforeAll(async () => {
-  browser = await launchBrowser();
-  studio = await startStudio({ CAPTION_STUDIO_MODEL: join(FIXTURES, 'merged-only') });
+
+/** A studio serving `model` (a fixture folder) with a one-image library; the image's file id. */
+async function serving(model: string): Promise<[Studio, number]> {
+  const s = await startStudio({ CAPTION_STUDIO_MODEL: join(FIXTURES, model) });
   const folder = tempDir('cs-e2e-attn-');
   await writeGoodImages(folder, 1);
-  const root = await studio.call<{ id: number }>('library.addRoot', { path: folder });
-  fileId = (await studio.call<{ items: { fileId: number }[] }>('library.images', { rootId: root.id }))
-    .items[0].fileId;
+  const root = await s.call<{ id: number }>('library.addRoot', { path: folder });
+  const { items } = await s.call<{ items: { fileId: number }[] }>('library.images', { rootId: root.id });
+  return [s, items[0].fileId];
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  [studio, fileId] = await serving('merged-only');
 });
 afterAll(async () => {
   await browser?.close();
@@ -80,5 +86,26 @@ describe('attention heat-maps of a public-layout model', () => {
     await page.getByTestId('heat-head').selectOption('0');
     await expect.poll(() => pixels(heat), { timeout: 30_000 }).not.toBe(mean);
     await screenshot(page, 'attention-public-layout');
+  });
+});
+
+describe('attention heat-maps of the Florence-2 fixture', () => {
+  it('shows a map and the share of attention that went to the task prompt', async () => {
+    const [florence, id] = await serving('florence-repo');
+    try {
+      const page = await openPage(browser, florence, `#/image/${id}`);
+      await page.getByRole('button', { name: 'Caption with these settings' }).click();
+      const run = page.locator('[data-testid=run]');
+      await expect.poll(() => run.count(), { timeout: 60_000 }).toBe(1);
+      const heat = page.getByTestId('heatmap');
+      await run.locator('[data-testid=word]').first().hover();
+      await expect.poll(() => heat.getAttribute('data-active'), { timeout: 30_000 }).toBe('yes');
+      await expect
+        .poll(() => page.getByTestId('heat-share').textContent(), { timeout: 30_000 })
+        .toMatch(/prompt \d+\.\d%/);
+      await screenshot(page, 'attention-florence');
+    } finally {
+      await florence.stop();
+    }
   });
 });
