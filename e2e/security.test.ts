@@ -134,6 +134,11 @@ const TABLE: Record<Channel, Row> = {
   'image.get': { req: () => ({ fileId: ids.fileS }), owner: 200, rater: 403 },
   'image.recaption': { req: () => ({ fileId: 999, decoding: {} }), owner: 404, rater: 403 },
   'candidate.attention': { req: () => ({ candidateId: ids.candS }), owner: 200, rater: 403 },
+  'candidate.layers': {
+    req: () => ({ fileId: ids.fileS, candidateId: ids.candS, layer: 0, head: 0 }),
+    owner: 200,
+    rater: 403,
+  },
   'candidate.edit': {
     req: () => ({ candidateId: ids.candS, text: 'a human caption' }),
     owner: 200,

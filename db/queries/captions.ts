@@ -203,6 +203,24 @@ export function attentionOf(
   ).get(candidateId);
 }
 
+/** What re-running a candidate's tokens needs: its ids, its image, and its run's model and settings. */
+export function candidateSource(
+  db: DB,
+  candidateId: number,
+):
+  | { token_ids: string | null; image_id: number; source: string | null; dtype: string; json: string }
+  | undefined {
+  return stmt<
+    [number],
+    { token_ids: string | null; image_id: number; source: string | null; dtype: string; json: string }
+  >(
+    db,
+    `SELECT c.token_ids, cr.image_id, m.source, m.dtype, dc.json FROM caption_candidates c
+     JOIN caption_runs cr ON cr.id = c.run_id JOIN models m ON m.id = cr.model_id
+     JOIN decoding_configs dc ON dc.id = cr.config_id WHERE c.id = ?`,
+  ).get(candidateId);
+}
+
 /** Per model and decoding config: how many images have a current run. */
 export function runSummaries(
   db: DB,

@@ -14,6 +14,7 @@ import {
 import { TASKS } from '../core/api/decoding.ts';
 import { PROVIDERS } from '../core/inference/runtime/providers.ts';
 import { UsageError } from './args.ts';
+import { attentionCommand } from './attention.ts';
 import { captionCommand, decodingUsage } from './caption.ts';
 import {
   evalCommand,
@@ -45,6 +46,7 @@ Commands:
   export               a dataset: --format ${EXPORT_FORMATS.join('|')} --out PATH [--policy ${EXPORT_POLICIES.join('|')}]
   score [folder] --scorer M   CLIPScore of every current caption (a CLIP model: ORG/NAME or a folder), stored; resumable
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
+  attention <image> --model M --out DIR   per-word cross-attention: DIR/attention.json and a heat-map PNG per word
 
 models options: --dtype D (pull), --json (list). The Hub: $HF_ENDPOINT, $HF_TOKEN (gated repositories),
   $HF_HUB_OFFLINE=1; the cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub
@@ -97,6 +99,13 @@ score options:
   --dtype D            its export variant (default: fp32 where present, else the first)
   --refs               RefCLIPScore too, for images with reference captions (import-refs)
 
+attention options:
+  --model M, --dtype D, --task T, --beams N, --num-return N   as for caption
+  --out DIR            where attention.json and the PNGs go (made if missing)
+  --raw                each step also carries every layer's every head over every encoder position
+  --layer L, --head H  which maps: last|mean|index (default last), mean|index (default mean)
+  --opacity X          the heat-map's opacity over the photo, 0 to 1 (default 0.6)
+
 metrics options:
   --df FILE            CIDEr-D document frequencies {"images": N, "df": {"ngram": count}} (default: the file's references)
   --per-image          also print each item's scores
@@ -117,6 +126,7 @@ const COMMANDS: Record<
   metrics: metricsCommand,
   models: modelsCommand,
   score: scoreCommand,
+  attention: attentionCommand,
 };
 
 /** One command's part of USAGE: its lines under Commands, its options section, the common options. */

@@ -71,6 +71,7 @@ export function openStudio(opts: StudioOptions = {}): Studio {
     shipped: opts.shipped ?? DEFAULT_MODEL_DIR,
     model: opts.model ?? process.env.CAPTION_STUDIO_MODEL,
     load: opts.load,
+    attentionDir: dataDir,
     workerUrl: opts.workerUrl,
     hub: opts.hub,
   });

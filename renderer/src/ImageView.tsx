@@ -9,15 +9,13 @@ import {
 } from '../../electron/core/api/decoding.ts';
 import type { CandidateView, ImageDetail, RunView } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
+import { drawHeat, type Heat } from './attention/draw.ts';
+import { HeatControls } from './attention/HeatControls.tsx';
+import { isDefault, useLayers } from './attention/useLayers.ts';
 import { typing, useKeys } from './keys.ts';
 import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
 import { go } from './route.ts';
-
-interface Heat {
-  shape: [number, number, number];
-  data: number[];
-}
 
 /** The decoding settings the image view offers (`view` in the contract's list); all numbers. */
 type NumberKey = Exclude<DecodingKey, 'early_stopping'>;
@@ -38,6 +36,8 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   const [detail, setDetail] = useState<ImageDetail | null>(null);
   const [hover, setHover] = useState<{ candidate: number; token: number } | null>(null);
   const [heat, setHeat] = useState<Map<number, Heat>>(new Map());
+  const [opacity, setOpacity] = useState(0.6);
+  const layers = useLayers(fileId, hover?.candidate ?? null, onError);
   const [settings, setSettings] = useState<Settings>(() => startingSettings(undefined));
   const [running, setRunning] = useState(false);
   const { installed, chosen, entry } = useModels(onError);
@@ -87,7 +87,10 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
   };
 
   if (!detail) return <p>Loading…</p>;
-  const h = hover && heat.get(hover.candidate);
+  // the chosen layer and head once computed; the stored map (last layer, mean of heads) meanwhile
+  const picked = hover && layers.maps(hover.candidate);
+  const h = picked ?? (hover && isDefault(layers.pick) ? heat.get(hover.candidate) : null);
+  const share = picked && hover ? (picked.share[hover.token] ?? null) : null;
   return (
     <section className="image-view">
       <div className="figure">
@@ -123,6 +126,16 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
           height={detail.height}
           heat={h ?? null}
           token={hover?.token ?? 0}
+          opacity={opacity}
+        />
+        <HeatControls
+          opacity={opacity}
+          setOpacity={setOpacity}
+          active={!!h}
+          pick={layers.pick}
+          setPick={layers.setPick}
+          counts={layers.counts}
+          share={share}
         />
         <p className="path">{detail.file.rel}</p>
         {detail.file.error && <p className="error">{detail.file.error}</p>}
@@ -277,7 +290,7 @@ export function spacedTokens(text: string, tokens: string[]): { i: number; t: st
 
 /**
  * The image at its own aspect ratio (fitted into BOX x BOX) with the chosen token's cross-attention
- * drawn over it, one cell per patch (the model saw the whole frame resized, so the grid spans it).
+ * drawn over it, upsampled smoothly (the model saw the whole frame resized, so the grid spans it).
  * The wheel or +/- zooms, dragging pans, 0 resets. Shown from a rendition the size of the box (a
  * 16 MB photo is not fetched for a 480 px view); the original is fetched once it is zoomed into.
  */
@@ -288,8 +301,9 @@ function HeatImage(props: {
   height: number | null;
   heat: Heat | null;
   token: number;
+  opacity: number;
 }) {
-  const { heat, token } = props;
+  const { heat, token, opacity } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
   const [view, setView] = useState({ zoom: 1, x: 0, y: 0 });
   const [zoomed, setZoomed] = useState(false);
@@ -311,26 +325,7 @@ function HeatImage(props: {
     else if (e.key === '-') zoomBy(0.8);
     else if (e.key === '0') setView({ zoom: 1, x: 0, y: 0 });
   });
-  useEffect(() => {
-    const c = canvas.current!;
-    const ctx = c.getContext('2d')!;
-    ctx.clearRect(0, 0, c.width, c.height);
-    if (!heat) return;
-    const [T, rows, cols] = heat.shape;
-    const t = Math.min(token, T - 1);
-    const cw = c.width / cols;
-    const ch = c.height / rows;
-    const cells = heat.data.slice(t * rows * cols, (t + 1) * rows * cols);
-    const lo = Math.min(...cells);
-    const span = Math.max(1, Math.max(...cells) - lo);
-    for (let y = 0; y < rows; y++) {
-      for (let x = 0; x < cols; x++) {
-        const v = (cells[y * cols + x] - lo) / span; // this token's map, stretched to its own range
-        ctx.fillStyle = `rgba(255, ${Math.round(220 * (1 - v))}, 0, ${(0.6 * v * v).toFixed(3)})`;
-        ctx.fillRect(x * cw, y * ch, cw, ch);
-      }
-    }
-  }, [heat, token]);
+  useEffect(() => drawHeat(canvas.current!, heat, token, opacity), [heat, token, opacity]);
   return (
     <div
       className="heat-viewport"

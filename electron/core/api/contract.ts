@@ -180,6 +180,15 @@ export const contract = {
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
     .strict(),
   'candidate.attention': z.object({ candidateId: id }).strict(),
+  /** a candidate's maps for a chosen decoder layer and head (the model runs its tokens again) */
+  'candidate.layers': z
+    .object({
+      fileId: id,
+      candidateId: id,
+      layer: z.union([z.number().int().min(0).max(255), z.enum(['mean', 'last'])]).default('last'),
+      head: z.union([z.number().int().min(0).max(255), z.literal('mean')]).default('mean'),
+    })
+    .strict(),
   'candidate.edit': z
     .object({
       candidateId: id,
@@ -317,6 +326,14 @@ export interface Responses {
   'image.get': ImageDetail;
   'image.recaption': RunView;
   'candidate.attention': { shape: [number, number, number]; data: number[] };
+  /** per step over the image cells (each summing to 1); the shares of positions that are not cells */
+  'candidate.layers': {
+    shape: [number, number, number];
+    data: number[];
+    layers: number;
+    heads: number;
+    share: { lead: number; prompt: number }[];
+  };
   'candidate.edit': CandidateView;
   'jobs.start': JobView;
   'jobs.list': JobView[];

@@ -3,16 +3,18 @@ import {
   attentionOf,
   type CandidateListing,
   candidateById,
+  candidateSource,
   candidatesOfRun,
   currentRunIds,
   insertEdit,
   runRow,
 } from '../../../db/queries/captions.ts';
 import { fileById, imageSize, neighbours } from '../../../db/queries/library.ts';
-import type { Handlers } from '../api/contract.ts';
-import { notFound } from '../api/dispatch.ts';
+import type { Dtype, Handlers } from '../api/contract.ts';
+import { ApiError, notFound } from '../api/dispatch.ts';
 import type { CandidateView, RunView } from '../api/types.ts';
 import type { Core } from '../core.ts';
+import { modelRef } from '../jobs/handlers.ts';
 import { readAndHash } from '../library/read.ts';
 import { toImageRow } from '../library/views.ts';
 import { addEditToSession, checkInSession } from '../rating/sessions.ts';
@@ -35,7 +37,12 @@ function candidateView(c: CandidateListing): CandidateView {
   };
 }
 
-type CaptionChannels = 'image.get' | 'image.recaption' | 'candidate.attention' | 'candidate.edit';
+type CaptionChannels =
+  | 'image.get'
+  | 'image.recaption'
+  | 'candidate.attention'
+  | 'candidate.layers'
+  | 'candidate.edit';
 
 export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionChannels> {
   const file = (fileId: number) => {
@@ -70,7 +77,7 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
     },
     async 'image.recaption'({ fileId, decoding, model, dtype }) {
       const f = file(fileId);
-      const { engine, release } = await models.lease(model, dtype);
+      const { engine, release } = await models.lease(model, dtype, { attention: true }); // the image view draws heat-maps
       try {
         const d = engine.decoding(decoding);
         const { bytes, hash } = await readAndHash(f.path, f.root_path);
@@ -98,6 +105,27 @@ export function captionHandlers({ db, models }: Core): Pick<Handlers, CaptionCha
       if (!c.attention || !c.attention_grid)
         throw notFound(`caption candidate ${candidateId} has no attention maps`);
       return { shape: JSON.parse(c.attention_grid), data: Array.from(c.attention) };
+    },
+    async 'candidate.layers'({ fileId, candidateId, layer, head }) {
+      const f = file(fileId);
+      const c = candidateSource(db, candidateId);
+      if (!c || c.image_id !== f.image_id) throw notFound(`no caption candidate ${candidateId} of ${f.path}`);
+      if (!c.token_ids) throw notFound(`caption candidate ${candidateId} is not the model's (no tokens)`);
+      // the model that made it, by the name jobs use (a Hub repository at its commit, or its folder)
+      const { engine, release } = await models.lease(modelRef(c.source), c.dtype as Dtype, {
+        attention: true,
+      });
+      try {
+        const { bytes } = await readAndHash(f.path, f.root_path);
+        const task = JSON.parse(c.json).task;
+        return await engine.layers({ file: f.path, bytes }, task, JSON.parse(c.token_ids), { layer, head });
+      } catch (err) {
+        if (err instanceof Error && err.name === 'RangeError')
+          throw new ApiError(400, err.message, err.message.split(' ')[0]);
+        throw err;
+      } finally {
+        release();
+      }
     },
     async 'candidate.edit'({ candidateId, text, sessionId }) {
       if (sessionId !== undefined) checkInSession(db, sessionId, candidateId);

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_SIZE } from '../api/contract.ts';
-import type { DecodingOptions } from '../api/decoding.ts';
+import type { DecodingOptions, Task } from '../api/decoding.ts';
 import { Replies } from '../threads.ts';
 import type { LoadOptions } from './bundle.ts';
 import { Cancelled } from './decoding/generate.ts';
@@ -21,11 +21,13 @@ import {
   type FileOutcome,
   type Outcome,
 } from './engine.ts';
+import type { LayerMaps, LayerPick } from './graph/maps.ts';
 import { BATCHES_AHEAD } from './pipeline.ts';
 
 export type Request =
   | { kind: 'load'; id: number; dir: string; options: LoadOptions }
   | { kind: 'caption'; id: number; items: FileInput[]; decoding: ResolvedDecoding; attentionLayer?: number }
+  | { kind: 'layers'; id: number; item: FileInput; task: Task | undefined; tokens: number[]; pick: LayerPick }
   | { kind: 'abort'; id: number }
   | { kind: 'dispose'; id: number };
 export type Reply =
@@ -80,6 +82,18 @@ export class RemoteEngine implements Captioner {
 
   private nextId(): number {
     return ++this.seq;
+  }
+
+  /** A candidate's attention maps for a chosen layer and head (graph/maps.ts), computed in the worker. */
+  layers(item: FileInput, task: Task | undefined, tokens: number[], pick: LayerPick): Promise<LayerMaps> {
+    return this.request({
+      kind: 'layers',
+      id: this.nextId(),
+      item,
+      task,
+      tokens,
+      pick,
+    }) as Promise<LayerMaps>;
   }
 
   decoding(options: DecodingOptions = {}): ResolvedDecoding {

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { CaptionEngine, type Outcome } from './engine.ts';
+import { candidateLayers } from './graph/maps.ts';
 import type { Reply, Request } from './remote.ts';
 
 const port = parentPort!;
@@ -50,6 +51,19 @@ port.on('message', (m: Request) => {
           fail(m.id, err);
         } finally {
           running.delete(m.id);
+        }
+      });
+      return;
+    }
+    case 'layers': {
+      if (!engine) return fail(m.id, new Error('no model loaded'));
+      const e = engine;
+      inference = inference.then(async () => {
+        try {
+          const { pixels } = await e.preprocess(m.item.file, m.item.bytes);
+          reply({ id: m.id, ok: true, value: await candidateLayers(e, pixels, m.task, m.tokens, m.pick) });
+        } catch (err) {
+          fail(m.id, err);
         }
       });
       return;

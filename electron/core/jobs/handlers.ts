@@ -8,7 +8,7 @@ import type { DecodingOptions } from '../inference/decoding/settings.ts';
 import { rootInfo } from '../library/views.ts';
 
 /** How a stored model names itself to `models.lease`: a Hub repository at its commit, or its folder. */
-const modelRef = (source: string | null) =>
+export const modelRef = (source: string | null) =>
   source === null ? undefined : source.startsWith('hf:') ? source.slice(3) : source;
 
 export function jobHandlers({

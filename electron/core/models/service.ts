@@ -16,7 +16,6 @@ import type { ModelEntry, PullView } from '../api/types.ts';
 import type { EventBus } from '../events.ts';
 import type { LoadOptions } from '../inference/bundle.ts';
 import { isClipScorer } from '../inference/clip/layout.ts';
-import type { Captioner } from '../inference/engine.ts';
 import { RemoteEngine } from '../inference/remote.ts';
 import { onnxVariants } from '../inference/runtime/variants.ts';
 import { userPath } from '../paths.ts';
@@ -29,6 +28,8 @@ export interface ModelOptions {
   /** what requests that name no model caption with: a folder or a repository id (default: the shipped bundle) */
   model?: string;
   load?: LoadOptions;
+  /** where derived decoder files with cross-attention outputs are made and reused (the data directory) */
+  attentionDir?: string;
   /** the inference worker's entry (the packaged app passes its bundled copy) */
   workerUrl?: URL;
   hub?: HubEnv;
@@ -38,13 +39,13 @@ const MAX_IDLE = 2;
 const PROGRESS_EVERY_MS = 200;
 
 interface Loaded {
-  engine: Promise<Captioner>;
+  engine: Promise<RemoteEngine>;
   leases: number;
   lastUsed: number;
 }
 
 export interface Lease {
-  engine: Captioner;
+  engine: RemoteEngine;
   release(): void;
 }
 
@@ -88,7 +89,8 @@ export class ModelService {
 
   /** A model by name; the shipped model also by its folder (as stored jobs name it). */
   resolve(ref?: string): Promise<ResolvedModel> {
-    if (ref === undefined) return this.defaultModel();
+    // the configured model also by the name it is listed under (the UI sends it back)
+    if (ref === undefined || (this.opts.model && ref === this.opts.model)) return this.defaultModel();
     if (resolve(ref) === resolve(this.opts.shipped)) return Promise.resolve(this.shipped());
     return resolveModelRef(ref, this.listed, this.hub, false);
   }
@@ -100,16 +102,22 @@ export class ModelService {
     return all.map(describe);
   }
 
-  /** The engine for a model and variant, held until `release`. */
-  async lease(ref?: string, dtype?: Dtype): Promise<Lease> {
+  /**
+   * The engine for a model and variant, held until `release`. With `attention` (heat-maps asked
+   * for, and an `attentionDir`), a public decoder that lacks cross-attention outputs is opened from
+   * its derived file; plain caption jobs keep loading the original files.
+   */
+  async lease(ref?: string, dtype?: Dtype, opts: { attention?: boolean } = {}): Promise<Lease> {
     const m = await this.resolve(ref);
     if (isClipScorer(m.dir)) throw invalid(`${m.label} is a scorer (CLIP), not a captioner`, 'model');
-    const key = `${m.dir}\0${dtype ?? ''}`;
+    const dataDir = opts.attention ? this.opts.attentionDir : undefined;
+    const key = `${m.dir}\0${dtype ?? ''}\0${dataDir ? 'attention' : ''}`;
     let l = this.loaded.get(key);
     if (!l) {
+      const attention = dataDir ? { attention: { dataDir } } : {};
       const engine = RemoteEngine.load(
         m.dir,
-        { ...this.opts.load, dtype, label: m.label, source: m.source },
+        { ...this.opts.load, ...attention, dtype, label: m.label, source: m.source },
         this.opts.workerUrl,
       );
       l = { engine, leases: 0, lastUsed: 0 };

@@ -38,6 +38,8 @@ export class OrtDecoder implements StepModel {
   private readonly E: number;
   /** which image each row's encoder states are */
   private rowImage: number[];
+  /** sees every step's full outputs (the CLI's raw attention reads all layers and heads there) */
+  onOutputs?: (out: ort.InferenceSession.OnnxValueMapType) => void;
 
   constructor(
     private readonly bundle: DecoderModel,
@@ -124,6 +126,7 @@ export class OrtDecoder implements StepModel {
     ]);
     for (const name of session.inputNames) if (offered[name]) feeds[name] = offered[name]();
     const out = await session.run(feeds);
+    this.onOutputs?.(out);
     this.cache.update(out, pastInputs(decoder.withPast ?? session));
     this.started = true;
 
