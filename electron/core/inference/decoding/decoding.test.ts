@@ -164,9 +164,8 @@ describe('stored scores: one meaning each, whatever the search', () => {
           const raw = await teacherForced(i, c.tokens);
           // one row per call here, 1 or 3 rows in the search: MLAS's fp32 GEMM may block rows
           // differently, a few float32 steps of log-probs |x| < 30 (measured 0 on this model)
-          raw.forEach((lp, j) =>
-            expect(Math.abs(c.tokenLogprobs[j] - lp), `image ${i} token ${j}`).toBeLessThan(1e-4),
-          );
+          for (const [j, lp] of raw.entries())
+            expect(Math.abs(c.tokenLogprobs[j] - lp), `image ${i} token ${j}`).toBeLessThan(1e-4);
           const rawSum = c.tokenLogprobs.reduce((a, b) => a + b, 0);
           if (Math.abs(rawSum - c.sum) > 1e-3) differ++;
           // greedy: the sum of processed log-probs; beams: sequences_scores
