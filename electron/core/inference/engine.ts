@@ -12,6 +12,7 @@ import { OrtDecoder } from './decoding/decoder.ts';
 import { generate, type Sequence } from './decoding/generate.ts';
 import { type ResolvedDecoding, resolveDecoding } from './decoding/settings.ts';
 import type { Capabilities } from './family.ts';
+import { dynamicallyQuantized } from './graph/quant.ts';
 import { type Decoded, ImageDecodeError, inputSize, preprocessImage } from './preprocess.ts';
 import { concatRows, floatInput } from './runtime/tensors.ts';
 
@@ -123,10 +124,19 @@ export function batches<T>(items: AsyncIterable<T> | Iterable<T>, size: number):
 }
 
 export class CaptionEngine implements Captioner {
-  private constructor(readonly bundle: Bundle) {}
+  /**
+   * @param perImage the graphs quantize dynamically (graph/quant.ts): a row's result depends on its
+   * call's other rows, so each image is encoded alone and a decoder pass holds one image's beams
+   * only, as the reference implementations run them (transformers.js, HF generate per image).
+   */
+  private constructor(
+    readonly bundle: Bundle,
+    readonly perImage: boolean,
+  ) {}
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<CaptionEngine> {
-    return new CaptionEngine(await loadBundle(dir, opts));
+    const bundle = await loadBundle(dir, opts);
+    return new CaptionEngine(bundle, await dynamicallyQuantized(bundle.decoder.files));
   }
 
   get info(): EngineInfo {
@@ -158,10 +168,11 @@ export class CaptionEngine implements Captioner {
 
   /** The encoder's states for a batch of images (and the task, for models with task prompts). */
   async encode(pixels: Float32Array[], task: Task = 'caption'): Promise<ort.Tensor> {
-    if (pixels.length <= ENCODER_IMAGES) return this.encodeAll(pixels, task);
+    const per = this.perImage ? 1 : ENCODER_IMAGES;
+    if (pixels.length <= per) return this.encodeAll(pixels, task);
     const parts: ort.Tensor[] = [];
-    for (let i = 0; i < pixels.length; i += ENCODER_IMAGES)
-      parts.push(await this.encodeAll(pixels.slice(i, i + ENCODER_IMAGES), task));
+    for (let i = 0; i < pixels.length; i += per)
+      parts.push(await this.encodeAll(pixels.slice(i, i + per), task));
     return concatRows(parts);
   }
 
@@ -186,8 +197,9 @@ export class CaptionEngine implements Captioner {
   ): Promise<GeneratedCaption[][]> {
     if (!pixels.length) return [];
     // beams multiply the decoder's rows, and each row holds its own copy of the image's keys and
-    // values: a pass takes as many images as keep it within MAX_DECODER_ROWS rows
-    const perPass = Math.max(1, Math.floor(MAX_DECODER_ROWS / d.config.num_beams));
+    // values: a pass takes as many images as keep it within MAX_DECODER_ROWS rows (one image when
+    // the graphs quantize dynamically: see `perImage`)
+    const perPass = this.perImage ? 1 : Math.max(1, Math.floor(MAX_DECODER_ROWS / d.config.num_beams));
     if (pixels.length > perPass) {
       const out: GeneratedCaption[][] = [];
       for (let i = 0; i < pixels.length; i += perPass)

@@ -51,8 +51,10 @@ class GenerationConfig:
 @dataclass
 class Hypothesis:
     tokens: list[int]  # generated tokens, EOS included when finished
-    token_logprobs: list[float]
-    sum_logprobs: float
+    token_logprobs: list[float]  # raw: log_softmax of the logits, before the processors
+    sum_logprobs: float  # sum of the chosen tokens' processed log-probs
+    # as HF reports it: beams' sequences_scores (sum / generated_len ** length_penalty),
+    # greedy's sum of processed log-probs (no length penalty)
     score: float
 
 
@@ -95,23 +97,26 @@ def greedy(step: Step, batch: int, gen: GenerationConfig) -> list[Hypothesis]:
     rows = torch.arange(B)
     done = torch.zeros(B, dtype=torch.bool)
     logps: list[list[float]] = [[] for _ in range(B)]
+    raw_lps: list[list[float]] = [[] for _ in range(B)]
     while seqs.size(1) < gen.max_length and not done.all():
         logits = step(seqs[:, -1:], rows)
         # HF greedy applies processors to the raw logits, then takes the arg-max
         scores = process_scores(logits, seqs, gen)
         nxt = scores.argmax(-1)
         lp = scores.log_softmax(-1).gather(1, nxt[:, None])[:, 0]
+        raw = logits.log_softmax(-1).gather(1, nxt[:, None])[:, 0]
         nxt = torch.where(done, torch.full_like(nxt, gen.pad_token_id), nxt)
         for b in range(B):
             if not done[b]:
                 logps[b].append(float(lp[b]))
+                raw_lps[b].append(float(raw[b]))
         seqs = torch.cat([seqs, nxt[:, None]], dim=1)
         done |= nxt == gen.eos_token_id
     out = []
     for b in range(B):
         toks = seqs[b, 1:].tolist()[: len(logps[b])]
         s = sum(logps[b])
-        out.append(Hypothesis(toks, logps[b], s, s / max(1, len(toks)) ** gen.length_penalty))
+        out.append(Hypothesis(toks, raw_lps[b], s, s))
     return out
 
 
@@ -154,7 +159,8 @@ def beam_search(step: Step, batch: int, gen: GenerationConfig) -> list[list[Hypo
     done = [False] * B
     while seqs.size(1) < gen.max_length:
         logits = step(seqs[:, -1:], rows)
-        logp = process_scores(logits.log_softmax(-1), seqs, gen)  # (B*K, V)
+        raw = logits.log_softmax(-1)
+        logp = process_scores(raw, seqs, gen)  # (B*K, V)
         V = logp.size(-1)
         total = (logp + beam_scores[:, None]).view(B, K * V)
         top_scores, top_idx = total.topk(2 * K, dim=1)  # (B, 2K)
@@ -171,7 +177,7 @@ def beam_search(step: Step, batch: int, gen: GenerationConfig) -> list[list[Hypo
                 if tok == gen.eos_token_id:
                     if rank >= K:
                         continue
-                    lps = token_lps[row] + [float(logp[row, tok])]
+                    lps = token_lps[row] + [float(raw[row, tok])]
                     _add(finished[b], Hypothesis(seqs[row, 1:].tolist() + [tok], lps, score,
                                                  score / gen_len**gen.length_penalty), K)
                 else:
@@ -184,7 +190,7 @@ def beam_search(step: Step, batch: int, gen: GenerationConfig) -> list[list[Hypo
             break
         rows = torch.tensor([r for _, _, r in new_beams])
         toks = torch.tensor([t for _, t, _ in new_beams])
-        token_lps = [token_lps[r] + [float(logp[r, t])] for _, t, r in new_beams]
+        token_lps = [token_lps[r] + [float(raw[r, t])] for _, t, r in new_beams]
         beam_scores = torch.tensor([s for s, _, _ in new_beams])
         seqs = torch.cat([seqs[rows], toks[:, None]], dim=1)
     for b in range(B):

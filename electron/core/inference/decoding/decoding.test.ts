@@ -8,6 +8,7 @@ import { CaptionEngine, type GeneratedCaption } from '../engine.ts';
 import { InferenceError } from '../errors.ts';
 import { OrtDecoder } from './decoder.ts';
 import { Cancelled, generate, type StepModel } from './generate.ts';
+import { logSoftmax } from './logits-process.ts';
 import { resolveDecoding } from './settings.ts';
 
 let engine: CaptionEngine;
@@ -133,6 +134,48 @@ describe('decoding options on the default model', () => {
       Cancelled,
     );
   });
+});
+
+/** The raw log-probabilities of `tokens` under the model, teacher-forced one row at a time. */
+async function teacherForced(image: number, tokens: number[]): Promise<number[]> {
+  const dec = new OrtDecoder(engine.bundle, await engine.encode([scenes[image]]), -1);
+  const out: number[] = [];
+  let prev = engine.bundle.special.start;
+  for (const t of tokens) {
+    const { logits } = await dec.step([prev]);
+    out.push(logSoftmax(logits.slice())[t]);
+    prev = t;
+  }
+  return out;
+}
+
+describe('stored scores: one meaning each, whatever the search', () => {
+  // a processor that changes the chosen tokens' log-probs: the raw and processed ones differ
+  const penalty = { repetition_penalty: 3 };
+  for (const [name, o] of [
+    ['greedy', penalty],
+    ['beam-3', { ...penalty, num_beams: 3, num_return_sequences: 3, length_penalty: 2 }],
+  ] as const) {
+    it(`${name}: tokenLogprobs are the raw log-probs (before processors); score as HF reports it`, async () => {
+      const lists = await engine.captionPixels(scenes, engine.decoding(o));
+      let differ = 0;
+      for (const [i, list] of lists.entries()) {
+        for (const c of list) {
+          const raw = await teacherForced(i, c.tokens);
+          // one row per call here, 1 or 3 rows in the search: MLAS's fp32 GEMM may block rows
+          // differently, a few float32 steps of log-probs |x| < 30 (measured 0 on this model)
+          for (const [j, lp] of raw.entries())
+            expect(Math.abs(c.tokenLogprobs[j] - lp), `image ${i} token ${j}`).toBeLessThan(1e-4);
+          const rawSum = c.tokenLogprobs.reduce((a, b) => a + b, 0);
+          if (Math.abs(rawSum - c.sum) > 1e-3) differ++;
+          // greedy: the sum of processed log-probs; beams: sequences_scores
+          const expected = name === 'greedy' ? c.sum : c.sum / c.tokens.length ** 2;
+          expect(c.score).toBeCloseTo(expected, 9);
+        }
+      }
+      expect(differ, 'captions whose processed sum differs from their raw log-probs').toBeGreaterThan(0);
+    });
+  }
 });
 
 describe('decoding settings', () => {

@@ -24,13 +24,21 @@ export interface StepModel {
   select(rows: readonly number[]): void;
 }
 
-/** One generated sequence of an image. */
+/**
+ * One generated sequence of an image. One meaning per score, whatever the search:
+ * - `tokenLogprobs`: the raw log-probability of each chosen token, log_softmax of the model's
+ *   logits BEFORE the logits processors (what the model thought of the token);
+ * - `sum`: the sum of the chosen tokens' PROCESSED log-probabilities (after min length, repetition
+ *   penalty, no-repeat n-grams, forced tokens), the quantity the search ranks by;
+ * - `score`: the sequence score as Hugging Face reports it: beam search's `sequences_scores`
+ *   (sum / generated_len ** length_penalty), greedy's sum of processed log-probs (`sum`: greedy
+ *   applies no length penalty).
+ */
 export interface Sequence {
   /** generated tokens; EOS last when the sequence finished before max_length */
   tokens: number[];
   tokenLogprobs: number[];
   sum: number;
-  /** sum / generated_len ** length_penalty */
   score: number;
   /** per generated token: attention over the encoder tokens */
   attention: Float32Array[] | null;
@@ -90,13 +98,12 @@ async function greedy({ model, images, d, sp, processors, signal }: Search): Pro
   }));
   let hasAttention = false;
   const finish = ({ image, beam }: (typeof active)[number]) => {
-    const len = Math.max(1, beam.seq.length - 1);
     results[image] = [
       {
         tokens: beam.seq.slice(1),
         tokenLogprobs: beam.lps,
         sum: beam.score,
-        score: beam.score / len ** d.length_penalty,
+        score: beam.score,
         attention: hasAttention ? beam.att : null,
       },
     ];
@@ -109,14 +116,16 @@ async function greedy({ model, images, d, sp, processors, signal }: Search): Pro
     const keep: number[] = [];
     const next: typeof active = [];
     active.forEach((a, r) => {
-      const row = out.logits.slice(r * V, (r + 1) * V);
+      const raw = out.logits.slice(r * V, (r + 1) * V);
+      const row = processors.length ? raw.slice() : raw;
       applyProcessors(processors, row, a.beam.seq);
       let tok = 0;
       for (let v = 1; v < V; v++) if (row[v] > row[tok]) tok = v;
       const lp = logSoftmax(row)[tok];
+      const rawLp = row === raw ? lp : logSoftmax(raw)[tok];
       const extended = {
         image: a.image,
-        beam: extend(a.beam, tok, lp, sliceAttention(out, r), a.beam.score + lp),
+        beam: extend(a.beam, tok, rawLp, sliceAttention(out, r), a.beam.score + lp),
       };
       if (tok === sp.eos) finish(extended);
       else {
@@ -165,13 +174,17 @@ async function beamSearch({ model, images, d, sp, processors, signal }: Search):
     active.forEach((a, ai) => {
       const rowOf = (k: number) => ai * rowsPerImage + (rowsPerImage === 1 ? 0 : k);
       // per step: log-softmax, processors, plus the running beam score; the top 2K go to the scorer
+      const rawLps: Float32Array[] = [];
       const rowLps = a.beams.slice(0, rowsPerImage).map((b, k) => {
         const r = rowOf(k);
-        const row = logSoftmax(out.logits.slice(r * V, (r + 1) * V));
+        const raw = logSoftmax(out.logits.slice(r * V, (r + 1) * V));
+        rawLps.push(raw);
+        const row = processors.length ? raw.slice() : raw;
         applyProcessors(processors, row, b.seq);
         return row;
       });
       const lpsOf = (k: number) => rowLps[rowsPerImage === 1 ? 0 : k];
+      const rawOf = (k: number) => rawLps[rowsPerImage === 1 ? 0 : k];
       a.beams.forEach((b, k) => {
         const row = lpsOf(k);
         for (let v = 0; v < V; v++) totals[k * V + v] = row[v] + b.score;
@@ -183,7 +196,7 @@ async function beamSearch({ model, images, d, sp, processors, signal }: Search):
         beam: Math.floor(idx / V),
       }));
       const grow = (c: BeamCandidate) =>
-        extend(a.beams[c.beam], c.token, lpsOf(c.beam)[c.token], sliceAttention(out, rowOf(c.beam)), c.score);
+        extend(a.beams[c.beam], c.token, rawOf(c.beam)[c.token], sliceAttention(out, rowOf(c.beam)), c.score);
       const continuing = scorer.process(a.image, candidates, genLen, (c) => {
         const b = grow(c);
         return { tokens: b.seq.slice(1), payload: { lps: b.lps, att: b.att } };

@@ -1,0 +1,75 @@
+/**
+ * What batch-independent captions cost on a dynamically quantized model (issue #27): the engine
+ * encodes such a model's images one by one and decodes one image's beams per pass (`perImage`),
+ * against the same engine batching across images (4 per encoder call, 16 decoder rows), on the
+ * shipped model's weights quantized as the public `_quantized` files are (made now in a temp
+ * folder; encoder and split decoder pair), the same photo-size JPEGs, in-process, interleaved rounds after a warm-up, medians.
+ *
+ *   npx tsx bench/per-image.ts [--images 16] [--rounds 5]
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CaptionEngine } from '../electron/core/inference/engine.ts';
+import { DEFAULT_BUNDLE, MODELS_DIR } from '../test/fixtures/bundles.ts';
+import { tempDir } from '../test/fixtures/images.ts';
+import { writePhotos } from './support/photos.ts';
+
+const { values } = parseArgs({ options: { images: { type: 'string' }, rounds: { type: 'string' } } });
+const N = Number(values.images ?? 16);
+const ROUNDS = Number(values.rounds ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const work = tempDir('cs-bench-per-image-');
+const q8 = join(work, 'q8');
+mkdirSync(q8);
+for (const f of [
+  'config.json',
+  'generation_config.json',
+  'preprocessor_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+])
+  copyFileSync(join(DEFAULT_BUNDLE, f), join(q8, f));
+const py = `from pathlib import Path\nfrom captioner.export.variants import quantize_int8\nfor n in ['encoder_model', 'decoder_model', 'decoder_with_past_model']:\n    quantize_int8(Path('${DEFAULT_BUNDLE}') / f'{n}.onnx', Path('${q8}') / f'{n}_quantized.onnx')\n`;
+const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: MODELS_DIR, encoding: 'utf8' });
+if (r.status !== 0) throw new Error(`quantizing failed:\n${r.stderr.slice(-2000)}`);
+const photos = await writePhotos(join(work, 'photos'), N);
+
+const perImage = await CaptionEngine.load(q8, { dtype: 'q8' });
+const batched = await CaptionEngine.load(q8, { dtype: 'q8' });
+if (!perImage.perImage) throw new Error('the q8 files were not detected as dynamically quantized');
+// the baseline: batching across images as for any other graph (the flag is the detection's result)
+(batched as unknown as { perImage: boolean }).perImage = false;
+
+async function rate(engine: CaptionEngine, beams: number): Promise<number> {
+  const d = engine.decoding(beams > 1 ? { num_beams: beams, num_return_sequences: beams } : {});
+  const t = performance.now();
+  for await (const o of engine.captionFiles(
+    photos.map((file) => ({ file })),
+    d,
+  ))
+    if (!o.ok) throw new Error(o.error);
+  return (N * 1000) / (performance.now() - t);
+}
+
+const runs: Record<string, number[]> = {};
+for (let round = 0; round <= ROUNDS; round++) {
+  for (const beams of [1, 5])
+    for (const [name, e] of [
+      ['per-image', perImage],
+      ['batched', batched],
+    ] as const) {
+      const v = await rate(e, beams);
+      if (round > 0) runs[`${name} beam-${beams}`] = [...(runs[`${name} beam-${beams}`] ?? []), v];
+    }
+}
+for (const [k, v] of Object.entries(runs))
+  console.log(`${k}: ${median(v).toFixed(2)} img/s (${v.map((x) => x.toFixed(2)).join(', ')})`);
+await perImage.dispose();
+await batched.dispose();
+const ratio = (b: number) => median(runs[`per-image beam-${b}`]) / median(runs[`batched beam-${b}`]);
+console.log(
+  `per-image q8 (shipped model, ${N} photos): greedy ${ratio(1).toFixed(2)}× batched, beam-5 ${ratio(5).toFixed(2)}× batched`,
+);
