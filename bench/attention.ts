@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { derivedFile, sha256File } from '../electron/core/inference/graph/derived.ts';
 import { MODELS_DIR } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +62,6 @@ if (values.child) {
 
 const ROUNDS = Number(values.rounds ?? 5);
 const work = values.keep ?? tempDir('cs-bench-attention-');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const shaped = join(work, 'vit-gpt2-shaped');
 const file = values.source ?? join(shaped, 'vit-gpt2', 'onnx', 'decoder_model_merged.onnx');

@@ -15,12 +15,11 @@ import { DEFAULT_BUNDLE } from '../test/fixtures/bundles.ts';
 import { seedCaptions } from '../test/fixtures/captions.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import { call } from '../test/fixtures/studio.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string' }, rounds: { type: 'string' } } });
 const N = Number(values.images ?? 10_000);
 const ROUNDS = Number(values.rounds ?? 7);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const studio = openStudio({ dataDir: tempDir('cs-edit-bench-'), model: DEFAULT_BUNDLE });
 const { rootId } = seedCaptions(studio.db, '/photos', N);

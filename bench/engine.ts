@@ -28,6 +28,7 @@ import { DEFAULT_BUNDLE, MODELS_DIR } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import type { Message, Report } from './support/contestant.ts';
 import { writePhotos } from './support/photos.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,6 @@ const N = Number(values.images ?? 16);
 const N_DEFAULT = Number(values['default-images'] ?? 64);
 const ROUNDS = Number(values.rounds ?? 5);
 const work = values.keep ?? tempDir('cs-bench-engine-');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function python(args: string[]): void {
   const r = spawnSync('/usr/bin/python3', args, { cwd: MODELS_DIR, encoding: 'utf8' });

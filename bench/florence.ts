@@ -16,6 +16,7 @@ import type { LoadOptions } from '../electron/core/inference/bundle.ts';
 import { CaptionEngine } from '../electron/core/inference/engine.ts';
 import { FIXTURES, fixtureReference, MODELS_DIR } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,8 +35,6 @@ const tjsOptions = {
   dtype: 'fp32',
   session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 },
 } as const;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** images/s of each contestant: a warm-up, then ROUNDS interleaved rounds; medians. */
 async function race(

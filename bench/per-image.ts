@@ -15,11 +15,11 @@ import { CaptionEngine } from '../electron/core/inference/engine.ts';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import { writePhotos } from './support/photos.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string' }, rounds: { type: 'string' } } });
 const N = Number(values.images ?? 16);
 const ROUNDS = Number(values.rounds ?? 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const work = tempDir('cs-bench-per-image-');
 const q8 = join(work, 'q8');

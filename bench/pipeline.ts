@@ -22,6 +22,7 @@ import { DEFAULT_BUNDLE } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import { call, captionRoot } from '../test/fixtures/studio.ts';
 import { writePhotos } from './support/photos.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +41,6 @@ const THREADS = values.threads === undefined ? undefined : Number(values.threads
 const MODEL = values.model ?? DEFAULT_BUNDLE;
 const CORES = availableParallelism();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cfg = PreprocessorConfig.parse(
   JSON.parse(readFileSync(join(DEFAULT_BUNDLE, 'preprocessor_config.json'), 'utf8')),
 );

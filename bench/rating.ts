@@ -18,6 +18,7 @@ import type { Studio } from '../electron/core/studio.ts';
 import { openStudio } from '../electron/core/studio.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import { call } from '../test/fixtures/studio.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
   options: { items: { type: 'string' }, rounds: { type: 'string' }, presses: { type: 'string' } },
@@ -147,7 +148,6 @@ const bigPairs = await pairSession('big-pairs', BIG, BIG / 2);
 
 const pct = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
-const median = (xs: number[]) => pct(xs, 0.5);
 type Row = Record<'p50s' | 'p95s' | 'p50b' | 'p95b' | 'p95ps' | 'p95pb', number>;
 const rows: Row[] = [];
 // rounds interleave the four sessions: each figure and its baseline see the same machine

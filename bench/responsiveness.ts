@@ -16,6 +16,7 @@ import { openStudio } from '../electron/core/studio.ts';
 import { DEFAULT_BUNDLE } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import { addLibrary, call, captionRoot } from '../test/fixtures/studio.ts';
+import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +55,6 @@ async function writeLibrary(dir: string, n: number): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 
