@@ -14,14 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, type Channel, contract, RATER_CHANNELS } from '../electron/core/api/contract.ts';
 import type { ImageRow, SessionItem } from '../electron/core/api/types.ts';
 import { tempDir, writeGoodImages } from '../test/fixtures/images.ts';
-import { EDIT_ROLES } from './edit-roles.ts';
 import { REPO, type Studio, startStudio } from './harness.ts';
+import { type Ids, type Row, roleTable } from './roles.ts';
 
 const SECRET = 'root:SECRET-CONTENT';
 let studio: Studio;
 let rater: string; // the rater link's token
 let lib: string;
-let ids: { S: number; X: number; fileS: number; fileX: number; candS: number; candX: number; swap: number };
+let ids: Ids;
+let TABLE: Record<Channel, Row>;
 
 /** A request with the path exactly as given (fetch would normalise `..`). */
 function raw(path: string, token: string, method = 'GET', body?: string) {
@@ -108,74 +109,9 @@ beforeAll(async () => {
   const link = new URL(invite.stdout.split('\n')[0]);
   expect(link.origin).toBe(studio.base); // the running server's address, from its data dir
   rater = link.searchParams.get('token')!;
+  TABLE = roleTable(ids, lib);
 }, 180_000);
 afterAll(() => studio?.stop());
-
-/** Owner: a status the request earns (never 401/403/5xx). Rater: exactly this. */
-const ALLOWED = (s: number) => s < 500 && s !== 401 && s !== 403;
-type Row = { req: () => object; owner: number | typeof ALLOWED; rater: number };
-const TABLE: Record<Channel, Row> = {
-  'auth.me': { req: () => ({}), owner: 200, rater: 200 },
-  'raters.invite': { req: () => ({ rater: 'zed', sessions: [ids.S] }), owner: 200, rater: 403 },
-  'raters.list': { req: () => ({}), owner: 200, rater: 403 },
-  'raters.revoke': { req: () => ({ id: 999 }), owner: 404, rater: 403 },
-  'engine.info': { req: () => ({}), owner: 200, rater: 403 },
-  'models.list': { req: () => ({}), owner: 200, rater: 403 },
-  'models.pull': { req: () => ({ repo: 'nobody/nothing' }), owner: ALLOWED, rater: 403 },
-  'models.pulls': { req: () => ({}), owner: 200, rater: 403 },
-  'models.cancelPull': { req: () => ({ id: 999 }), owner: 404, rater: 403 },
-  'models.add': { req: () => ({ path: '/etc' }), owner: ALLOWED, rater: 403 },
-  'models.remove': { req: () => ({ ref: 'nobody/nothing' }), owner: ALLOWED, rater: 403 },
-  'library.roots': { req: () => ({}), owner: 200, rater: 403 },
-  'library.addRoot': { req: () => ({ path: '/no/such/folder' }), owner: 422, rater: 403 },
-  'library.removeRoot': { req: () => ({ rootId: 999 }), owner: 404, rater: 403 },
-  'library.runs': { req: () => ({}), owner: 200, rater: 403 },
-  'library.images': { req: () => ({}), owner: 200, rater: 403 },
-  'image.get': { req: () => ({ fileId: ids.fileS }), owner: 200, rater: 403 },
-  'image.recaption': { req: () => ({ fileId: 999, decoding: {} }), owner: 404, rater: 403 },
-  'candidate.attention': { req: () => ({ candidateId: ids.candS }), owner: 200, rater: 403 },
-  'candidate.layers': {
-    req: () => ({ fileId: ids.fileS, candidateId: ids.candS, layer: 0, head: 0 }),
-    owner: 200,
-    rater: 403,
-  },
-  'candidate.edit': {
-    req: () => ({ candidateId: ids.candS, text: 'a human caption' }),
-    owner: 200,
-    rater: 200,
-  },
-  'jobs.start': { req: () => ({ rootId: 999 }), owner: 404, rater: 403 },
-  'jobs.list': { req: () => ({}), owner: 200, rater: 403 },
-  'jobs.stop': { req: () => ({ jobId: 999, action: 'pause' }), owner: 404, rater: 403 },
-  'jobs.resume': { req: () => ({ jobId: 999 }), owner: 404, rater: 403 },
-  'sessions.create': { req: () => ({ name: 'x', rootId: 999 }), owner: 404, rater: 403 },
-  'sessions.list': { req: () => ({}), owner: 200, rater: 200 },
-  'sessions.item': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
-  'ratings.set': {
-    req: () => ({ sessionId: ids.S, rater: 'mallory', candidateId: ids.candS, value: 3 }),
-    owner: 200,
-    rater: 200,
-  },
-  // a scores session: reached, and refused as not pairwise
-  'ratings.prefer': {
-    req: () => ({ sessionId: ids.S, rater: 'mallory', left: ids.candS, right: ids.candS, choice: 'a' }),
-    owner: 409,
-    rater: 409,
-  },
-  'ratings.undo': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
-  'eval.summary': { req: () => ({}), owner: 200, rater: 403 },
-  'eval.importReferences': { req: () => ({ path: '/etc/passwd' }), owner: ALLOWED, rater: 403 },
-  ...EDIT_ROLES,
-  'export.run': {
-    req: () => ({ format: 'csv', out: join(lib, 'id_rsa'), overwrite: true }),
-    owner: 409,
-    rater: 403,
-  },
-  'export.preview': { req: () => ({ format: 'csv', out: join(lib, 'x.csv') }), owner: 200, rater: 403 },
-  'export.cancel': { req: () => ({ id: 999 }), owner: 404, rater: 403 },
-  // a scorer not in the cache: 404 naming the pull command
-  'scores.run': { req: () => ({ scorer: 'nobody/nothing' }), owner: 404, rater: 403 },
-};
 
 describe('roles', () => {
   it('the table names every channel, and a rater reaches exactly RATER_CHANNELS', () => {
