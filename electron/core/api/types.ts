@@ -240,10 +240,21 @@ export interface SourceRow {
   winRate: number | null;
   bradleyTerry: number | null;
   ratingHistogram: number[];
+  /** per scorer of EvalSummary.scorers, in that order: CLIPScore of this source's captions (null: none scored) */
+  clip: (ClipStats | null)[];
+}
+
+/** A CLIP scorer (a model and variant) with stored scores: a column of the evaluation table. */
+export interface ScorerColumn {
+  id: number;
+  name: string;
+  dtype: string | null;
 }
 
 export interface EvalSummary {
   rows: SourceRow[];
+  /** the scorers whose CLIPScores the rows carry; no references needed */
+  scorers: ScorerColumn[];
   agreement: { alpha: number | null; items: number; raters: number };
   disagreed: { candidateId: number; text: string; values: number[] }[];
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
@@ -355,8 +366,12 @@ export interface ScoreSummary {
   sources: ClipSourceRow[];
 }
 
-export interface ClipSourceRow {
+export interface ClipSourceRow extends ClipStats {
   source: string;
+}
+
+/** CLIPScore of a source's captions under one scorer. */
+export interface ClipStats {
   captions: number;
   /** mean CLIPScore with a bootstrap 95 % interval */
   mean: number;
