@@ -2,13 +2,14 @@
  * The evaluation table's CLIPScore columns on a library with no reference captions: a real studio,
  * the shipped captioner (two decodings), the interface-faithful CLIP fixture as a scorer (fp32 and
  * q8, two columns), ratings stored as sessions store them. Each figure is recomputed here from the
- * stored rows: the mean per source, and tau-c by its definition over all pairs.
+ * stored rows: the mean per source, and tau-c by its definition (tau-check.ts).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../../../test/fixtures/bundles.ts';
 import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
 import type { Studio } from '../studio.ts';
+import { tauCByDefinition } from './tau-check.ts';
 
 const CLIP = join(FIXTURES, 'clip-repo');
 let studio: Studio;
@@ -27,20 +28,6 @@ interface Scored {
   scorer_id: number;
   clip_score: number;
   beams: number;
-}
-
-/** tau-c written out: (concordant - discordant) over n^2 (m - 1) / (2 m), m the fewer distinct values. */
-function tauC(x: number[], y: number[]): number {
-  let concordant = 0;
-  let discordant = 0;
-  for (let i = 0; i < x.length; i++)
-    for (let j = 0; j < i; j++) {
-      const p = (x[i] - x[j]) * (y[i] - y[j]);
-      if (p > 0) concordant++;
-      else if (p < 0) discordant++;
-    }
-  const m = Math.min(new Set(x).size, new Set(y).size);
-  return (concordant - discordant) / ((x.length ** 2 * (m - 1)) / (2 * m));
 }
 
 describe('CLIPScore in the evaluation table', () => {
@@ -105,7 +92,7 @@ describe('CLIPScore in the evaluation table', () => {
         expect(cell.lo <= cell.mean && cell.mean <= cell.hi).toBe(true);
         const rated = mine.filter((r) => rating.has(r.candidate_id));
         expect(cell.rated).toBe(rated.length);
-        const want = tauC(
+        const want = tauCByDefinition(
           rated.map((r) => r.clip_score),
           rated.map((r) => rating.get(r.candidate_id)!),
         );
