@@ -151,6 +151,10 @@ describe('CLIPScore in the Evaluation view, without references', () => {
         new RegExp(`^${tau.toFixed(3)} \\(-?\\d\\.\\d{3}–-?\\d\\.\\d{3}\\), n=${rated.length}$`),
       );
     }
+    // the metric-against-rating plot works without references: one point per rated, scored caption
+    const ratedScored = scores.filter((s) => rating.has(s.candidate_id)).length;
+    await expect(page.locator('[data-testid=clip-scatter] circle').count()).resolves.toBe(ratedScored);
+    await expect(page.getByTestId('scatter').count()).resolves.toBe(0); // CIDEr-D's: no references
     await screenshot(page, 'evaluation-clip');
     await page.close();
   });

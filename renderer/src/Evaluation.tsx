@@ -104,7 +104,18 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
       {s.pairwise && <PairwiseRankings pairwise={s.pairwise} />}
       <div className="plots">
         <Histogram rows={s.rows} />
-        <Scatter points={s.scatter} />
+        {/* without references CIDEr-D has no points: its plot gives way to CLIPScore's */}
+        {(!s.scorers.length || s.rows.some((r) => r.withReferences > 0)) && (
+          <Scatter metric="CIDEr-D" testId="scatter" points={s.scatter.map((p) => ({ ...p, x: p.ciderD }))} />
+        )}
+        {s.scorers.map((c, i) => (
+          <Scatter
+            key={c.id}
+            metric={`CLIPScore · ${scorerName(c)}`}
+            testId="clip-scatter"
+            points={s.clipScatter[i].map((p) => ({ ...p, x: p.clipScore }))}
+          />
+        ))}
       </div>
       {s.disagreed.length > 0 && (
         <>

@@ -260,6 +260,8 @@ export interface EvalSummary {
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
+  /** per scorer (as `scorers`), per rated caption it scored: its CLIPScore and mean human rating */
+  clipScatter: { source: string; candidateId: number; clipScore: number; rating: number }[][];
   /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
   pairwise:
     | (PairwiseStats & {

@@ -99,6 +99,15 @@ describe('CLIPScore in the evaluation table', () => {
         // 1e-12: integer counts in both; only the final division's rounding may differ
         expect(Math.abs(cell.tauC!.tau - want)).toBeLessThan(1e-12);
         expect(cell.tauC!.lo <= cell.tauC!.hi).toBe(true);
+        // the plot's points: each rated caption's stored score against its mean rating
+        const points = s.clipScatter[k]
+          .filter((p) => p.source === row.source)
+          .sort((a, b) => a.candidateId - b.candidateId);
+        expect(points.map((p) => [p.candidateId, p.clipScore, p.rating])).toEqual(
+          rated
+            .sort((a, b) => a.candidate_id - b.candidate_id)
+            .map((r) => [r.candidate_id, r.clip_score, rating.get(r.candidate_id)]),
+        );
       });
     }
   });

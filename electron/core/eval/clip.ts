@@ -7,7 +7,7 @@
 import type { DB } from '../../../db/open.ts';
 import { allRatings, type EvalCandidate, evalCandidates, type RatingFact } from '../../../db/queries/eval.ts';
 import { scorersWithScores, scoresOf } from '../../../db/queries/scores.ts';
-import type { ClipSourceRow, ClipStats, ScorerColumn } from '../api/types.ts';
+import type { ClipSourceRow, ClipStats, EvalSummary, ScorerColumn } from '../api/types.ts';
 import { bootstrapTauC } from './correlation.ts';
 import { bootstrapMean } from './human.ts';
 import { sourceOf } from './source.ts';
@@ -25,35 +25,47 @@ export function meanRatings(ratings: readonly RatingFact[]): Map<number, number>
   return new Map([...sums].map(([id, [sum, n]]) => [id, sum / n]));
 }
 
+/** A rated caption a scorer scored: its CLIPScore against its mean human rating. */
+export type ClipPoint = EvalSummary['clipScatter'][number][number];
+
+/** One scorer's scores grouped by source, with the rated ones as points. */
+function bySource(
+  cands: readonly EvalCandidate[],
+  scores: ReadonlyMap<number, number>,
+  rating: ReadonlyMap<number, number>,
+): Map<string, { scores: number[]; rated: ClipPoint[] }> {
+  const out = new Map<string, { scores: number[]; rated: ClipPoint[] }>();
+  for (const c of cands) {
+    const clipScore = scores.get(c.candidate_id);
+    if (clipScore === undefined) continue;
+    const source = sourceOf(c);
+    const g = out.get(source) ?? { scores: [], rated: [] };
+    g.scores.push(clipScore);
+    const r = rating.get(c.candidate_id);
+    if (r !== undefined) g.rated.push({ source, candidateId: c.candidate_id, clipScore, rating: r });
+    out.set(source, g);
+  }
+  return out;
+}
+
 /** One scorer's figures per source, over the candidates it scored; sources in name order. */
 export function clipBySource(
   cands: readonly EvalCandidate[],
   scores: ReadonlyMap<number, number>,
   rating: ReadonlyMap<number, number>,
 ): ClipSourceRow[] {
-  const bySource = new Map<string, { scores: number[]; rated: [number, number][] }>();
-  for (const c of cands) {
-    const s = scores.get(c.candidate_id);
-    if (s === undefined) continue;
-    const key = sourceOf(c);
-    const g = bySource.get(key) ?? { scores: [], rated: [] };
-    g.scores.push(s);
-    const r = rating.get(c.candidate_id);
-    if (r !== undefined) g.rated.push([s, r]);
-    bySource.set(key, g);
-  }
-  return [...bySource.entries()]
+  return [...bySource(cands, scores, rating).entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([source, g]) => ({ source, ...clipStats(g.scores, g.rated) }));
 }
 
-function clipStats(scores: number[], rated: [number, number][]): ClipStats {
+function clipStats(scores: number[], rated: ClipPoint[]): ClipStats {
   const { mean, lo, hi } = bootstrapMean(scores);
   const t =
     rated.length >= 2
       ? bootstrapTauC(
-          rated.map((p) => p[0]),
-          rated.map((p) => p[1]),
+          rated.map((p) => p.clipScore),
+          rated.map((p) => p.rating),
         )
       : null;
   return {
@@ -73,22 +85,25 @@ export function clipScoreSources(db: DB, scorerId: number, rootId?: number): Cli
 }
 
 /**
- * The evaluation table's CLIPScore columns: every scorer with stored scores, and per source one
- * entry per scorer in that order (null where the scorer scored none of the source's captions).
+ * The evaluation table's CLIPScore columns: every scorer with stored scores, per source one entry
+ * per scorer in that order (null where the scorer scored none of the source's captions), and per
+ * scorer its rated captions as points for the metric-against-rating plot.
  */
 export function clipColumns(
   db: DB,
   cands: readonly EvalCandidate[],
   rating: ReadonlyMap<number, number>,
-): { scorers: ScorerColumn[]; bySource: Map<string, (ClipStats | null)[]> } {
+): { scorers: ScorerColumn[]; bySource: Map<string, (ClipStats | null)[]>; points: ClipPoint[][] } {
   const scorers = scorersWithScores(db);
-  const bySource = new Map<string, (ClipStats | null)[]>();
-  scorers.forEach((scorer, i) => {
-    for (const { source, ...stats } of clipBySource(cands, scoresOf(db, scorer.id), rating)) {
-      const row = bySource.get(source) ?? scorers.map(() => null);
-      row[i] = stats;
-      bySource.set(source, row);
+  const table = new Map<string, (ClipStats | null)[]>();
+  const points = scorers.map((scorer, i) => {
+    const groups = bySource(cands, scoresOf(db, scorer.id), rating);
+    for (const [source, g] of groups) {
+      const row = table.get(source) ?? scorers.map(() => null);
+      row[i] = clipStats(g.scores, g.rated);
+      table.set(source, row);
     }
+    return [...groups.values()].flatMap((g) => g.rated);
   });
-  return { scorers, bySource };
+  return { scorers, bySource: table, points };
 }

@@ -148,6 +148,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
             scatter.map((s) => s.rating),
           )
         : null,
+    clipScatter: clip.points,
     pairwise: pairwiseSummary(db, candById, sourceOf),
   };
 }

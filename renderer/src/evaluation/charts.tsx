@@ -1,4 +1,4 @@
-/** The Evaluation view's plots: the rating distribution per source and CIDEr-D against mean rating. */
+/** The Evaluation view's plots: the rating distribution per source, and metrics against mean rating. */
 import type { EvalSummary } from '../../../electron/core/api/types.ts';
 
 /** n clearly different colours: hues spread by the golden angle, so no two series share one. */
@@ -118,10 +118,27 @@ export function Histogram({ rows }: { rows: EvalSummary['rows'] }) {
   );
 }
 
-export function Scatter({ points }: { points: EvalSummary['scatter'] }) {
+/** A caption in the metric-against-rating plot: the metric's value (x) and its mean human rating. */
+export interface ScatterPoint {
+  source: string;
+  candidateId: number;
+  x: number;
+  rating: number;
+}
+
+/** Per rated caption: a metric (CIDEr-D, a scorer's CLIPScore) against the mean human rating. */
+export function Scatter({
+  points,
+  metric,
+  testId,
+}: {
+  points: ScatterPoint[];
+  metric: string;
+  testId: string;
+}) {
   const names = [...new Set(points.map((p) => p.source))].sort();
   const colours = seriesColours(names.length);
-  const xt = ticks(0, Math.max(0.1, ...points.map((p) => p.ciderD)));
+  const xt = ticks(0, Math.max(0.1, ...points.map((p) => p.x)));
   const xMax = xt.at(-1)!;
   const x = (v: number) => M.left + (v / xMax) * PW;
   const y = (v: number) => M.top + PH - ((v - 1) / 4) * PH;
@@ -131,32 +148,32 @@ export function Scatter({ points }: { points: EvalSummary['scatter'] }) {
         width={W}
         height={H}
         role="img"
-        aria-label="CIDEr-D against mean human rating"
-        data-testid="scatter"
+        aria-label={`${metric} against mean human rating`}
+        data-testid={testId}
       >
         <Axes
           xTicks={xt.map((v) => ({ v, label: String(v) }))}
           yTicks={[1, 2, 3, 4, 5].map((v) => ({ v, label: String(v) }))}
           x={x}
           y={y}
-          xTitle="CIDEr-D"
+          xTitle={metric}
           yTitle="mean rating"
         />
         {points.map((p) => (
           <circle
             key={p.candidateId}
-            cx={x(p.ciderD)}
+            cx={x(p.x)}
             cy={y(p.rating)}
             r={4}
             fill={colours[names.indexOf(p.source)]}
             opacity={0.8}
           >
-            <title>{`${p.source}: CIDEr-D ${p.ciderD.toFixed(3)}, rating ${p.rating.toFixed(2)}`}</title>
+            <title>{`${p.source}: ${metric} ${p.x.toFixed(3)}, rating ${p.rating.toFixed(2)}`}</title>
           </circle>
         ))}
       </svg>
       <figcaption>
-        Per caption: CIDEr-D against mean human rating
+        Per caption: {metric} against mean human rating
         <Legend names={names} />
       </figcaption>
     </figure>
