@@ -2,11 +2,10 @@
  * Reference-free scores in the Evaluation view: run an installed CLIP scorer over every caption it
  * has not scored yet (`scores.run`, in the scorer's worker thread), and the table's CLIPScore cells.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Dtype } from '../../../electron/core/api/contract.ts';
-import type { ClipStats, ScorerColumn, ScoreSummary } from '../../../electron/core/api/types.ts';
+import type { ClipStats, ModelEntry, ScorerColumn, ScoreSummary } from '../../../electron/core/api/types.ts';
 import { call } from '../api.ts';
-import { useModels } from '../models.ts';
 
 /** A scorer's column title: its name and variant. */
 export const scorerName = (s: ScorerColumn) => (s.dtype ? `${s.name} (${s.dtype})` : s.name);
@@ -26,14 +25,18 @@ function done(r: ScoreSummary): string {
 
 /** Pick an installed scorer (and variant), score, and say what was done; `onScored` reloads the table. */
 export function ScoreForm({ onScored, onError }: { onScored: () => void; onError: (e: unknown) => void }) {
-  const { list } = useModels(onError);
-  const scorers = list?.installed.filter((m) => m.role === 'scorer') ?? [];
+  // the installed scorers, once: a scorer pulled meanwhile shows when the view is opened again
+  const [scorers, setScorers] = useState<ModelEntry[] | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: load once on open
+  useEffect(() => {
+    call('models.list', {}).then((l) => setScorers(l.installed.filter((m) => m.role === 'scorer')), onError);
+  }, []);
   const [picked, setPicked] = useState('');
   const [dtype, setDtype] = useState<Dtype | ''>('');
   const [refs, setRefs] = useState(false);
   const [running, setRunning] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
-  if (!list) return null;
+  if (!scorers) return null;
   if (!scorers.length)
     return (
       <p className="toolbar" data-testid="no-scorer">
