@@ -85,3 +85,19 @@ export function scoresOf(db: DB, scorerId: number): Map<number, number> {
       .map((r) => [r.candidate_id, r.clip_score]),
   );
 }
+
+/** A scorer (a `models` row) that has scored captions. */
+export interface ScorerRow {
+  id: number;
+  name: string;
+  dtype: string | null;
+}
+
+/** The scorers with stored scores, in the order they were added (the review-queue index answers each). */
+export function scorersWithScores(db: DB): ScorerRow[] {
+  return stmt<[], ScorerRow>(
+    db,
+    `SELECT m.id, m.name, m.dtype FROM models m
+     WHERE EXISTS (SELECT 1 FROM candidate_scores s WHERE s.scorer_id = m.id) ORDER BY m.id`,
+  ).all();
+}

@@ -240,15 +240,28 @@ export interface SourceRow {
   winRate: number | null;
   bradleyTerry: number | null;
   ratingHistogram: number[];
+  /** per scorer of EvalSummary.scorers, in that order: CLIPScore of this source's captions (null: none scored) */
+  clip: (ClipStats | null)[];
+}
+
+/** A CLIP scorer (a model and variant) with stored scores: a column of the evaluation table. */
+export interface ScorerColumn {
+  id: number;
+  name: string;
+  dtype: string | null;
 }
 
 export interface EvalSummary {
   rows: SourceRow[];
+  /** the scorers whose CLIPScores the rows carry; no references needed */
+  scorers: ScorerColumn[];
   agreement: { alpha: number | null; items: number; raters: number };
   disagreed: { candidateId: number; text: string; values: number[] }[];
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;
+  /** per scorer (as `scorers`), per rated caption it scored: its CLIPScore and mean human rating */
+  clipScatter: { source: string; candidateId: number; clipScore: number; rating: number }[][];
   /** from pairwise sessions: sources ranked by Bradley–Terry with bootstrap 95 % intervals; null without verdicts */
   pairwise:
     | (PairwiseStats & {
@@ -355,8 +368,12 @@ export interface ScoreSummary {
   sources: ClipSourceRow[];
 }
 
-export interface ClipSourceRow {
+export interface ClipSourceRow extends ClipStats {
   source: string;
+}
+
+/** CLIPScore of a source's captions under one scorer. */
+export interface ClipStats {
   captions: number;
   /** mean CLIPScore with a bootstrap 95 % interval */
   mean: number;

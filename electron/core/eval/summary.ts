@@ -1,6 +1,7 @@
 /**
  * The evaluation table: per model and decoding config, BLEU-4 / CIDEr-D / ROUGE-L against the
- * imported references, mean human rating with a bootstrap 95 % interval, best-of-N win rate and a
+ * imported references, CLIPScore per scorer with its Kendall tau-c against human ratings (no
+ * references needed), mean human rating with a bootstrap 95 % interval, best-of-N win rate and a
  * Bradley–Terry strength; plus inter-rater agreement, the most disagreed items, and the
  * correlation between per-image CIDEr-D and mean human rating.
  */
@@ -12,18 +13,13 @@ import {
   referencesByImage,
 } from '../../../db/queries/eval.ts';
 import { type PairwiseRow, pairwiseJudgments, sessionNames } from '../../../db/queries/pairwise.ts';
-import { decodingLabel } from '../api/decoding.ts';
 import type { EvalSummary, PairwiseStats, SourceRow } from '../api/types.ts';
+import { clipColumns, meanRatings } from './clip.ts';
 import { bootstrapMean, bradleyTerry, type Comparison, kendallTau, krippendorffAlpha } from './human.ts';
 import { documentFrequencies, scoreCaptions } from './metrics.ts';
 import { pairAgreement, pairwiseRanking } from './pairwise.ts';
+import { describeConfig, sourceOf } from './source.ts';
 import { ptbTokenize } from './tokenize.ts';
-
-const describe = (config: string): string => decodingLabel(JSON.parse(config));
-
-/** What the evaluation calls a candidate's source: its model and decoding, or 'human edits'. */
-export const sourceOf = (c: Pick<EvalCandidate, 'source' | 'model' | 'config'>): string =>
-  c.source === 'human' ? 'human edits' : `${c.model} · ${describe(c.config)}`;
 
 export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalSummary {
   const cands = evalCandidates(db, opts.rootId);
@@ -37,6 +33,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
     if (r.value !== null)
       byCandidate.set(r.candidate_id, [...(byCandidate.get(r.candidate_id) ?? []), r.value]);
   const candById = new Map(cands.map((c) => [c.candidate_id, c]));
+  const clip = clipColumns(db, cands, meanRatings(ratings));
 
   // best-of-N: within each (session, rater, image) with a pick, the picked sources (several when
   // runs wrote the same text) beat the others
@@ -101,7 +98,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
     return {
       source,
       model: mine[0].model,
-      decoding: mine[0].source === 'human' ? 'human' : describe(mine[0].config),
+      decoding: mine[0].source === 'human' ? 'human' : describeConfig(mine[0].config),
       images: new Set(mine.map((c) => c.image_id)).size,
       withReferences: withRefs.length,
       bleu4,
@@ -114,6 +111,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
       winRate: appearances.get(source) ? (wins.get(source) ?? 0) / appearances.get(source)! : null,
       bradleyTerry: bt.get(source) ?? null,
       ratingHistogram: histogram,
+      clip: clip.bySource.get(source) ?? clip.scorers.map(() => null),
     };
   });
 
@@ -135,6 +133,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
     .map(([candidateId, values]) => ({ candidateId, text: candById.get(candidateId)?.text ?? '', values }));
   return {
     rows,
+    scorers: clip.scorers,
     agreement: {
       alpha: alpha === null || Number.isNaN(alpha) ? null : alpha,
       items: multi.length,
@@ -149,6 +148,7 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
             scatter.map((s) => s.rating),
           )
         : null,
+    clipScatter: clip.points,
     pairwise: pairwiseSummary(db, candById, sourceOf),
   };
 }

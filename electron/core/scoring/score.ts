@@ -11,9 +11,9 @@ import type { Dtype } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import type { ScoreSummary } from '../api/types.ts';
 import type { Core } from '../core.ts';
+import { clipScoreSources } from '../eval/clip.ts';
 import { isClipScorer } from '../inference/clip/layout.ts';
 import { RemoteScorer } from './remote.ts';
-import { clipScoreSources } from './summary.ts';
 
 export interface ScoreRequest {
   rootId?: number;
