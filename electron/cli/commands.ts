@@ -218,6 +218,8 @@ export async function evalCommand(argv: string[], out: NodeJS.WritableStream): P
       'n',
     ];
     header.push('win rate', 'BT');
+    // per scorer: mean CLIPScore (95% CI) and its Kendall tau-c against the mean rating
+    for (const c of s.scorers) header.push(`CLIPScore ${c.name}${c.dtype ? ` ${c.dtype}` : ''}`, 'tau-c');
     const rows = s.rows.map((r) => [
       r.source,
       String(r.images),
@@ -231,10 +233,18 @@ export async function evalCommand(argv: string[], out: NodeJS.WritableStream): P
       String(r.ratings),
       r.winRate === null ? '-' : `${(r.winRate * 100).toFixed(0)}%`,
       fmt(r.bradleyTerry),
+      ...r.clip.flatMap((c) =>
+        c === null ? ['-', '-'] : [`${fmt(c.mean)} (${fmt(c.lo)}-${fmt(c.hi)})`, fmt(c.tauC?.tau ?? null)],
+      ),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const line of [header, ...rows])
-      out.write(`${line.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+      out.write(
+        `${line
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
     const a = s.agreement;
     out.write(
       `\nAgreement: Krippendorff's alpha (ordinal) ${fmt(a.alpha)} over ${a.items} captions rated by 2+ of ${a.raters} raters\n`,

@@ -48,6 +48,13 @@ describe('caption-studio score', () => {
     }
     const again = cli(['score', folder, '--clip', CLIP, '--data-dir', data]);
     expect(again.out).toMatch(/^Scored 0 captions of 0 images/);
+    // eval's table: a CLIPScore column of the scorer, the same figure as score printed; no ratings, no tau-c
+    const ev = cli(['eval', '--data-dir', data]);
+    expect(ev.out.split('\n')[0]).toMatch(/CLIPScore clip-repo fp32 +tau-c$/);
+    const shown = first.out.match(/\ndefault · greedy +3 +(\d\.\d{3} \(\d\.\d{3})/)![1];
+    expect(ev.out).toMatch(
+      new RegExp(`\\ndefault · greedy .*  ${shown.replace('(', '\\(')}-\\d\\.\\d{3}\\) +-\\n`),
+    );
   });
 
   it('names what is missing or wrong', () => {
