@@ -321,10 +321,37 @@ CASES[15] = {
   ],
 };
 
+CASES[16] = {
+  tables: ['embedding_versions'],
+  check: (db) => {
+    // every change to a scorer's embeddings, from any connection, bumps that scorer's version only
+    const version = (scorer: number) =>
+      (
+        db.prepare('SELECT version FROM embedding_versions WHERE scorer_id = ?').get(scorer) as
+          | { version: number }
+          | undefined
+      )?.version;
+    const vec = Buffer.from(new Float32Array([0.6, 0.8]).buffer);
+    const put = db.prepare(
+      'INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (?, ?, 2, ?)',
+    );
+    expect(version(2)).toBeUndefined();
+    put.run(1, 2, vec);
+    expect(version(2)).toBe(1);
+    put.run(2, 2, vec);
+    put.run(1, 1, vec);
+    expect([version(2), version(1)]).toEqual([2, 1]);
+    db.prepare('UPDATE image_embeddings SET vector = ? WHERE image_id = 1 AND scorer_id = 2').run(vec);
+    expect([version(2), version(1)]).toEqual([4, 1]);
+    db.prepare('DELETE FROM image_embeddings WHERE scorer_id = 1').run();
+    expect([version(2), version(1)]).toEqual([4, 2]);
+  },
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(15);
+    expect(LATEST).toBe(16);
   });
 });
 

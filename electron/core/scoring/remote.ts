@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Dtype } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import { Replies } from '../threads.ts';
-import type { ImageScores, ScorerInfo, ScorerReply, ScorerRequest } from './protocol.ts';
+import type { ImageScores, ScorerInfo, ScorerReply, ScorerRequest, SearchResult } from './protocol.ts';
 
 /** Beside this module in the source tree; in the desktop app's bundle, the bundled worker of the same name (electron/shell/launch.mjs). */
 const SCORER = new URL('./scorer-boot.mjs', import.meta.url);
@@ -23,7 +23,7 @@ export class RemoteScorer {
   ) {
     this.replies = new Replies<ScorerReply>(
       worker,
-      (r) => (r.status ? new ApiError(r.status as ApiError['status'], r.error) : new Error(r.error)),
+      (r) => (r.status ? new ApiError(r.status as ApiError['status'], r.error, r.field) : new Error(r.error)),
       "the scorer's worker stopped",
     );
   }
@@ -51,6 +51,16 @@ export class RemoteScorer {
     references: string[],
   ): Promise<ImageScores> {
     return this.ask({ kind: 'score', file, embedding, captions, references }) as Promise<ImageScores>;
+  }
+
+  /** A page of the library's images ranked by meaning for a text query (search/rank.ts, in the worker). */
+  search(req: Omit<Extract<ScorerRequest, { kind: 'search' }>, 'id' | 'kind'>): Promise<SearchResult> {
+    return this.ask({ kind: 'search', ...req }) as Promise<SearchResult>;
+  }
+
+  /** The worker no longer keeps the process alive (a scorer kept open between searches). */
+  unref(): void {
+    this.worker.unref();
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import { ApiError } from '../api/dispatch.ts';
 import type { ScoreSummary } from '../api/types.ts';
 import type { Core } from '../core.ts';
 import { isClipScorer } from '../inference/clip/layout.ts';
+import type { ResolvedModel } from '../models/installed.ts';
 import { RemoteScorer } from './remote.ts';
 import { clipScoreSources } from './summary.ts';
 
@@ -24,12 +25,11 @@ export interface ScoreRequest {
   refs?: boolean;
 }
 
-export async function scoreLibrary(
-  { db, models }: Core,
-  req: ScoreRequest,
-  workerUrl?: URL,
-): Promise<ScoreSummary> {
-  const m = await models.resolve(req.scorer);
+/** The CLIP scorer a request names; an unknown one or one of another kind is an error at field `scorer`. */
+export async function resolveScorer(models: Core['models'], ref: string): Promise<ResolvedModel> {
+  const m = await models.resolve(ref).catch((err: unknown) => {
+    throw err instanceof ApiError && !err.field ? new ApiError(err.status, err.message, 'scorer') : err;
+  });
   if (!isClipScorer(m.dir)) {
     throw new ApiError(
       422,
@@ -37,6 +37,15 @@ export async function scoreLibrary(
       'scorer',
     );
   }
+  return m;
+}
+
+export async function scoreLibrary(
+  { db, models }: Core,
+  req: ScoreRequest,
+  workerUrl?: URL,
+): Promise<ScoreSummary> {
+  const m = await resolveScorer(models, req.scorer);
   const scorer = await RemoteScorer.open(m.dir, req.dtype, workerUrl);
   try {
     const { hash, dtype } = scorer.info;
