@@ -41,10 +41,10 @@ export function loadEmbeddings(
 ): EmbeddingMatrix {
   return db.transaction(() => {
     const version = embeddingVersion(db, scorerId);
-    const head = stmt<[number], { n: number; dim: number | null }>(
+    const head = stmt<[number, number], { n: number; dim: number | null }>(
       db,
-      'SELECT count(*) AS n, (SELECT dim FROM image_embeddings WHERE scorer_id = ?1 LIMIT 1) AS dim FROM image_embeddings WHERE scorer_id = ?1',
-    ).get(scorerId)!;
+      'SELECT count(*) AS n, (SELECT dim FROM image_embeddings WHERE scorer_id = ? LIMIT 1) AS dim FROM image_embeddings WHERE scorer_id = ?',
+    ).get(scorerId, scorerId)!;
     const dim = head.dim ?? 0;
     check(head.n, dim);
     const imageIds = new Int32Array(head.n);
@@ -72,11 +72,11 @@ export function loadEmbeddings(
  * one is given. None: the image is no longer in the library (or not in that folder).
  */
 export function fileShowingImage(db: DB, imageId: number, rootId: number | null): number | undefined {
-  return stmt<[number, number | null], { id: number }>(
+  return stmt<[number, number | null, number | null], { id: number }>(
     db,
-    `SELECT id FROM files WHERE image_id = ?1 AND status = 'ok' AND (?2 IS NULL OR root_id = ?2)
+    `SELECT id FROM files WHERE image_id = ? AND status = 'ok' AND (? IS NULL OR root_id = ?)
      ORDER BY path LIMIT 1`,
-  ).get(imageId, rootId)?.id;
+  ).get(imageId, rootId, rootId)?.id;
 }
 
 /** The images a root shows (readable files): what a search in one folder ranks. */
