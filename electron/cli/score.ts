@@ -3,10 +3,20 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Dtype } from '../core/api/contract.ts';
-import { openStudio } from '../core/studio.ts';
+import { openStudio, type Studio } from '../core/studio.ts';
 import { call, check, table, UsageError } from './args.ts';
 
 const FLAGS = { scorer: 'scorer', dtype: 'dtype', refs: 'refs' };
+
+/** The library folder a command line names (as given, or its real path). */
+export async function libraryRootId(studio: Studio, folder: string): Promise<number> {
+  const given = resolve(folder);
+  const real = existsSync(given) ? realpathSync(given) : given;
+  const root = (await call(studio, 'library.roots', {})).find((r) => r.path === real || r.path === given);
+  if (!root)
+    throw new Error(`${given}: not a library folder; caption it first (caption-studio caption ${given})`);
+  return root.id;
+}
 
 export async function scoreCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,15 +38,7 @@ export async function scoreCommand(argv: string[], out: NodeJS.WritableStream): 
   check('scores.run', req, FLAGS);
   const studio = openStudio({ dataDir: values['data-dir'] });
   try {
-    let rootId: number | undefined;
-    if (positionals[0]) {
-      const given = resolve(positionals[0]);
-      const real = existsSync(given) ? realpathSync(given) : given;
-      const root = (await call(studio, 'library.roots', {})).find((r) => r.path === real || r.path === given);
-      if (!root)
-        throw new Error(`${given}: not a library folder; caption it first (caption-studio caption ${given})`);
-      rootId = root.id;
-    }
+    const rootId = positionals[0] ? await libraryRootId(studio, positionals[0]) : undefined;
     // a folder the owner names on the command line may be a scorer, as with `caption --model`
     if (existsSync(resolve(scorer)))
       await call(studio, 'models.add', { path: resolve(scorer) }).catch(() => {});
