@@ -18,6 +18,13 @@ export async function libraryRootId(studio: Studio, folder: string): Promise<num
   return root.id;
 }
 
+/** A folder the owner names on the command line may be a scorer, as with `caption --model`: added, and named by its path. */
+export async function scorerRef(studio: Studio, scorer: string): Promise<string> {
+  if (!existsSync(resolve(scorer))) return scorer;
+  await call(studio, 'models.add', { path: resolve(scorer) }).catch(() => {});
+  return resolve(scorer);
+}
+
 export async function scoreCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -39,10 +46,12 @@ export async function scoreCommand(argv: string[], out: NodeJS.WritableStream): 
   const studio = openStudio({ dataDir: values['data-dir'] });
   try {
     const rootId = positionals[0] ? await libraryRootId(studio, positionals[0]) : undefined;
-    // a folder the owner names on the command line may be a scorer, as with `caption --model`
-    if (existsSync(resolve(scorer)))
-      await call(studio, 'models.add', { path: resolve(scorer) }).catch(() => {});
-    const s = await call(studio, 'scores.run', { ...req, rootId }, FLAGS);
+    const s = await call(
+      studio,
+      'scores.run',
+      { ...req, scorer: await scorerRef(studio, scorer), rootId },
+      FLAGS,
+    );
     const mean = (x: number | null) => (x === null ? '-' : x.toFixed(4));
     out.write(
       `Scored ${s.candidates} captions of ${s.images} images with ${s.scorer} (${s.dtype}): ` +

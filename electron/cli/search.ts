@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Dtype } from '../core/api/contract.ts';
 import { openStudio } from '../core/studio.ts';
 import { call, check, intArg, table, UsageError } from './args.ts';
-import { libraryRootId } from './score.ts';
+import { libraryRootId, scorerRef } from './score.ts';
 
 const FLAGS = { scorer: 'scorer', dtype: 'dtype', limit: 'limit', offset: 'offset', query: 'query' };
 
@@ -36,7 +36,12 @@ export async function searchCommand(argv: string[], out: NodeJS.WritableStream):
   const studio = openStudio({ dataDir: values['data-dir'] });
   try {
     const rootId = values.folder ? await libraryRootId(studio, values.folder) : undefined;
-    const r = await call(studio, 'search.images', { ...req, rootId }, FLAGS);
+    const r = await call(
+      studio,
+      'search.images',
+      { ...req, scorer: await scorerRef(studio, scorer), rootId },
+      FLAGS,
+    );
     const roots = new Map((await call(studio, 'library.roots', {})).map((x) => [x.id, x.path]));
     out.write(`${r.items.length} of ${r.searched} images scored by ${r.scorer} (${r.dtype}), best first:\n`);
     if (r.items.length)

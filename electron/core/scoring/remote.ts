@@ -15,6 +15,8 @@ type Ask = ScorerRequest extends infer R ? (R extends ScorerRequest ? Omit<R, 'i
 
 export class RemoteScorer {
   private seq = 0;
+  private pending = 0;
+  private idleUnref = false;
   private readonly replies: Replies<ScorerReply>;
 
   private constructor(
@@ -40,8 +42,14 @@ export class RemoteScorer {
     return s;
   }
 
-  private ask(m: Ask): Promise<unknown> {
-    return this.replies.ask({ ...m, id: ++this.seq });
+  private async ask(m: Ask): Promise<unknown> {
+    // a request in flight keeps the process alive, even when the idle worker does not (unrefWhenIdle)
+    if (this.pending++ === 0) this.worker.ref();
+    try {
+      return await this.replies.ask({ ...m, id: ++this.seq });
+    } finally {
+      if (--this.pending === 0 && this.idleUnref) this.worker.unref();
+    }
   }
   /** One image's unit embedding (computed from `file` unless given) and its captions' scores. */
   score(
@@ -58,9 +66,10 @@ export class RemoteScorer {
     return this.ask({ kind: 'search', ...req }) as Promise<SearchResult>;
   }
 
-  /** The worker no longer keeps the process alive (a scorer kept open between searches). */
-  unref(): void {
-    this.worker.unref();
+  /** While no request is in flight, the worker does not keep the process alive (a scorer kept open between searches). */
+  unrefWhenIdle(): void {
+    this.idleUnref = true;
+    if (this.pending === 0) this.worker.unref();
   }
 
   async close(): Promise<void> {

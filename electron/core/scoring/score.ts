@@ -28,7 +28,10 @@ export interface ScoreRequest {
 /** The CLIP scorer a request names; an unknown one or one of another kind is an error at field `scorer`. */
 export async function resolveScorer(models: Core['models'], ref: string): Promise<ResolvedModel> {
   const m = await models.resolve(ref).catch((err: unknown) => {
-    throw err instanceof ApiError && !err.field ? new ApiError(err.status, err.message, 'scorer') : err;
+    // the resolver names its own field ('model' or none): here the request's is `scorer`
+    throw err instanceof ApiError && (!err.field || err.field === 'model')
+      ? new ApiError(err.status, err.message, 'scorer')
+      : err;
   });
   if (!isClipScorer(m.dir)) {
     throw new ApiError(

@@ -29,7 +29,7 @@ class OpenScorer {
     if (this.current?.key !== key) {
       this.close();
       const scorer = RemoteScorer.open(dir, dtype, this.workerUrl).then((s) => {
-        s.unref();
+        s.unrefWhenIdle();
         return s;
       });
       this.current = { key, scorer };
