@@ -8,6 +8,15 @@ import { call, check, table, UsageError } from './args.ts';
 
 const FLAGS = { scorer: 'scorer', dtype: 'dtype', refs: 'refs' };
 
+/** The flags of the commands that use a CLIP scorer (score, search). */
+export const SCORER_OPTIONS = {
+  'data-dir': { type: 'string' },
+  scorer: { type: 'string' },
+  // the name for it
+  clip: { type: 'string' },
+  dtype: { type: 'string' },
+} as const;
+
 /** The library folder a command line names (as given, or its real path). */
 export async function libraryRootId(studio: Studio, folder: string): Promise<number> {
   const given = resolve(folder);
@@ -29,14 +38,7 @@ export async function scoreCommand(argv: string[], out: NodeJS.WritableStream): 
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      scorer: { type: 'string' },
-      // the name for it
-      clip: { type: 'string' },
-      dtype: { type: 'string' },
-      refs: { type: 'boolean' },
-    },
+    options: { ...SCORER_OPTIONS, refs: { type: 'boolean' } },
   });
   if (positionals.length > 1) throw new UsageError('score takes at most one folder');
   const scorer = values.scorer ?? values.clip;

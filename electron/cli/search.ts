@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Dtype } from '../core/api/contract.ts';
 import { openStudio } from '../core/studio.ts';
 import { call, check, intArg, table, UsageError } from './args.ts';
-import { libraryRootId, scorerRef } from './score.ts';
+import { libraryRootId, SCORER_OPTIONS, scorerRef } from './score.ts';
 
 const FLAGS = { scorer: 'scorer', dtype: 'dtype', limit: 'limit', offset: 'offset', query: 'query' };
 
@@ -12,10 +12,7 @@ export async function searchCommand(argv: string[], out: NodeJS.WritableStream):
     args: argv,
     allowPositionals: true,
     options: {
-      'data-dir': { type: 'string' },
-      scorer: { type: 'string' },
-      clip: { type: 'string' },
-      dtype: { type: 'string' },
+      ...SCORER_OPTIONS,
       folder: { type: 'string' },
       limit: { type: 'string' },
       offset: { type: 'string' },
