@@ -4,6 +4,7 @@
  * file that shows a ranked image in the library.
  */
 import type { DB } from '../open.ts';
+import { type FileJoin, fileById } from './library.ts';
 import { stmt } from './statements.ts';
 
 /** The scorer's models row, found by the hash of the files it scores with (none: never used). */
@@ -69,14 +70,16 @@ export function loadEmbeddings(
 
 /**
  * The file that shows an image in the library: a readable one (first by path), in the root when
- * one is given. None: the image is no longer in the library (or not in that folder).
+ * one is given, with its library row's fields. None: the image is no longer in the library (or not
+ * in that folder).
  */
-export function fileShowingImage(db: DB, imageId: number, rootId: number | null): number | undefined {
-  return stmt<[number, number | null, number | null], { id: number }>(
+export function fileShowingImage(db: DB, imageId: number, rootId: number | null): FileJoin | undefined {
+  const id = stmt<[number, number | null, number | null], { id: number }>(
     db,
     `SELECT id FROM files WHERE image_id = ? AND status = 'ok' AND (? IS NULL OR root_id = ?)
      ORDER BY path LIMIT 1`,
   ).get(imageId, rootId, rootId)?.id;
+  return id === undefined ? undefined : fileById(db, id);
 }
 
 /** The images a root shows (readable files): what a search in one folder ranks. */

@@ -1,5 +1,6 @@
 /** The messages between the scorer's worker thread (worker.ts) and the thread that asks (remote.ts). */
 import type { Dtype } from '../api/contract.ts';
+import type { SearchHit } from '../api/types.ts';
 
 export type ScorerRequest =
   | { id: number; kind: 'open'; dir: string; dtype?: Dtype }
@@ -43,5 +44,5 @@ export interface ImageScores {
 /** A page of search by meaning as the worker ranks it (search/rank.ts); `searched`: embeddings compared. */
 export interface SearchResult {
   searched: number;
-  hits: { imageId: number; fileId: number; score: number }[];
+  hits: SearchHit[];
 }

@@ -2,15 +2,13 @@
  * `search.images`: search by meaning. The scorer named (a CLIP model, as `scores.run` takes it) is
  * opened in its worker thread and kept open between searches, one scorer at a time, closed after
  * IDLE_MS without a search; the worker embeds the query and ranks the stored image embeddings
- * (search/rank.ts). This thread only resolves the model and reads the page's rows.
+ * (search/rank.ts) and reads the page's library rows. This thread only resolves the model.
  */
 
 import { embeddingVersion, scorerIdByHash } from '../../../db/queries/embeddings.ts';
-import { fileById } from '../../../db/queries/library.ts';
 import type { Dtype, Handlers } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import type { Core } from '../core.ts';
-import { toImageRow } from '../library/views.ts';
 import { RemoteScorer } from '../scoring/remote.ts';
 import { resolveScorer } from '../scoring/score.ts';
 
@@ -78,11 +76,7 @@ export function searchHandlers({ db, models }: Core, workerUrl?: URL): Pick<Hand
         offset: req.offset,
         limit: req.limit,
       });
-      const items = r.hits.flatMap((h) => {
-        const f = fileById(db, h.fileId);
-        return f ? [{ ...toImageRow(f), score: h.score }] : [];
-      });
-      return { scorer: m.label, dtype: scorer.info.dtype, searched: r.searched, items };
+      return { scorer: m.label, dtype: scorer.info.dtype, searched: r.searched, items: r.hits };
     },
   };
 }

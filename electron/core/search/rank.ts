@@ -22,7 +22,9 @@ import {
   loadEmbeddings,
 } from '../../../db/queries/embeddings.ts';
 import { ApiError } from '../api/dispatch.ts';
+import type { SearchHit } from '../api/types.ts';
 import { onnx } from '../inference/graph/proto.ts';
+import { toImageRow } from '../library/views.ts';
 
 /** scores [n, 1] = matrix [n, d] x query [d, 1] */
 function matMulModel(): Uint8Array {
@@ -153,12 +155,6 @@ export function topRows(scores: Float32Array, imageIds: Int32Array, k: number): 
   return heap.slice(0, size).sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
 }
 
-export interface RankedHit {
-  imageId: number;
-  fileId: number;
-  score: number;
-}
-
 export interface RankRequest {
   scorerId: number;
   /** the query's unit text embedding */
@@ -172,13 +168,13 @@ export interface RankRequest {
  * A page of the ranking: the images with a readable file (in the root, when one is given) in order
  * of their cosine with the query. The best `offset + limit` rows are taken first (twice that, at
  * least 64, then four times as many while images without a file make the page short); only those
- * rows' files are looked up.
+ * rows' files are looked up, and the page's library rows read here, off the answering thread.
  */
 export async function rankPage(
   ranker: Ranker,
   db: DB,
   req: RankRequest,
-): Promise<{ searched: number; hits: RankedHit[] }> {
+): Promise<{ searched: number; hits: SearchHit[] }> {
   const { imageIds, scores } = await ranker.cosines(db, req.scorerId, req.query);
   if (req.rootId !== null) {
     const shown = imagesOfRoot(db, req.rootId);
@@ -186,11 +182,11 @@ export async function rankPage(
   }
   const want = req.offset + req.limit;
   for (let k = Math.min(scores.length, Math.max(64, 2 * want)); ; k = Math.min(scores.length, 4 * k)) {
-    const hits: RankedHit[] = [];
+    const hits: SearchHit[] = [];
     for (const row of topRows(scores, imageIds, k)) {
-      const fileId = fileShowingImage(db, imageIds[row], req.rootId);
-      if (fileId === undefined) continue;
-      hits.push({ imageId: imageIds[row], fileId, score: scores[row] });
+      const file = fileShowingImage(db, imageIds[row], req.rootId);
+      if (file === undefined) continue;
+      hits.push({ ...toImageRow(file), score: scores[row] });
       if (hits.length === want) break;
     }
     if (hits.length === want || k >= scores.length)
