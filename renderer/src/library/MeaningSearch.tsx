@@ -71,9 +71,8 @@ export function MeaningSearch({ rootId, onError }: { rootId?: number; onError: (
             <li key={h.fileId}>
               <button type="button" title={h.rel} onClick={() => go('image', h.fileId)}>
                 <img alt={h.rel} loading="lazy" src={mediaUrl('thumb', h.fileId, { hash: h.hash })} />
-                <span>
-                  {h.caption ?? h.rel} · {h.score.toFixed(3)}
-                </span>
+                <small title="cosine with the query">{h.score.toFixed(3)}</small>
+                <span>{h.caption ?? h.rel}</span>
               </button>
             </li>
           ))}
