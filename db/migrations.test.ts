@@ -322,30 +322,46 @@ CASES[15] = {
 };
 
 CASES[16] = {
-  tables: ['embedding_versions'],
+  tables: ['embedding_additions', 'embedding_versions'],
+  indexes: ['embedding_additions_scorer'],
   check: (db) => {
-    // every change to a scorer's embeddings, from any connection, bumps that scorer's version only
-    const version = (scorer: number) =>
-      (
-        db.prepare('SELECT version FROM embedding_versions WHERE scorer_id = ?').get(scorer) as
-          | { version: number }
-          | undefined
-      )?.version;
+    // every embedding added is numbered, per scorer; a change or removal bumps that scorer's version only
+    const state = (scorer: number) =>
+      db
+        .prepare(
+          `SELECT coalesce((SELECT version FROM embedding_versions WHERE scorer_id = ?), 0) AS version,
+             (SELECT group_concat(image_id) FROM embedding_additions WHERE scorer_id = ? ORDER BY seq) AS added`,
+        )
+        .get(scorer, scorer) as { version: number; added: string | null };
     const vec = Buffer.from(new Float32Array([0.6, 0.8]).buffer);
     const put = db.prepare(
-      'INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (?, ?, 2, ?)',
+      'INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (?, ?, 2, ?) ON CONFLICT DO NOTHING',
     );
-    expect(version(2)).toBeUndefined();
-    put.run(1, 2, vec);
-    expect(version(2)).toBe(1);
+    expect(state(2)).toEqual({ version: 0, added: null });
     put.run(2, 2, vec);
+    put.run(1, 2, vec);
+    put.run(1, 2, vec); // already there: nothing added
     put.run(1, 1, vec);
-    expect([version(2), version(1)]).toEqual([2, 1]);
+    expect([state(2), state(1)]).toEqual([
+      { version: 0, added: '2,1' },
+      { version: 0, added: '1' },
+    ]);
     db.prepare('UPDATE image_embeddings SET vector = ? WHERE image_id = 1 AND scorer_id = 2').run(vec);
-    expect([version(2), version(1)]).toEqual([4, 1]);
+    expect(state(2)).toEqual({ version: 2, added: '2,1' }); // old and new row: the same scorer twice
     db.prepare('DELETE FROM image_embeddings WHERE scorer_id = 1').run();
-    expect([version(2), version(1)]).toEqual([4, 2]);
+    expect([state(2).version, state(1).version]).toEqual([2, 1]);
   },
+  plans: [
+    // before each search: the last number added for a scorer, and what was added after a copy's
+    [
+      'SELECT max(seq) FROM embedding_additions WHERE scorer_id = 2',
+      /USING COVERING INDEX embedding_additions_scorer/,
+    ],
+    [
+      'SELECT image_id FROM embedding_additions WHERE scorer_id = 2 AND seq > 10 ORDER BY seq',
+      /^(?![\s\S]*TEMP B-TREE)[\s\S]*USING (COVERING )?INDEX embedding_additions_scorer/,
+    ],
+  ],
 };
 
 describe('every migration', () => {

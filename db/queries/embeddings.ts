@@ -1,7 +1,7 @@
 /**
- * A scorer's stored image embeddings (migration 014) as search by meaning reads them: all of them
- * at once into one matrix, the version that says when that copy is stale (migration 016), and the
- * file that shows a ranked image in the library.
+ * A scorer's stored image embeddings (migration 014) as search by meaning reads them into one
+ * matrix: all of them, or those added since a copy was read (migration 016); and the file that
+ * shows a ranked image in the library.
  */
 import type { DB } from '../open.ts';
 import { type FileJoin, fileById } from './library.ts';
@@ -12,59 +12,85 @@ export function scorerIdByHash(db: DB, hash: string): number | undefined {
   return stmt<[string], { id: number }>(db, 'SELECT id FROM models WHERE hash = ?').get(hash)?.id;
 }
 
-/** Bumped by every change to the scorer's embeddings, from any connection; 0 when it has none. */
-export function embeddingVersion(db: DB, scorerId: number): number {
-  return (
-    stmt<[number], { version: number }>(db, 'SELECT version FROM embedding_versions WHERE scorer_id = ?').get(
-      scorerId,
-    )?.version ?? 0
-  );
+/**
+ * Where a scorer's embeddings stand (migration 016): `version`, bumped by every change or removal,
+ * and `seq`, the number of the last one added (0: none ever).
+ */
+export interface EmbeddingState {
+  version: number;
+  seq: number;
 }
 
-/** Every embedding of the scorer, row i of `matrix` (row-major, `dim` wide) belonging to `imageIds[i]`. */
-export interface EmbeddingMatrix {
-  version: number;
+export function embeddingState(db: DB, scorerId: number): EmbeddingState {
+  return stmt<[number, number], EmbeddingState>(
+    db,
+    `SELECT coalesce((SELECT version FROM embedding_versions WHERE scorer_id = ?), 0) AS version,
+       coalesce((SELECT max(seq) FROM embedding_additions WHERE scorer_id = ?), 0) AS seq`,
+  ).get(scorerId, scorerId)!;
+}
+
+/** What `readEmbeddings` reads: every embedding (`whole`), or those added after a copy's `seq`. */
+export interface EmbeddingRead extends EmbeddingState {
+  whole: boolean;
   dim: number;
-  imageIds: Int32Array;
-  matrix: Float32Array;
+  rows: number;
 }
 
 /**
- * Reads the scorer's embeddings in one statement, version and rows in one read transaction (so the
- * version names exactly these rows). Rows of another dimension than the first (not written by this
- * studio) are skipped. Two passes: the count sizes the matrix, so it is allocated once, after
- * `check` has seen its size (and may throw instead).
+ * Reads a scorer's embeddings in one read transaction, so the state it returns names exactly the
+ * rows read: those added after `copy.seq` when `copy` (of `dim` values) is of the current version,
+ * else all of them (rows of another dimension than the first are skipped: not written by this
+ * studio). `size` hears how many come before the first (to allocate, or to throw); `row` gets each.
  */
-export function loadEmbeddings(
+export function readEmbeddings(
   db: DB,
   scorerId: number,
-  check: (rows: number, dim: number) => void = () => {},
-): EmbeddingMatrix {
+  copy: (EmbeddingState & { dim: number }) | null,
+  size: (read: EmbeddingRead) => void,
+  row: (imageId: number, vector: Buffer) => void,
+): EmbeddingRead {
   return db.transaction(() => {
-    const version = embeddingVersion(db, scorerId);
-    const head = stmt<[number, number], { n: number; dim: number | null }>(
-      db,
-      'SELECT count(*) AS n, (SELECT dim FROM image_embeddings WHERE scorer_id = ? LIMIT 1) AS dim FROM image_embeddings WHERE scorer_id = ?',
-    ).get(scorerId, scorerId)!;
-    const dim = head.dim ?? 0;
-    check(head.n, dim);
-    const imageIds = new Int32Array(head.n);
-    const matrix = new Float32Array(head.n * dim);
-    // byte copies: a blob's Buffer need not start at a multiple of 4
-    const bytes = new Uint8Array(matrix.buffer);
-    let n = 0;
-    const rows = stmt<[number, number], [number, Buffer]>(
-      db,
-      'SELECT image_id, vector FROM image_embeddings WHERE scorer_id = ? AND dim = ?',
-    )
-      .raw(true)
-      .iterate(scorerId, dim);
-    for (const [imageId, vector] of rows) {
-      imageIds[n] = imageId;
-      bytes.set(vector.subarray(0, 4 * dim), 4 * n * dim);
-      n++;
+    const state = embeddingState(db, scorerId);
+    const whole = copy === null || copy.version !== state.version;
+    let read: EmbeddingRead;
+    let rows: Iterable<[number, Buffer]>;
+    if (whole) {
+      const dim =
+        stmt<[number], { dim: number }>(
+          db,
+          'SELECT dim FROM image_embeddings WHERE scorer_id = ? LIMIT 1',
+        ).get(scorerId)?.dim ?? 0;
+      const n = stmt<[number, number], { n: number }>(
+        db,
+        'SELECT count(*) AS n FROM image_embeddings WHERE scorer_id = ? AND dim = ?',
+      ).get(scorerId, dim)!.n;
+      read = { ...state, whole, dim, rows: n };
+      size(read);
+      rows = stmt<[number, number], [number, Buffer]>(
+        db,
+        'SELECT image_id, vector FROM image_embeddings WHERE scorer_id = ? AND dim = ?',
+      )
+        .raw(true)
+        .iterate(scorerId, dim);
+    } else {
+      const added = `FROM embedding_additions a JOIN image_embeddings e ON e.image_id = a.image_id AND e.scorer_id = a.scorer_id
+         WHERE a.scorer_id = ? AND a.seq > ? AND e.dim = ?`;
+      const n = stmt<[number, number, number], { n: number }>(db, `SELECT count(*) AS n ${added}`).get(
+        scorerId,
+        copy.seq,
+        copy.dim,
+      )!.n;
+      read = { ...state, whole, dim: copy.dim, rows: n };
+      size(read);
+      rows = stmt<[number, number, number], [number, Buffer]>(
+        db,
+        `SELECT e.image_id, e.vector ${added} ORDER BY a.seq`,
+      )
+        .raw(true)
+        .iterate(scorerId, copy.seq, copy.dim);
     }
-    return { version, dim, imageIds: imageIds.subarray(0, n), matrix: matrix.subarray(0, n * dim) };
+    for (const [imageId, vector] of rows) row(imageId, vector);
+    return read;
   })();
 }
 

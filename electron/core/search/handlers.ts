@@ -5,7 +5,7 @@
  * (search/rank.ts) and reads the page's library rows. This thread only resolves the model.
  */
 
-import { embeddingVersion, scorerIdByHash } from '../../../db/queries/embeddings.ts';
+import { embeddingState, scorerIdByHash } from '../../../db/queries/embeddings.ts';
 import type { Dtype, Handlers } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import type { Core } from '../core.ts';
@@ -61,7 +61,7 @@ export function searchHandlers({ db, models }: Core, workerUrl?: URL): Pick<Hand
       const m = await resolveScorer(models, req.scorer);
       const scorer = await open.get(m.dir, req.dtype);
       const scorerId = scorerIdByHash(db, scorer.info.hash);
-      if (scorerId === undefined || embeddingVersion(db, scorerId) === 0) {
+      if (scorerId === undefined || embeddingState(db, scorerId).seq === 0) {
         throw new ApiError(
           409,
           `no image embeddings of ${m.label} (${scorer.info.dtype}) yet: score the library with it first (caption-studio score --clip ${m.label})`,

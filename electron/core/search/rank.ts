@@ -6,25 +6,17 @@
  * The product is one ONNX MatMul on ONNX Runtime's CPU kernels: measured on 100k x 512 on this 2-core
  * machine, a plain JavaScript loop took 130-440 ms per query (4-way unrolled: 130-320 ms), the
  * MatMul 9-160 ms (the spread is the machine's other load), so no vector index is needed at this size
- * (bench/search.ts). The matrix is passed as an input tensor over the cached Float32Array (no copy).
- *
- * Memory: the worker keeps one scorer's matrix (4 * images * dim bytes: 200 MB at 100k x 512), read
- * again only when the scorer's embedding version (migration 016) has moved. A library whose matrix
- * would pass CAPTION_STUDIO_SEARCH_MAX_MB (default 2048) is refused rather than read.
+ * (bench/search.ts). The matrix (matrix.ts, kept in step with the database) is passed as an input
+ * tensor over its Float32Array (no copy).
  */
 import * as ort from 'onnxruntime-node';
 import type { DB } from '../../../db/open.ts';
-import {
-  type EmbeddingMatrix,
-  embeddingVersion,
-  fileShowingImage,
-  imagesOfRoot,
-  loadEmbeddings,
-} from '../../../db/queries/embeddings.ts';
+import { fileShowingImage, imagesOfRoot } from '../../../db/queries/embeddings.ts';
 import { ApiError } from '../api/dispatch.ts';
 import type { SearchHit } from '../api/types.ts';
 import { onnx } from '../inference/graph/proto.ts';
 import { toImageRow } from '../library/views.ts';
+import { EmbeddingCache } from './matrix.ts';
 
 /** scores [n, 1] = matrix [n, d] x query [d, 1] */
 function matMulModel(): Uint8Array {
@@ -46,11 +38,9 @@ function matMulModel(): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-const maxBytes = () => Number(process.env.CAPTION_STUDIO_SEARCH_MAX_MB || 2048) * 2 ** 20;
-
 /** One scorer's embeddings in memory, and the session that compares a query with all of them. */
 export class Ranker {
-  private cached: (EmbeddingMatrix & { scorerId: number; tensor: ort.Tensor | null }) | null = null;
+  private readonly cache = new EmbeddingCache();
 
   private constructor(private readonly session: ort.InferenceSession) {}
 
@@ -66,51 +56,30 @@ export class Ranker {
     );
   }
 
-  /** The scorer's embeddings, read again when their version moved since the cached copy. */
-  embeddings(db: DB, scorerId: number): EmbeddingMatrix {
-    const c = this.cached;
-    if (c?.scorerId === scorerId && c.version === embeddingVersion(db, scorerId)) return c;
-    this.cached = null; // the old matrix can go before the new one is read
-    const m = loadEmbeddings(db, scorerId, (n, dim) => {
-      if (4 * n * dim > maxBytes()) {
-        throw new ApiError(
-          422,
-          `${n} embeddings of ${dim} values need ${Math.ceil((4 * n * dim) / 2 ** 20)} MB, over CAPTION_STUDIO_SEARCH_MAX_MB (${maxBytes() / 2 ** 20})`,
-          'scorer',
-        );
-      }
-    });
-    const rows = m.imageIds.length;
-    this.cached = {
-      ...m,
-      scorerId,
-      tensor: rows ? new ort.Tensor('float32', m.matrix, [rows, m.dim]) : null,
-    };
-    return this.cached;
-  }
-
-  /** The cosine of `query` (unit length) with every row of the scorer's matrix, in row order. */
+  /** The cosine of `query` (unit length) with every stored embedding of the scorer, in row order. */
   async cosines(
     db: DB,
     scorerId: number,
     query: Float32Array,
   ): Promise<{ imageIds: Int32Array; scores: Float32Array }> {
-    const m = this.embeddings(db, scorerId);
-    const tensor = this.cached?.tensor;
-    if (!tensor) return { imageIds: m.imageIds, scores: new Float32Array(0) };
-    if (query.length !== m.dim) {
+    const { ids, matrix, dim } = this.cache.current(db, scorerId);
+    if (ids.length === 0) return { imageIds: ids, scores: new Float32Array(0) };
+    if (query.length !== dim) {
       throw new ApiError(
         409,
-        `the stored embeddings have ${m.dim} values, the query's ${query.length}: score the library again`,
+        `the stored embeddings have ${dim} values, the query's ${query.length}: score the library again`,
         'scorer',
       );
     }
-    const r = await this.session.run({ matrix: tensor, query: new ort.Tensor('float32', query, [m.dim, 1]) });
-    return { imageIds: m.imageIds, scores: r.scores.data as Float32Array };
+    const r = await this.session.run({
+      matrix: new ort.Tensor('float32', matrix, [ids.length, dim]),
+      query: new ort.Tensor('float32', query, [dim, 1]),
+    });
+    return { imageIds: ids, scores: r.scores.data as Float32Array };
   }
 
   async release(): Promise<void> {
-    this.cached = null;
+    this.cache.clear();
     await this.session.release();
   }
 }

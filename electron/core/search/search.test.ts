@@ -115,6 +115,24 @@ describe('search.images', () => {
     studio.db.prepare("UPDATE files SET status = 'ok' WHERE id = ?").run(gone.fileId);
   });
 
+  it('reads the embeddings again when one is removed, and only the new one when it is added back', async () => {
+    const query = 'a circle';
+    const gone = (await call(studio, 'search.images', { query, scorer: CLIP })).items[0];
+    const stored = studio.db.prepare('SELECT * FROM image_embeddings WHERE image_id = ?').get(gone.imageId);
+    studio.db.prepare('DELETE FROM image_embeddings WHERE image_id = ?').run(gone.imageId);
+    const without = await call(studio, 'search.images', { query, scorer: CLIP });
+    expect(without.searched).toBe(7);
+    expect(without.items.map((h) => h.fileId)).not.toContain(gone.fileId);
+    studio.db
+      .prepare(
+        'INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (@image_id, @scorer_id, @dim, @vector)',
+      )
+      .run(stored);
+    const back = await call(studio, 'search.images', { query, scorer: CLIP });
+    expect(back.searched).toBe(8);
+    expectSameRanking(back.items, await reference(query, [a, b]));
+  });
+
   it('names the field at fault: an empty query, an unknown scorer, a captioner, a scorer with nothing stored', async () => {
     const fails = (req: object) => call(studio, 'search.images', req as never);
     await expect(fails({ query: '   ', scorer: CLIP })).rejects.toMatchObject({
