@@ -147,12 +147,13 @@ for (let r = 0; r < ROUNDS; r++) {
       `baseline library.images page p50 ${median(b).toFixed(1)} ms p95 ${quantile(b, 0.95).toFixed(1)} ms`,
   );
 }
-// a scoring run in progress: one more image embedded between two searches; the next search reads it alone
+// a scoring run in progress: images embedded one at a time between searches; each search reads the
+// new rows alone (the first addition after a whole read grows the matrix by half, a copy)
 const added: number[] = [];
-for (let i = 0; i < 5; i++) {
-  const id = ids[i];
-  db.prepare('DELETE FROM image_embeddings WHERE image_id = ? AND scorer_id = ?').run(id, scorerId);
-  await search(i); // after a removal: every embedding read again
+const back = ids.slice(0, 11);
+db.prepare(`DELETE FROM image_embeddings WHERE scorer_id = ? AND image_id IN (${back.join()})`).run(scorerId);
+await search(0); // after a removal: every embedding read again
+for (const [i, id] of back.entries()) {
   embedding.run(id, scorerId, DIM, unitVector());
   const t = performance.now();
   await search(i);
