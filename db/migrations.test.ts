@@ -324,33 +324,7 @@ CASES[15] = {
 CASES[16] = {
   tables: ['embedding_additions', 'embedding_versions'],
   indexes: ['embedding_additions_scorer'],
-  check: (db) => {
-    // every embedding added is numbered, per scorer; a change or removal bumps that scorer's version only
-    const state = (scorer: number) =>
-      db
-        .prepare(
-          `SELECT coalesce((SELECT version FROM embedding_versions WHERE scorer_id = ?), 0) AS version,
-             (SELECT group_concat(image_id) FROM embedding_additions WHERE scorer_id = ? ORDER BY seq) AS added`,
-        )
-        .get(scorer, scorer) as { version: number; added: string | null };
-    const vec = Buffer.from(new Float32Array([0.6, 0.8]).buffer);
-    const put = db.prepare(
-      'INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (?, ?, 2, ?) ON CONFLICT DO NOTHING',
-    );
-    expect(state(2)).toEqual({ version: 0, added: null });
-    put.run(2, 2, vec);
-    put.run(1, 2, vec);
-    put.run(1, 2, vec); // already there: nothing added
-    put.run(1, 1, vec);
-    expect([state(2), state(1)]).toEqual([
-      { version: 0, added: '2,1' },
-      { version: 0, added: '1' },
-    ]);
-    db.prepare('UPDATE image_embeddings SET vector = ? WHERE image_id = 1 AND scorer_id = 2').run(vec);
-    expect(state(2)).toEqual({ version: 2, added: '2,1' }); // old and new row: the same scorer twice
-    db.prepare('DELETE FROM image_embeddings WHERE scorer_id = 1').run();
-    expect([state(2).version, state(1).version]).toEqual([2, 1]);
-  },
+  // what the triggers record, and how search reads it: db/queries/embeddings.test.ts
   plans: [
     // before each search: the last number added for a scorer, and what was added after a copy's
     [
