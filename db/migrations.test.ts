@@ -321,10 +321,27 @@ CASES[15] = {
   ],
 };
 
+CASES[16] = {
+  tables: ['embedding_additions', 'embedding_versions'],
+  indexes: ['embedding_additions_scorer'],
+  // what the triggers record, and how search reads it: db/queries/embeddings.test.ts
+  plans: [
+    // before each search: the last number added for a scorer, and what was added after a copy's
+    [
+      'SELECT max(seq) FROM embedding_additions WHERE scorer_id = 2',
+      /USING COVERING INDEX embedding_additions_scorer/,
+    ],
+    [
+      'SELECT image_id FROM embedding_additions WHERE scorer_id = 2 AND seq > 10 ORDER BY seq',
+      /^(?![\s\S]*TEMP B-TREE)[\s\S]*USING (COVERING )?INDEX embedding_additions_scorer/,
+    ],
+  ],
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(15);
+    expect(LATEST).toBe(16);
   });
 });
 

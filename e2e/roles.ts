@@ -90,5 +90,7 @@ export function roleTable(ids: Ids, lib: string): Record<Channel, Row> {
     'export.cancel': { req: () => ({ id: 999 }), owner: 404, rater: 403 },
     // a scorer not in the cache: 404 naming the pull command
     'scores.run': { req: () => ({ scorer: 'nobody/nothing' }), owner: 404, rater: 403 },
+    // search by meaning: the owner's alone (a rater's link would reach every image)
+    'search.images': { req: () => ({ query: 'a dog', scorer: 'nobody/nothing' }), owner: 404, rater: 403 },
   };
 }

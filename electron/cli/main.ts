@@ -28,6 +28,7 @@ import {
 import { editCommand } from './edit.ts';
 import { modelsCommand } from './models.ts';
 import { scoreCommand } from './score.ts';
+import { searchCommand } from './search.ts';
 
 const USAGE = `Usage: caption-studio <command> [options]
 
@@ -45,6 +46,7 @@ Commands:
   edit                 bulk caption edits: --find S --replace R [--regex], --prepend/--append/--strip T, --case C, --trim
   export               a dataset: --format ${EXPORT_FORMATS.join('|')} --out PATH [--policy ${EXPORT_POLICIES.join('|')}]
   score [folder] --scorer M   CLIPScore of every current caption (a CLIP model: ORG/NAME or a folder), stored; resumable
+  search "QUERY" --scorer M   images ranked by meaning: the query's CLIP embedding vs the images scored with M
   metrics <file.json>  BLEU-1..4, CIDEr-D, ROUGE-L of {"items":[{"references":[...],"hypothesis":"..."}]}
   attention <image> --model M --out DIR   per-word cross-attention: DIR/attention.json and a heat-map PNG per word
 
@@ -99,6 +101,11 @@ score options:
   --dtype D            its export variant (default: fp32 where present, else the first)
   --refs               RefCLIPScore too, for images with reference captions (import-refs)
 
+search options:
+  --scorer M, --dtype D   the CLIP scorer the library was scored with (score); --clip M is the same
+  --folder F           one library folder only (default: all)
+  --limit N, --offset N   how many images (default 20), from which rank (default 0)
+
 attention options:
   --model M, --dtype D, --task T, --beams N, --num-return N   as for caption
   --out DIR            where attention.json and the PNGs go (made if missing)
@@ -126,6 +133,7 @@ const COMMANDS: Record<
   metrics: metricsCommand,
   models: modelsCommand,
   score: scoreCommand,
+  search: searchCommand,
   attention: attentionCommand,
 };
 

@@ -9,6 +9,7 @@ import type { ImageRow } from '../../electron/core/api/types.ts';
 import { call, mediaUrl } from './api.ts';
 import { BulkEdit, type Target } from './library/BulkEdit.tsx';
 import { ListRow } from './library/ListRow.tsx';
+import { MeaningSearch } from './library/MeaningSearch.tsx';
 import './library/library.css';
 import { clicked, NONE, useSelection } from './library/selection.ts';
 import { go } from './route.ts';
@@ -136,6 +137,7 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
           </li>
         ))}
       </ul>
+      {roots?.length !== 0 && <MeaningSearch rootId={rootId} onError={onError} />}
       {roots?.length === 0 && (
         <div className="empty-hint" data-testid="empty-library">
           <p>

@@ -41,6 +41,7 @@ import type {
   RunView,
   ScanCounts,
   ScoreSummary,
+  SearchPage,
   SessionItem,
   SessionView,
 } from './types.ts';
@@ -63,6 +64,13 @@ const none = z.object({}).strict();
 /** a model as requests name it: 'default', ORG/NAME[@REVISION], or an added folder's path */
 const model = noControl(z.string().trim().min(1).max(500));
 const dtype = oneOf(DTYPES);
+/** a CLIP scorer as requests name it (like a model), its variant, and one library folder (default: all) */
+const scoring = { scorer: model, dtype: dtype.optional(), rootId: id.optional() };
+/** a page of a long list: where it starts (at most `last`) and how many it holds */
+const page = (last: number, max: number, limit: number) => ({
+  offset: z.number().int().min(0).max(last).default(0),
+  limit: z.number().int().min(1).max(max).default(limit),
+});
 
 const ExportRequest = z
   .object({
@@ -171,10 +179,7 @@ export const contract = {
   'library.addRoot': z.object({ path }).strict(),
   'library.removeRoot': z.object({ rootId: id }).strict(),
   'library.runs': none,
-  'library.images': LibraryQuery.extend({
-    offset: z.number().int().min(0).default(0),
-    limit: z.number().int().min(1).max(1000).default(200),
-  }).strict(),
+  'library.images': LibraryQuery.extend(page(Number.MAX_SAFE_INTEGER, 1000, 200)).strict(),
   'image.get': z.object({ fileId: id }).strict(),
   'image.recaption': z
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
@@ -280,8 +285,10 @@ export const contract = {
   /** stops a running export (its id comes with its `export.progress` events): nothing half-written stays */
   'export.cancel': z.object({ id }).strict(),
   /** CLIPScore (and RefCLIPScore with `refs`, where references exist) of every current candidate not yet scored */
-  'scores.run': z
-    .object({ rootId: id.optional(), scorer: model, dtype: dtype.optional(), refs: z.boolean().optional() })
+  'scores.run': z.object({ ...scoring, refs: z.boolean().optional() }).strict(),
+  /** search by meaning: images ranked by the cosine of their stored CLIP embedding with the query's, best first */
+  'search.images': z
+    .object({ ...scoring, query: z.string().trim().min(1).max(500), ...page(10_000, 200, 50) })
     .strict(),
 } as const;
 
@@ -356,6 +363,7 @@ export interface Responses {
   'export.preview': ExportPreview;
   'export.cancel': ExportView;
   'scores.run': ScoreSummary;
+  'search.images': SearchPage;
 }
 
 /** What the core pushes: job, download and export progress (IPC events in the desktop app, server-sent events over HTTP). */

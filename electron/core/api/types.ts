@@ -383,3 +383,16 @@ export interface ClipStats {
   rated: number;
   tauC: { tau: number; lo: number; hi: number } | null;
 }
+
+/** An image ranked by search by meaning: its library row and the cosine of its embedding with the query's. */
+export interface SearchHit extends ImageRow {
+  score: number;
+}
+
+/** A page of search by meaning: best first, from `offset`; `searched`: the embeddings compared. */
+export interface SearchPage {
+  scorer: string;
+  dtype: Dtype;
+  searched: number;
+  items: SearchHit[];
+}

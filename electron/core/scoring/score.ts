@@ -13,6 +13,7 @@ import type { ScoreSummary } from '../api/types.ts';
 import type { Core } from '../core.ts';
 import { clipScoreSources } from '../eval/clip.ts';
 import { isClipScorer } from '../inference/clip/layout.ts';
+import type { ResolvedModel } from '../models/installed.ts';
 import { RemoteScorer } from './remote.ts';
 
 export interface ScoreRequest {
@@ -24,12 +25,14 @@ export interface ScoreRequest {
   refs?: boolean;
 }
 
-export async function scoreLibrary(
-  { db, models }: Core,
-  req: ScoreRequest,
-  workerUrl?: URL,
-): Promise<ScoreSummary> {
-  const m = await models.resolve(req.scorer);
+/** The CLIP scorer a request names; an unknown one or one of another kind is an error at field `scorer`. */
+export async function resolveScorer(models: Core['models'], ref: string): Promise<ResolvedModel> {
+  const m = await models.resolve(ref).catch((err: unknown) => {
+    // the resolver names its own field ('model' or none): here the request's is `scorer`
+    throw err instanceof ApiError && (!err.field || err.field === 'model')
+      ? new ApiError(err.status, err.message, 'scorer')
+      : err;
+  });
   if (!isClipScorer(m.dir)) {
     throw new ApiError(
       422,
@@ -37,6 +40,15 @@ export async function scoreLibrary(
       'scorer',
     );
   }
+  return m;
+}
+
+export async function scoreLibrary(
+  { db, models }: Core,
+  req: ScoreRequest,
+  workerUrl?: URL,
+): Promise<ScoreSummary> {
+  const m = await resolveScorer(models, req.scorer);
   const scorer = await RemoteScorer.open(m.dir, req.dtype, workerUrl);
   try {
     const { hash, dtype } = scorer.info;
