@@ -87,21 +87,29 @@ const FLORENCE: Kind = {
  *   of itself (~1e-3 of a unit), and a probability by at most 1/4 of its logit's move
  *   (dp/ds = p(1 - p)): 1e-3.
  * - q8 (dynamic int8, `*_quantized.onnx`): activations quantized per call to uint8 with the scale
- *   range/255. The reference emulates that exactly, but fp32 summation order can put a value at a
- *   rounding boundary one level (1/255 of its tensor's range, 0.4 %) apart; a logit of a few units
- *   then moves by up to ~1 % of itself (flips in q and in k add), a probability by 1/4 of that: 5e-3.
- * Measured maxima are logged per case (`max |ORT - PyTorch|`); the bounds are these worst cases,
- * not fitted to them.
+ *   range/255, weights to int8. The reference emulates that, but ORT's kernels (fused, with their
+ *   own order of the float steps: x * (1/scale) or x / scale, where the rescale is applied) can put
+ *   a value at a rounding boundary one level apart, by an amount that depends on the CPU's int8
+ *   kernel (see families/florence2.test.ts). No fixed bound follows: these maps are sharp (p up to
+ *   0.995, so logits of many units), and one level on a key or query moves such a logit by more
+ *   than a unit's fraction. The bound is the variant's own numeric error instead, computed now from
+ *   PyTorch alone (CPU-independent): how far quantization moves each probability from the fp32
+ *   model's along the same tokens. A boundary flip changes a value by one level where quantization
+ *   itself rounds every value by up to half a level; the bound is quantization's own effect:
+ *   max |ORT - PyTorch q8| <= max |PyTorch q8 - PyTorch fp32|, and, as flips are rare while
+ *   rounding is everywhere, the mean difference <= quantization's mean effect.
+ * Measured maxima are logged per case (`max |ORT - PyTorch|`); the bounds are not fitted to them.
  */
 const FP32 = 1e-4;
 const FP16_IO = 1e-3;
-const Q8 = 5e-3;
+/** the q8 bound: the variant's own error against this fp32 family's PyTorch reference */
+type OwnError = { fp32: string };
 
 const CASES: {
   layout: string;
   family: string;
   files: ReferenceFiles;
-  tol: number;
+  tol: number | OwnError;
   kind: Kind;
   dtype?: Dtype;
 }[] = [
@@ -114,7 +122,7 @@ const CASES: {
     layout: 'quantized-only',
     family: 'gpt2-int8',
     files: f('merged', '_quantized'),
-    tol: Q8,
+    tol: { fp32: 'gpt2' },
     kind: VIT_GPT2,
   },
   { layout: 'fp16-only', family: 'gpt2-fp16', files: f('merged', '_fp16'), tol: FP32, kind: VIT_GPT2 },
@@ -125,7 +133,7 @@ const CASES: {
     dtype: 'q8',
     family: 'florence-int8',
     files: florenceFiles('_quantized'),
-    tol: Q8,
+    tol: { fp32: 'florence' },
     kind: FLORENCE,
   },
   {
@@ -200,14 +208,16 @@ describe.each(CASES)('$layout $family', ({ layout, family, files, tol, kind, dty
 
   it("the rewritten graph outputs PyTorch's cross-attention probabilities (every layer, head, step); its logits are the original's bits", async () => {
     const inputs = kind.greedy(family).map((tokens) => [kind.start, ...tokens.slice(0, -1)]);
-    const expected = torchAttention(
-      family,
-      kind.images.map((image, i) => ({ image, tokens: inputs[i] })),
-    );
+    const runs = kind.images.map((image, i) => ({ image, tokens: inputs[i] }));
+    const expected = torchAttention(family, runs);
+    // q8: the variant's own error, PyTorch q8 against PyTorch fp32 over the same tokens
+    const fp32 = typeof tol === 'number' ? null : torchAttention(tol.fp32, runs);
+    let own = { worst: 0, sum: 0 };
     const ours = await OrtReference.open(dir, derived, 1);
     const original = await OrtReference.open(dir, files, 1);
     const prompt = kind.task ? ours.promptIds(kind.task) : [];
     let worst = 0;
+    let total = 0;
     let compared = 0;
     for (const [i, px] of pixels.entries()) {
       const a = ours.decoding(await ours.encode(px, kind.side, prompt));
@@ -226,7 +236,14 @@ describe.each(CASES)('$layout $family', ({ layout, family, files, tol, kind, dty
           for (const [h, row] of heads.entries()) {
             const p = want[layer][h][step];
             expect(row.length, 'encoder positions').toBe(p.length);
-            for (let s = 0; s < p.length; s++) worst = Math.max(worst, Math.abs(row[s] - p[s]));
+            for (let s = 0; s < p.length; s++) {
+              const d = Math.abs(row[s] - p[s]);
+              worst = Math.max(worst, d);
+              total += d;
+              if (!fp32) continue;
+              const e = Math.abs(p[s] - fp32[i][layer][h][step][s]);
+              own = { worst: Math.max(own.worst, e), sum: own.sum + e };
+            }
             compared += p.length;
           }
         }
@@ -235,12 +252,20 @@ describe.each(CASES)('$layout $family', ({ layout, family, files, tol, kind, dty
     }
     await ours.release();
     await original.release();
-    const kernel = tol === Q8 ? ` (${int8Kernel()})` : '';
+    const e = (x: number) => x.toExponential(2);
+    const q8 = fp32
+      ? `; q8's own error: max ${e(own.worst)}, mean ${e(own.sum / compared)} (${int8Kernel()})`
+      : '';
     console.log(
-      `${layout} ${family}: ${compared} probabilities, max |ORT - PyTorch| = ${worst.toExponential(2)}${kernel}`,
+      `${layout} ${family}: ${compared} probabilities, |ORT - PyTorch| max ${e(worst)}, mean ${e(total / compared)}${q8}`,
     );
     expect(compared).toBeGreaterThan(0);
-    expect(worst).toBeLessThanOrEqual(tol);
+    if (typeof tol === 'number') expect(worst).toBeLessThanOrEqual(tol);
+    else {
+      expect(own.worst).toBeGreaterThan(0); // the reference did quantize
+      expect(worst).toBeLessThanOrEqual(own.worst);
+      expect(total / compared).toBeLessThanOrEqual(own.sum / compared);
+    }
   });
 
   it('captions, per-token log-probs, sums and scores are the same bits with the rewrite; only it has heat-maps', async () => {
@@ -313,9 +338,8 @@ describe('derived files', () => {
     const streamed = await readFile(out);
     expect(streamed.length).toBe(whole.length);
     // fields in another order (initializers last): decoded and encoded again, the same bytes
-    expect(Buffer.from(onnx.ModelProto.encode(onnx.ModelProto.decode(streamed)).finish())).toEqual(
-      Buffer.from(whole),
-    );
+    const again = onnx.ModelProto.encode(onnx.ModelProto.decode(streamed)).finish();
+    expect(Buffer.from(again).equals(Buffer.from(whole))).toBe(true); // (toEqual walks 9 MB bytewise: slow)
   });
 });
 
