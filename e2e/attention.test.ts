@@ -108,10 +108,20 @@ describe('attention heat-maps of the Florence-2 fixture', () => {
       const bytes = first.split(',').map(Number);
       // painted: every pixel of the overlay has the opacity's alpha, none is left transparent
       expect(bytes.filter((_, i) => i % 4 === 3).every((a) => a > 0)).toBe(true);
-      // smooth, not blocks: bilinear over a 24x24 grid gives far more distinct colours than cells
-      const colours = new Set<string>();
-      for (let i = 0; i < bytes.length; i += 4) colours.add(bytes.slice(i, i + 3).join(','));
-      expect(colours.size).toBeGreaterThan(24 * 24);
+      // smooth, not blocks: 24 blocks across change colour at most 23 times along a row; a bilinear
+      // map changes at nearly every pixel where it is not flat (this fixture's maps are sharp: few
+      // cells carry the attention, so most of the canvas is one colour and colours alone say little)
+      const width = await heat.evaluate((el) => (el as unknown as { width: number }).width);
+      let changes = 0;
+      for (let y = 0; y < bytes.length / 4 / width; y++) {
+        let row = 0;
+        for (let x = 1; x < width; x++) {
+          const [i, j] = [(y * width + x) * 4, (y * width + x - 1) * 4];
+          if ([0, 1, 2].some((c) => bytes[i + c] !== bytes[j + c])) row++;
+        }
+        changes = Math.max(changes, row);
+      }
+      expect(changes).toBeGreaterThan(24 - 1);
       await words.nth(1).hover();
       await expect.poll(() => pixels(heat)).not.toBe(first);
       // the prompt's share beside the map (Florence-2's encoder states: image tokens, then the prompt)
