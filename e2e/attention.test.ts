@@ -90,19 +90,46 @@ describe('attention heat-maps of a public-layout model', () => {
 });
 
 describe('attention heat-maps of the Florence-2 fixture', () => {
-  it('shows a map and the share of attention that went to the task prompt', async () => {
+  it('shows a smooth map over its 24x24 image tokens, another per word, and the share that went to the task prompt', async () => {
     const [florence, id] = await serving('florence-repo');
     try {
       const page = await openPage(browser, florence, `#/image/${id}`);
       await page.getByRole('button', { name: 'Caption with these settings' }).click();
       const run = page.locator('[data-testid=run]');
       await expect.poll(() => run.count(), { timeout: 60_000 }).toBe(1);
+      await expect(page.getByTestId('no-attention').count()).resolves.toBe(0);
       const heat = page.getByTestId('heatmap');
-      await run.locator('[data-testid=word]').first().hover();
+      const words = run.locator('[data-testid=candidate]').first().locator('[data-testid=word]');
+      expect(await words.count()).toBeGreaterThanOrEqual(2);
+      await expect(heat.getAttribute('data-active')).resolves.toBe('no');
+      await words.nth(0).hover();
       await expect.poll(() => heat.getAttribute('data-active'), { timeout: 30_000 }).toBe('yes');
+      const first = await pixels(heat);
+      const bytes = first.split(',').map(Number);
+      // painted: every pixel of the overlay has the opacity's alpha, none is left transparent
+      expect(bytes.filter((_, i) => i % 4 === 3).every((a) => a > 0)).toBe(true);
+      // smooth, not blocks: 24 blocks across change colour at most 23 times along a row; a bilinear
+      // map changes at nearly every pixel where it is not flat (this fixture's maps are sharp: few
+      // cells carry the attention, so most of the canvas is one colour and colours alone say little)
+      const width = await heat.evaluate((el) => (el as unknown as { width: number }).width);
+      let changes = 0;
+      for (let y = 0; y < bytes.length / 4 / width; y++) {
+        let row = 0;
+        for (let x = 1; x < width; x++) {
+          const [i, j] = [(y * width + x) * 4, (y * width + x - 1) * 4];
+          if ([0, 1, 2].some((c) => bytes[i + c] !== bytes[j + c])) row++;
+        }
+        changes = Math.max(changes, row);
+      }
+      expect(changes).toBeGreaterThan(24 - 1);
+      await words.nth(1).hover();
+      await expect.poll(() => pixels(heat)).not.toBe(first);
+      // the prompt's share beside the map (Florence-2's encoder states: image tokens, then the prompt)
       await expect
         .poll(() => page.getByTestId('heat-share').textContent(), { timeout: 30_000 })
-        .toMatch(/prompt \d+\.\d%/);
+        .toMatch(/prompt (\d+\.\d)%/);
+      const share = (await page.getByTestId('heat-share').textContent())!;
+      expect(Number(share.match(/prompt (\d+\.\d)%/)![1])).toBeGreaterThan(0);
       await screenshot(page, 'attention-florence');
     } finally {
       await florence.stop();

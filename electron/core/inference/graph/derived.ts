@@ -5,12 +5,14 @@
  * linked in beside the derived file (symbolic links to the originals: no copy of the weights).
  *
  * Memory: protobufjs decodes bytes fields (initializers' raw data) as views into the input buffer,
- * so the decoded model adds only its node and metadata objects; encoding allocates the output once.
- * Peak: the source file's bytes plus the derived file's bytes (measured: see graph.test.ts).
+ * so the decoded model adds only its node and metadata objects; `writeModel` then streams the
+ * derived file out, each initializer's raw data written from its view (never copied). Peak: the
+ * source file's bytes plus the model's structure (bench/attention.ts, a vit-gpt2-sized merged
+ * decoder of 730 MiB: peak RSS 862 MiB, 1.18x the file; a whole encode took 2.18x).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type OnnxTypes, onnx } from './proto.ts';
 
@@ -47,6 +49,54 @@ function externalFiles(model: OnnxTypes.IModelProto): Set<string> {
   return out;
 }
 
+/** A protobuf varint (n < 2^53). */
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+/** The key and length of a length-delimited field (wire type 2). */
+const delimited = (field: number, length: number) => [varint((field << 3) | 2), varint(length)];
+const MODEL_GRAPH = 7; // ModelProto.graph
+const GRAPH_INITIALIZER = 5; // GraphProto.initializer
+const TENSOR_RAW_DATA = 9; // TensorProto.raw_data
+
+/**
+ * Writes `model` to `file` as protobuf: the model's fields, then its graph's (initializers last,
+ * a valid field order), each initializer's raw data straight from its view. Only the structure
+ * is encoded into new memory, never the weights (ModelProto.encode would copy them all at once).
+ */
+export async function writeModel(model: OnnxTypes.IModelProto, file: string): Promise<void> {
+  const { graph, ...rest } = model;
+  const parts: Uint8Array[] = [onnx.ModelProto.encode(rest).finish()];
+  if (graph) {
+    const { initializer, ...structure } = graph;
+    const tensors: Uint8Array[][] = (initializer ?? []).map((t) => {
+      const { rawData, ...fields } = t;
+      const head = onnx.TensorProto.encode(fields).finish();
+      const raw = rawData?.length ? [...delimited(TENSOR_RAW_DATA, rawData.length), rawData] : [];
+      const size = head.length + raw.reduce((n, b) => n + b.length, 0);
+      return [...delimited(GRAPH_INITIALIZER, size), head, ...raw];
+    });
+    const body = [onnx.GraphProto.encode(structure).finish(), ...tensors.flat()];
+    parts.push(
+      ...delimited(
+        MODEL_GRAPH,
+        body.reduce((n, b) => n + b.length, 0),
+      ),
+      ...body,
+    );
+  }
+  const fh = await open(file, 'w');
+  try {
+    for (const p of parts) await fh.write(p);
+  } finally {
+    await fh.close();
+  }
+}
+
 const pending = new Map<string, Promise<Derived>>();
 
 /** The derived file of `source` under `rewrite`, in `dataDir`: made when missing, else reused. */
@@ -73,7 +123,6 @@ async function makeDerived(dataDir: string, source: string, rewrite: Rewrite): P
     await writeFile(unchanged, '');
     return { file: source, made: false };
   }
-  const out = onnx.ModelProto.encode(model).finish();
   for (const ext of externalFiles(model)) {
     const link = join(dir, ext);
     if (!existsSync(link)) {
@@ -82,7 +131,7 @@ async function makeDerived(dataDir: string, source: string, rewrite: Rewrite): P
     }
   }
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, out);
+  await writeModel(model, tmp);
   await rename(tmp, file);
   return { file, made: true };
 }
