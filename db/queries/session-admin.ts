@@ -1,0 +1,43 @@
+/**
+ * The owner's care of rating sessions: renaming, and deleting one with everything recorded in it
+ * (its judgments; its items, queues and progress go by ON DELETE CASCADE, and so do its place in
+ * rater links). A link left reaching no session is revoked.
+ */
+import type { DB } from '../open.ts';
+import { stmt, writeTx } from './statements.ts';
+
+export function renameSession(db: DB, id: number, name: string): boolean {
+  return stmt(db, 'UPDATE rating_sessions SET name = ? WHERE id = ?').run(name, id).changes > 0;
+}
+
+/** Live links reaching this session: those reaching it alone, and those reaching others too. */
+const LINKS = `SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM rater_link_sessions o
+      WHERE o.link_id = l.id AND o.session_id <> @s)) AS alone, count(*) AS total
+  FROM rater_links l JOIN rater_link_sessions ls ON ls.link_id = l.id
+  WHERE ls.session_id = @s AND l.revoked_at IS NULL`;
+
+/** What a session holds that deleting it loses. */
+export function sessionStakes(db: DB, id: number) {
+  const j = stmt<[{ s: number }], { judgments: number; raters: number }>(
+    db,
+    `SELECT count(*) AS judgments, count(DISTINCT rater_id) AS raters FROM judgments
+     WHERE session_id = @s AND state = 'current' AND value IS NOT NULL`,
+  ).get({ s: id })!;
+  const l = stmt<[{ s: number }], { alone: number; total: number }>(db, LINKS).get({ s: id })!;
+  return { ...j, linksRevoked: l.alone, linksNarrowed: l.total - l.alone };
+}
+
+/** Deletes a session and its judgments; revokes the live links that reached it alone. */
+export function deleteSession(db: DB, id: number): void {
+  writeTx(db, () => {
+    stmt(
+      db,
+      `UPDATE rater_links SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       WHERE revoked_at IS NULL AND id IN (SELECT link_id FROM rater_link_sessions WHERE session_id = @s)
+         AND NOT EXISTS (SELECT 1 FROM rater_link_sessions o WHERE o.link_id = rater_links.id AND o.session_id <> @s)`,
+    ).run({ s: id });
+    // every row of the session at once: the rows they replaced go in the same statement
+    stmt(db, 'DELETE FROM judgments WHERE session_id = ?').run(id);
+    stmt(db, 'DELETE FROM rating_sessions WHERE id = ?').run(id);
+  });
+}
