@@ -41,3 +41,30 @@ export function deleteSession(db: DB, id: number): void {
     stmt(db, 'DELETE FROM rating_sessions WHERE id = ?').run(id);
   });
 }
+
+export interface ItemJudgmentRow {
+  rater: string;
+  kind: 'score' | 'best' | 'pairwise';
+  candidate_id: number;
+  other_id: number | null;
+  value: number | string;
+}
+
+/** Every rater's judgments in force of an item's captions (of its pair, in a pairwise session). */
+export function itemJudgments(db: DB, sessionId: number, position: number): ItemJudgmentRow[] {
+  return stmt<[{ s: number; p: number }], ItemJudgmentRow>(
+    db,
+    `SELECT ra.name AS rater, j.kind, j.candidate_id, j.other_id, j.value
+     FROM judgments j JOIN raters ra ON ra.id = j.rater_id
+     WHERE j.session_id = @s AND j.state = 'current' AND j.value IS NOT NULL
+       AND j.candidate_id IN (SELECT candidate_id FROM session_candidates WHERE session_id = @s AND position = @p)
+       AND (j.other_id IS NULL OR j.other_id IN
+         (SELECT candidate_id FROM session_candidates WHERE session_id = @s AND position = @p))
+     ORDER BY ra.name, j.id`,
+  ).all({ s: sessionId, p: position });
+}
+
+export const itemCount = (db: DB, sessionId: number): number =>
+  stmt<[number], { n: number }>(db, 'SELECT count(*) AS n FROM session_items WHERE session_id = ?').get(
+    sessionId,
+  )!.n;

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { EvalSummary } from '../../electron/core/api/types.ts';
 import { call } from './api.ts';
+import { MostDisagreed } from './rating/Disagreed.tsx';
 
 const f = (v: number | null, d = 3) => (v === null ? '–' : v.toFixed(d));
 
@@ -91,18 +92,7 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
         <Histogram rows={s.rows} />
         <Scatter points={s.scatter} />
       </div>
-      {s.disagreed.length > 0 && (
-        <>
-          <h3>Most disagreed</h3>
-          <ul>
-            {s.disagreed.map((d) => (
-              <li key={d.candidateId}>
-                [{d.values.join(', ')}] {d.text}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      <MostDisagreed items={s.disagreed} />
     </section>
   );
 }

@@ -23,7 +23,7 @@ import {
   SESSION_KINDS,
   SPLITS,
 } from './options.ts';
-import { SESSION_CHANNELS, type SessionDeletion } from './sessions.ts';
+import { type ReviewItem, SESSION_CHANNELS, type SessionDeletion } from './sessions.ts';
 import type {
   CandidateView,
   EngineInfoView,
@@ -339,6 +339,7 @@ export interface Responses {
   'sessions.list': SessionView[];
   'sessions.rename': SessionView;
   'sessions.delete': SessionDeletion;
+  'sessions.review': ReviewItem;
   'sessions.item': SessionItem;
   'ratings.set': SessionItem;
   'ratings.prefer': SessionItem;

@@ -1,14 +1,18 @@
 /**
- * The owner's channels around rating sessions (rename, delete): request schemas and answers. No Node imports: the renderer imports the contract.
+ * The owner's channels around rating sessions (rename, delete, the adjudication view of an item): request schemas and answers. No Node imports: the renderer imports the contract.
  */
 import { z } from 'zod';
 import { id } from './fields.ts';
+import type { PairwiseChoice } from './options.ts';
+import type { ImageRow } from './types.ts';
 
 export const SESSION_CHANNELS = {
   'sessions.rename': z.object({ sessionId: id, name: z.string().trim().min(1).max(200) }).strict(),
   /** deletes the session, its judgments (they are no longer exported or
    * evaluated); links that reached only it are revoked. `dryRun`: what would be lost, nothing deleted */
   'sessions.delete': z.object({ sessionId: id, dryRun: z.boolean().default(false) }).strict(),
+  /** an item as the owner adjudicates it: every source of its captions, every rater's judgments */
+  'sessions.review': z.object({ sessionId: id, position: z.number().int().min(0) }).strict(),
 } as const;
 
 /** What deleting a session loses (or, with dryRun, would lose). */
@@ -22,4 +26,24 @@ export interface SessionDeletion {
   /** live rater links that reached this session only (revoked) and that reach other sessions too (kept for those) */
   linksRevoked: number;
   linksNarrowed: number;
+}
+
+/** An item of a session as the owner adjudicates it. */
+export interface ReviewItem {
+  sessionId: number;
+  name: string;
+  kind: 'scores' | 'pairwise';
+  position: number;
+  /** the session's items */
+  total: number;
+  file: ImageRow;
+  /** in slot order (pairwise: A, then B), with every source of each text */
+  candidates: { id: number; text: string; sources: string[] }[];
+  /** per rater with a judgment here: scores by caption id, the best pick, the verdict on (A, B) */
+  raters: {
+    rater: string;
+    scores: Record<number, number>;
+    best: number | null;
+    choice: PairwiseChoice | null;
+  }[];
 }

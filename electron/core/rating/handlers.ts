@@ -3,6 +3,7 @@ import type { Handlers } from '../api/contract.ts';
 import type { Core } from '../core.ts';
 import { rootInfo } from '../library/views.ts';
 import { remove, rename, sessionViews } from './manage.ts';
+import { review } from './review.ts';
 import { createSession, prefer, rate, sessionItem, undo } from './sessions.ts';
 
 type RatingChannels =
@@ -10,6 +11,7 @@ type RatingChannels =
   | 'sessions.list'
   | 'sessions.rename'
   | 'sessions.delete'
+  | 'sessions.review'
   | 'sessions.item'
   | 'ratings.set'
   | 'ratings.prefer'
@@ -29,6 +31,9 @@ export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
     },
     async 'sessions.delete'({ sessionId, dryRun }) {
       return remove(db, sessionId, dryRun);
+    },
+    async 'sessions.review'({ sessionId, position }) {
+      return review(db, sessionId, position);
     },
     async 'sessions.item'({ sessionId, rater, position }) {
       return sessionItem(db, sessionId, rater, position);

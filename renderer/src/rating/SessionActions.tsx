@@ -1,5 +1,5 @@
 /**
- * The owner's Rename and Delete beside a session. Delete first asks, saying what is lost (the
+ * The owner's Review (the adjudication view), Rename and Delete beside a session. Delete first asks, saying what is lost (the
  * judgments and their raters, the rater links), and deletes for good only when confirmed: as Label
  * Studio deletes a project.
  */
@@ -7,6 +7,7 @@ import { useState } from 'react';
 import type { Responses } from '../../../electron/core/api/contract.ts';
 import type { SessionDeletion } from '../../../electron/core/api/sessions.ts';
 import { call } from '../api.ts';
+import { go } from '../route.ts';
 
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -80,6 +81,9 @@ export function SessionActions(props: {
     );
   return (
     <>
+      <button type="button" onClick={() => go('review', session.id, 0)}>
+        Review
+      </button>
       <button type="button" onClick={() => setRenaming(session.name)}>
         Rename
       </button>
