@@ -321,10 +321,41 @@ CASES[15] = {
   ],
 };
 
+CASES[17] = {
+  tables: ['adjudications'],
+  indexes: ['adjudications_candidate', 'adjudications_other'],
+  check: (db) => {
+    const item = all(db, 'SELECT session_id, position, image_id FROM session_items LIMIT 1')[0] as object;
+    const [a, b] = all(db, 'SELECT id FROM caption_candidates ORDER BY id LIMIT 2').map(
+      (r) => (r as { id: number }).id,
+    );
+    const put =
+      db.prepare(`INSERT OR REPLACE INTO adjudications (session_id, position, image_id, kind, candidate_id,
+      other_id, value) VALUES (@session_id, @position, @image_id, ?, ?, ?, ?)`);
+    put.run(item, 'best', a, null, 4);
+    put.run(item, 'pairwise', a, b, 'tie'); // one final per item: replaces the pick
+    expect(all(db, 'SELECT kind, value FROM adjudications')).toEqual([{ kind: 'pairwise', value: 'tie' }]);
+    for (const bad of [
+      ['best', a, null, 7],
+      ['pairwise', a, null, 'a'],
+      ['pairwise', a, a, 'a'],
+    ])
+      expect(() => put.run(item, ...bad)).toThrow(/CHECK/);
+    expect(() => put.run({ ...item, position: 999 }, 'best', a, null, null)).toThrow(/FOREIGN KEY/);
+    db.prepare('DELETE FROM session_items').run(); // an item goes, its final judgment with it
+    expect(all(db, 'SELECT * FROM adjudications')).toEqual([]);
+  },
+  plans: [
+    // a caption's final judgments (exports), and the foreign-key checks when a caption is deleted
+    ['SELECT * FROM adjudications WHERE candidate_id = 3', /USING INDEX adjudications_candidate/],
+    ['SELECT 1 FROM adjudications WHERE other_id = 3', /USING (COVERING )?INDEX adjudications_other/],
+  ],
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(15);
+    expect(LATEST).toBe(17);
   });
 });
 

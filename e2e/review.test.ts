@@ -1,6 +1,6 @@
 /**
  * Most-disagreed captions in Evaluation show their image and open the item; the adjudication view
- * shows every rater's judgments of it. A real studio, real ratings, Chromium.
+ * shows every rater's judgments of it, and records the final one. A real studio, real ratings, Chromium.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -44,7 +44,7 @@ describe('most disagreed, and the adjudication view', () => {
   });
   afterAll(() => studio?.stop());
 
-  it('shows each most-disagreed caption with its thumbnail; a click opens its item with every rater’s judgments', async () => {
+  it('shows each most-disagreed caption with its thumbnail; a click opens its item with every rater’s judgments and a final one', async () => {
     const page = await web.open(studio, '#/evaluation');
     const items = page.getByTestId('disagreed-item');
     await items.first().waitFor();
@@ -76,7 +76,18 @@ describe('most disagreed, and the adjudication view', () => {
         review.locator('img').evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth),
       )
       .toBeGreaterThan(0);
+    // the final judgment: B is best, score 4; stored where exports and evaluation read it
+    const final = review.getByTestId('final');
+    await expect(final.textContent()).resolves.toBe('No final judgment yet.');
+    await review.getByLabel('Final best caption').selectOption(String(shown[1].id));
+    await review.getByLabel('Final score').selectOption('4');
+    await review.getByRole('button', { name: 'Record final judgment' }).click();
+    await expect.poll(() => final.textContent()).toBe('Final: B is best, score 4.');
     await screenshot(page, 'adjudication');
+    const stored = await studio.call<{ final: unknown }>('sessions.review', { sessionId, position: 0 });
+    expect(stored.final).toEqual({ best: shown[1].id, score: 4 });
+    await page.reload();
+    await expect.poll(() => review.getByTestId('final').textContent()).toBe('Final: B is best, score 4.');
     await review.getByRole('button', { name: 'Next item →' }).click();
     await expect.poll(() => review.getAttribute('data-position')).toBe('1');
     await expect.poll(() => cells(0)).toEqual(['3', '3']);

@@ -65,6 +65,11 @@ export function roleTable(ids: Ids, lib: string): Record<Channel, Row> {
     'sessions.delete': { req: () => ({ sessionId: 999 }), owner: 404, rater: 403 },
     // every rater's judgments: the owner's alone, even of the link's own session
     'sessions.review': { req: () => ({ sessionId: ids.S, position: 0 }), owner: 200, rater: 403 },
+    'sessions.adjudicate': {
+      req: () => ({ sessionId: 999, position: 0, final: null }),
+      owner: 404,
+      rater: 403,
+    },
     'sessions.item': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
     'ratings.set': {
       req: () => ({ sessionId: ids.S, rater: 'mallory', candidateId: ids.candS, value: 3 }),

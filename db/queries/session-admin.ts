@@ -1,7 +1,7 @@
 /**
  * The owner's care of rating sessions: renaming, and deleting one with everything recorded in it
- * (its judgments; its items, queues and progress go by ON DELETE CASCADE, and so do its place in
- * rater links). A link left reaching no session is revoked.
+ * (its judgments; its items, queues, progress and final judgments go by ON DELETE CASCADE, and so
+ * does its place in rater links). A link left reaching no session is revoked.
  */
 import type { DB } from '../open.ts';
 import { stmt, writeTx } from './statements.ts';
@@ -24,7 +24,11 @@ export function sessionStakes(db: DB, id: number) {
      WHERE session_id = @s AND state = 'current' AND value IS NOT NULL`,
   ).get({ s: id })!;
   const l = stmt<[{ s: number }], { alone: number; total: number }>(db, LINKS).get({ s: id })!;
-  return { ...j, linksRevoked: l.alone, linksNarrowed: l.total - l.alone };
+  const finals = stmt<[number], { n: number }>(
+    db,
+    'SELECT count(*) AS n FROM adjudications WHERE session_id = ?',
+  ).get(id)!.n;
+  return { ...j, finals, linksRevoked: l.alone, linksNarrowed: l.total - l.alone };
 }
 
 /** Deletes a session and its judgments; revokes the live links that reached it alone. */
@@ -68,3 +72,45 @@ export const itemCount = (db: DB, sessionId: number): number =>
   stmt<[number], { n: number }>(db, 'SELECT count(*) AS n FROM session_items WHERE session_id = ?').get(
     sessionId,
   )!.n;
+
+// ---- final judgments (migration 017): one per item, recorded in the adjudication view ----
+
+export interface FinalRow {
+  session_id: number;
+  position: number;
+  image_id: number;
+  kind: 'best' | 'pairwise';
+  candidate_id: number;
+  other_id: number | null;
+  value: number | string | null;
+  at: string;
+}
+
+/** Records (or replaces) an item's final judgment. */
+export function setFinal(db: DB, f: Omit<FinalRow, 'at'>): void {
+  stmt(
+    db,
+    `INSERT OR REPLACE INTO adjudications (session_id, position, image_id, kind, candidate_id, other_id, value)
+     VALUES (@session_id, @position, @image_id, @kind, @candidate_id, @other_id, @value)`,
+  ).run(f);
+}
+
+export function clearFinal(db: DB, sessionId: number, position: number): void {
+  stmt(db, 'DELETE FROM adjudications WHERE session_id = ? AND position = ?').run(sessionId, position);
+}
+
+export function finalOf(db: DB, sessionId: number, position: number): FinalRow | undefined {
+  return stmt<[number, number], FinalRow>(
+    db,
+    'SELECT * FROM adjudications WHERE session_id = ? AND position = ?',
+  ).get(sessionId, position);
+}
+
+/** Every final judgment (of these sessions), by session and item. */
+export function finalJudgments(db: DB, sessions?: number[]): FinalRow[] {
+  return stmt<[{ ss: string | null }], FinalRow>(
+    db,
+    `SELECT * FROM adjudications WHERE @ss IS NULL OR session_id IN (SELECT value FROM json_each(@ss))
+     ORDER BY session_id, position`,
+  ).all({ ss: sessions?.length ? JSON.stringify(sessions) : null });
+}

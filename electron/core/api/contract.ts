@@ -340,6 +340,7 @@ export interface Responses {
   'sessions.rename': SessionView;
   'sessions.delete': SessionDeletion;
   'sessions.review': ReviewItem;
+  'sessions.adjudicate': ReviewItem;
   'sessions.item': SessionItem;
   'ratings.set': SessionItem;
   'ratings.prefer': SessionItem;

@@ -3,7 +3,7 @@ import type { Handlers } from '../api/contract.ts';
 import type { Core } from '../core.ts';
 import { rootInfo } from '../library/views.ts';
 import { remove, rename, sessionViews } from './manage.ts';
-import { review } from './review.ts';
+import { adjudicate, review } from './review.ts';
 import { createSession, prefer, rate, sessionItem, undo } from './sessions.ts';
 
 type RatingChannels =
@@ -12,6 +12,7 @@ type RatingChannels =
   | 'sessions.rename'
   | 'sessions.delete'
   | 'sessions.review'
+  | 'sessions.adjudicate'
   | 'sessions.item'
   | 'ratings.set'
   | 'ratings.prefer'
@@ -34,6 +35,9 @@ export function ratingHandlers({ db }: Core): Pick<Handlers, RatingChannels> {
     },
     async 'sessions.review'({ sessionId, position }) {
       return review(db, sessionId, position);
+    },
+    async 'sessions.adjudicate'(r) {
+      return adjudicate(db, r);
     },
     async 'sessions.item'({ sessionId, rater, position }) {
       return sessionItem(db, sessionId, rater, position);

@@ -84,6 +84,7 @@ describe('renaming and deleting sessions', () => {
       deleted: false,
       judgments: 4, // ada's 4, 2 and pick; bea's 5 (her 1 was undone)
       raters: 2,
+      finals: 0,
       linksRevoked: 1,
       linksNarrowed: 1,
     });

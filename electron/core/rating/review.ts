@@ -1,14 +1,21 @@
 /**
  * Reviewing what raters did: where an item is seen (a file of its image for the thumbnail, the
- * session item to open), and the adjudication view of an item: every rater's judgments side by side.
+ * session item to open), and the adjudication view of an item: every rater's judgments side by side,
+ * and the final judgment the owner records (migration 017).
  */
 import type { DB } from '../../../db/open.ts';
 import type { PairwiseChoice } from '../../../db/queries/judgments.ts';
 import { fileOfImage } from '../../../db/queries/library.ts';
 import { itemAt, positionOfCandidate, sessionRow, shownCandidates } from '../../../db/queries/rating.ts';
-import { itemCount, itemJudgments } from '../../../db/queries/session-admin.ts';
-import { notFound } from '../api/dispatch.ts';
-import type { ReviewItem } from '../api/sessions.ts';
+import {
+  clearFinal,
+  finalOf,
+  itemCount,
+  itemJudgments,
+  setFinal,
+} from '../../../db/queries/session-admin.ts';
+import { conflict, invalid, notFound } from '../api/dispatch.ts';
+import type { FinalJudgment, ReviewItem } from '../api/sessions.ts';
 import { toImageRow } from '../library/views.ts';
 import { sourceLabel } from './sessions.ts';
 
@@ -52,8 +59,61 @@ export function review(db: DB, sessionId: number, position: number): ReviewItem 
     file: toImageRow(f),
     candidates,
     raters: [...raters.values()],
+    final: finalView(db, sessionId, position),
   };
 }
+
+function finalView(db: DB, sessionId: number, position: number): FinalJudgment | null {
+  const f = finalOf(db, sessionId, position);
+  if (!f) return null;
+  return f.kind === 'best'
+    ? { best: f.candidate_id, score: f.value === null ? null : Number(f.value) }
+    : { choice: f.value as PairwiseChoice };
+}
+
+/**
+ * Records an item's final judgment (or withdraws it): in a session of scores, the best caption
+ * shown in the item and, optionally, its score; in a pairwise session, the verdict on (A, B).
+ */
+export function adjudicate(
+  db: DB,
+  r: { sessionId: number; position: number; final: FinalJudgment | null },
+): ReviewItem {
+  const seen = review(db, r.sessionId, r.position); // 404s for an unknown session or item
+  const { final } = r;
+  if (final === null) clearFinal(db, r.sessionId, r.position);
+  else if ('best' in final) {
+    if (seen.kind !== 'scores')
+      throw conflict(`rating session ${r.sessionId} compares pairs: its final judgment is a choice`);
+    if (!seen.candidates.some((c) => c.id === final.best))
+      throw invalid(`caption ${final.best} is not shown in this item`, 'final.best');
+    setFinal(db, {
+      session_id: r.sessionId,
+      position: r.position,
+      image_id: imageOf(db, r.sessionId, r.position),
+      kind: 'best',
+      candidate_id: final.best,
+      other_id: null,
+      value: final.score,
+    });
+  } else {
+    if (seen.kind !== 'pairwise')
+      throw conflict(`rating session ${r.sessionId} scores captions: its final judgment is a best caption`);
+    const [a, b] = seen.candidates;
+    setFinal(db, {
+      session_id: r.sessionId,
+      position: r.position,
+      image_id: imageOf(db, r.sessionId, r.position),
+      kind: 'pairwise',
+      candidate_id: a.id,
+      other_id: b.id,
+      value: final.choice,
+    });
+  }
+  return { ...seen, final: finalView(db, r.sessionId, r.position) };
+}
+
+const imageOf = (db: DB, sessionId: number, position: number) => itemAt(db, sessionId, position)!.image_id;
 
 /** A verdict on (left, right) as a verdict on (A, B): the same when A was shown left, else A and B swap. */
 const asShown = (v: PairwiseChoice, aLeft: boolean): PairwiseChoice =>

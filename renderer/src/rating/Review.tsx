@@ -1,13 +1,12 @@
 /**
  * The owner's adjudication view of one session item: the image, every caption with its sources,
- * each rater's judgments side by side.
+ * each rater's judgments side by side, and the final judgment the owner records.
  */
 import { useEffect, useState } from 'react';
 import type { ReviewItem } from '../../../electron/core/api/sessions.ts';
 import { call, mediaUrl } from '../api.ts';
 import { go } from '../route.ts';
-
-const VERDICTS = { a: 'A better', b: 'B better', tie: 'tie', bad: 'both bad' } as const;
+import { FinalJudgmentForm, VERDICTS } from './FinalJudgment.tsx';
 
 export function Review(props: { sessionId: number; position: number; onError: (e: unknown) => void }) {
   const { sessionId, position, onError } = props;
@@ -75,6 +74,7 @@ export function Review(props: { sessionId: number; position: number; onError: (e
         </ul>
       )}
       {!item.raters.length && <p>No rater has judged this item yet.</p>}
+      <FinalJudgmentForm item={item} onSaved={setItem} onError={onError} />
     </section>
   );
 }
