@@ -1,10 +1,12 @@
 /**
  * The adjudication view on a real database file: every rater's judgments of an item side by side
  * (pairwise verdicts turned to the item's own A/B order, whatever each rater was shown), and the
- * final judgment the owner records, stored, replaced, withdrawn, and deleted with its session.
+ * final judgment the owner records, stored, replaced, withdrawn, deleted with its session, and the
+ * caption a best export takes for the image.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
+import { exportRows } from '../export/select.ts';
 import type { Studio } from '../studio.ts';
 
 let studio: Studio;
@@ -92,9 +94,16 @@ describe('adjudication', () => {
 
     const adj = (final: object | null) =>
       call(studio, 'sessions.adjudicate', { sessionId: s.id, position: 1, final: final as null });
+    // export's best caption of this image: by the ratings y (mean 4 against 3.5), until the final says x
+    const exported = () =>
+      exportRows(studio.db, { policy: 'best', sessions: [s.id] })
+        .filter((r) => r.image_id === seen.file.imageId)
+        .map((r) => r.candidate_id);
+    expect(exported()).toEqual([y.id]);
     expect((await adj({ best: y.id, score: 4 })).final).toEqual({ best: y.id, score: 4 });
     expect((await adj({ best: x.id })).final).toEqual({ best: x.id, score: null }); // replaces it
     expect(finals(s.id)).toEqual([{ kind: 'best', candidate_id: x.id, other_id: null, value: null }]);
+    expect(exported()).toEqual([x.id]);
     expect((await call(studio, 'sessions.review', { sessionId: s.id, position: 1 })).final).toEqual({
       best: x.id,
       score: null,
@@ -110,5 +119,6 @@ describe('adjudication', () => {
     expect(finals(s.id)).toHaveLength(1); // nothing above changed it
     expect((await adj(null)).final).toBeNull();
     expect(finals(s.id)).toEqual([]);
+    expect(exported()).toEqual([y.id]);
   });
 });
