@@ -4,7 +4,8 @@
  * A deleted session's links stop reaching it at once; another session's judgments stay.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addLibrary, call, captionRoot, openTestStudio } from '../../../test/fixtures/studio.ts';
+import { twoCaptionsEach } from '../../../test/fixtures/rated.ts';
+import { call, openTestStudio } from '../../../test/fixtures/studio.ts';
 import { raterOf } from '../access/links.ts';
 import { callAs } from '../access/scope.ts';
 import type { Studio } from '../studio.ts';
@@ -13,15 +14,7 @@ let studio: Studio;
 let rootId: number;
 beforeAll(async () => {
   studio = openTestStudio();
-  rootId = (await addLibrary(studio, 3)).id;
-  await captionRoot(studio, rootId, {});
-  for (const f of (await call(studio, 'library.images', { rootId })).items) {
-    const [run] = (await call(studio, 'image.get', { fileId: f.fileId })).runs;
-    await call(studio, 'candidate.edit', {
-      candidateId: run.candidates[0].id,
-      text: `a person's ${f.fileId}`,
-    });
-  }
+  rootId = await twoCaptionsEach(studio, 3);
 });
 afterAll(() => studio?.close());
 
