@@ -13,6 +13,7 @@ export function MostDisagreed({ items }: { items: EvalSummary['disagreed'] }) {
           <li key={d.candidateId}>
             <button
               type="button"
+              className="disagreed-item"
               data-testid="disagreed-item"
               disabled={!d.item && d.fileId === null}
               title={d.item ? 'Open the item: every rater’s judgments, and the final one' : 'Open the image'}
