@@ -321,30 +321,27 @@ CASES[15] = {
   ],
 };
 
+CASES[16] = {
+  tables: ['embedding_additions', 'embedding_versions'],
+  indexes: ['embedding_additions_scorer'],
+  // what the triggers record, and how search reads it: db/queries/embeddings.test.ts
+  plans: [
+    // before each search: the last number added for a scorer, and what was added after a copy's
+    [
+      'SELECT max(seq) FROM embedding_additions WHERE scorer_id = 2',
+      /USING COVERING INDEX embedding_additions_scorer/,
+    ],
+    [
+      'SELECT image_id FROM embedding_additions WHERE scorer_id = 2 AND seq > 10 ORDER BY seq',
+      /^(?![\s\S]*TEMP B-TREE)[\s\S]*USING (COVERING )?INDEX embedding_additions_scorer/,
+    ],
+  ],
+};
+
 CASES[17] = {
   tables: ['adjudications'],
   indexes: ['adjudications_candidate', 'adjudications_other'],
-  check: (db) => {
-    const item = all(db, 'SELECT session_id, position, image_id FROM session_items LIMIT 1')[0] as object;
-    const [a, b] = all(db, 'SELECT id FROM caption_candidates ORDER BY id LIMIT 2').map(
-      (r) => (r as { id: number }).id,
-    );
-    const put =
-      db.prepare(`INSERT OR REPLACE INTO adjudications (session_id, position, image_id, kind, candidate_id,
-      other_id, value) VALUES (@session_id, @position, @image_id, ?, ?, ?, ?)`);
-    put.run(item, 'best', a, null, 4);
-    put.run(item, 'pairwise', a, b, 'tie'); // one final per item: replaces the pick
-    expect(all(db, 'SELECT kind, value FROM adjudications')).toEqual([{ kind: 'pairwise', value: 'tie' }]);
-    for (const bad of [
-      ['best', a, null, 7],
-      ['pairwise', a, null, 'a'],
-      ['pairwise', a, a, 'a'],
-    ])
-      expect(() => put.run(item, ...bad)).toThrow(/CHECK/);
-    expect(() => put.run({ ...item, position: 999 }, 'best', a, null, null)).toThrow(/FOREIGN KEY/);
-    db.prepare('DELETE FROM session_items').run(); // an item goes, its final judgment with it
-    expect(all(db, 'SELECT * FROM adjudications')).toEqual([]);
-  },
+  // what the table takes and refuses, and what deleting an item does: db/queries/session-admin.test.ts
   plans: [
     // a caption's final judgments (exports), and the foreign-key checks when a caption is deleted
     ['SELECT * FROM adjudications WHERE candidate_id = 3', /USING INDEX adjudications_candidate/],
