@@ -338,10 +338,21 @@ CASES[16] = {
   ],
 };
 
+CASES[17] = {
+  tables: ['adjudications'],
+  indexes: ['adjudications_candidate', 'adjudications_other'],
+  // what the table takes and refuses, and what deleting an item does: db/queries/session-admin.test.ts
+  plans: [
+    // a caption's final judgments (exports), and the foreign-key checks when a caption is deleted
+    ['SELECT * FROM adjudications WHERE candidate_id = 3', /USING INDEX adjudications_candidate/],
+    ['SELECT 1 FROM adjudications WHERE other_id = 3', /USING (COVERING )?INDEX adjudications_other/],
+  ],
+};
+
 describe('every migration', () => {
   it('has a test case here', () => {
     expect(Object.keys(CASES).map(Number)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(LATEST).toBe(16);
+    expect(LATEST).toBe(17);
   });
 });
 

@@ -60,6 +60,16 @@ export function roleTable(ids: Ids, lib: string): Record<Channel, Row> {
     'jobs.resume': { req: () => ({ jobId: 999 }), owner: 404, rater: 403 },
     'sessions.create': { req: () => ({ name: 'x', rootId: 999 }), owner: 404, rater: 403 },
     'sessions.list': { req: () => ({}), owner: 200, rater: 200 },
+    // owner only: a rater's link cannot rename or delete even its own session
+    'sessions.rename': { req: () => ({ sessionId: 999, name: 'x' }), owner: 404, rater: 403 },
+    'sessions.delete': { req: () => ({ sessionId: 999 }), owner: 404, rater: 403 },
+    // every rater's judgments: the owner's alone, even of the link's own session
+    'sessions.review': { req: () => ({ sessionId: ids.S, position: 0 }), owner: 200, rater: 403 },
+    'sessions.adjudicate': {
+      req: () => ({ sessionId: 999, position: 0, final: null }),
+      owner: 404,
+      rater: 403,
+    },
     'sessions.item': { req: () => ({ sessionId: ids.S, rater: 'mallory' }), owner: 200, rater: 200 },
     'ratings.set': {
       req: () => ({ sessionId: ids.S, rater: 'mallory', candidateId: ids.candS, value: 3 }),

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { databasePath, defaultDataDir } from '../../db/open.ts';
 import type { JobState } from '../core/api/contract.ts';
 import { decodingSummary } from '../core/api/decoding.ts';
-import type { JobView } from '../core/api/types.ts';
+import type { JobView, SessionView } from '../core/api/types.ts';
 import { parseDocumentFrequencies, scoreCaptions } from '../core/eval/metrics.ts';
 import { writePrivateFile } from '../core/paths.ts';
 import { isLoopback } from '../core/serve/guard.ts';
@@ -129,6 +129,21 @@ export function servedExportsDir(
   return realpathSync(dir);
 }
 
+/**
+ * The sessions that give a rater images: those everyone rates, and those assigning the rater a
+ * share. `invite` without `--session` invites to these, never to one with nothing to rate.
+ */
+export function sessionsGiving(sessions: SessionView[], rater: string): number[] {
+  if (!sessions.length) throw new Error('no rating sessions yet: create one first');
+  const name = rater.trim();
+  const ids = sessions.filter((s) => s.overlap === null || s.raters.includes(name)).map((s) => s.id);
+  if (!ids.length)
+    throw new Error(
+      `no rating session gives ${name} images (each assigns its images to others): name one with --session ID`,
+    );
+  return ids;
+}
+
 /** `invite --rater NAME [--session ID]...`, `invite --list`, `invite --revoke ID`: raters' links. */
 export async function inviteCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values } = parseArgs({
@@ -158,8 +173,7 @@ export async function inviteCommand(argv: string[], out: NodeJS.WritableStream):
     if (!values.rater) throw new UsageError('invite needs --rater NAME (or --list, --revoke ID)');
     const sessions =
       values.session?.map((v) => intArg(v, 'session')!) ??
-      (await call(studio, 'sessions.list', {})).map((s) => s.id);
-    if (!sessions.length) throw new Error('no rating sessions yet: create one first');
+      sessionsGiving(await call(studio, 'sessions.list', {}), values.rater);
     const link = await call(
       studio,
       'raters.invite',

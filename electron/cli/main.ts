@@ -39,7 +39,7 @@ Commands:
   models add <folder>, models remove <model>
   status               what the library holds: folders, images, captions, errors
   serve                the studio in a browser: prints a localhost URL with a fresh owner token
-  invite --rater NAME [--session ID]...   a rater's own link: its sessions only (default: all now)
+  invite --rater NAME [--session ID]...   a rater's own link: its sessions only (default: those giving it images)
   invite --list, invite --revoke ID       raters' links, and ending one
   import-refs <file>   reference captions: COCO captions JSON or image<TAB>caption lines
   eval                 per model/config: BLEU-4, CIDEr-D, ROUGE-L, mean rating (95% CI), win rate

@@ -10,6 +10,7 @@ import { Library } from './Library.tsx';
 import { Models } from './Models.tsx';
 import { useModels } from './models.ts';
 import { Rating } from './Rating.tsx';
+import { Review } from './rating/Review.tsx';
 import { go, useRoute } from './route.ts';
 
 /** Who this window is: the owner gets the studio, a rater's link its rating sessions only. */
@@ -89,6 +90,9 @@ function Studio() {
       <main>
         {view === 'library' && <Library onError={onError} />}
         {view === 'image' && <ImageView fileId={Number(route[1])} onError={onError} />}
+        {view === 'review' && (
+          <Review sessionId={Number(route[1])} position={Number(route[2] ?? 0)} onError={onError} />
+        )}
         {view === 'jobs' && <JobsPanel onError={onError} />}
         {view === 'evaluation' && <Evaluation onError={onError} />}
         {view === 'export' && <Export onError={onError} />}

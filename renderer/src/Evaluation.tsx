@@ -3,6 +3,7 @@ import type { EvalSummary } from '../../electron/core/api/types.ts';
 import { call } from './api.ts';
 import { ClipCell, ScoreForm, scorerName, TauCell } from './evaluation/ClipScoring.tsx';
 import { Histogram, Scatter } from './evaluation/charts.tsx';
+import { MostDisagreed } from './rating/Disagreed.tsx';
 
 const f = (v: number | null, d = 3) => (v === null ? '–' : v.toFixed(d));
 
@@ -117,18 +118,7 @@ export function Evaluation({ onError }: { onError: (e: unknown) => void }) {
           />
         ))}
       </div>
-      {s.disagreed.length > 0 && (
-        <>
-          <h3>Most disagreed</h3>
-          <ul>
-            {s.disagreed.map((d) => (
-              <li key={d.candidateId}>
-                [{d.values.join(', ')}] {d.text}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      <MostDisagreed items={s.disagreed} />
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { CatalogEntry } from './catalog.ts';
 import { DecodingOptions } from './decoding.ts';
 import { EDIT_CASES, type EditBatchView, type EditHistory, type EditPreview, type EditStep } from './edit.ts';
+import { id, none, oneOf, rater } from './fields.ts';
 import {
   DTYPES,
   EXPORT_FORMATS,
@@ -22,6 +23,7 @@ import {
   SESSION_KINDS,
   SPLITS,
 } from './options.ts';
+import { type ReviewItem, SESSION_CHANNELS, type SessionDeletion } from './sessions.ts';
 import type {
   CandidateView,
   EngineInfoView,
@@ -48,19 +50,12 @@ import type {
 
 export * from './options.ts';
 
-/** An enum whose error lists the choices, as every transport shows them. */
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: () => `expected one of ${values.join(', ')}` });
-
-const id = z.number().int().positive();
-const rater = z.string().trim().min(1).max(100);
 /** NUL and the other C0/C1 control characters: no file name needs them, and NUL ends a path in the OS */
 export const CONTROL_CHARS = /\p{Cc}/u; // U+0000-001F, U+007F-009F
 const noControl = (s: z.ZodString) =>
   s.refine((v) => !CONTROL_CHARS.test(v), { error: 'contains a NUL or control character' });
 /** Every path a request names, validated the same way (dispatch names the field). */
 const path = noControl(z.string().min(1).max(4096));
-const none = z.object({}).strict();
 /** a model as requests name it: 'default', ORG/NAME[@REVISION], or an added folder's path */
 const model = noControl(z.string().trim().min(1).max(500));
 const dtype = oneOf(DTYPES);
@@ -240,6 +235,7 @@ export const contract = {
     })
     .strict(),
   'sessions.list': none,
+  ...SESSION_CHANNELS,
   'sessions.item': z.object({ sessionId: id, rater, position: z.number().int().min(0).optional() }).strict(),
   /** one action of judgments of a caption: a 'score' (value; null clears it) and/or a 'best' pick
    * (true picks it and takes the pick back from the item's other captions, false takes it back) */
@@ -348,6 +344,10 @@ export interface Responses {
   'jobs.resume': JobView;
   'sessions.create': SessionView;
   'sessions.list': SessionView[];
+  'sessions.rename': SessionView;
+  'sessions.delete': SessionDeletion;
+  'sessions.review': ReviewItem;
+  'sessions.adjudicate': ReviewItem;
   'sessions.item': SessionItem;
   'ratings.set': SessionItem;
   'ratings.prefer': SessionItem;

@@ -256,7 +256,14 @@ export interface EvalSummary {
   /** the scorers whose CLIPScores the rows carry; no references needed */
   scorers: ScorerColumn[];
   agreement: { alpha: number | null; items: number; raters: number };
-  disagreed: { candidateId: number; text: string; values: number[] }[];
+  /** with a file of the image (its thumbnail) and the session item where it was rated, to open */
+  disagreed: {
+    candidateId: number;
+    text: string;
+    values: number[];
+    fileId: number | null;
+    item: { sessionId: number; position: number } | null;
+  }[];
   /** per rated model candidate with references: its CIDEr-D and mean human rating */
   scatter: { source: string; candidateId: number; ciderD: number; rating: number }[];
   kendallTau: number | null;

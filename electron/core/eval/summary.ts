@@ -14,6 +14,7 @@ import {
 } from '../../../db/queries/eval.ts';
 import { type PairwiseRow, pairwiseJudgments, sessionNames } from '../../../db/queries/pairwise.ts';
 import type { EvalSummary, PairwiseStats, SourceRow } from '../api/types.ts';
+import { whereToSee } from '../rating/review.ts';
 import { clipColumns, meanRatings } from './clip.ts';
 import { bootstrapMean, bradleyTerry, type Comparison, kendallTau, krippendorffAlpha } from './human.ts';
 import { documentFrequencies, scoreCaptions } from './metrics.ts';
@@ -29,9 +30,13 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
 
   const ratings = allRatings(db);
   const byCandidate = new Map<number, number[]>();
+  /** the newest session that rated each caption: where its disagreement is seen */
+  const lastSession = new Map<number, number>();
   for (const r of ratings)
-    if (r.value !== null)
+    if (r.value !== null) {
       byCandidate.set(r.candidate_id, [...(byCandidate.get(r.candidate_id) ?? []), r.value]);
+      lastSession.set(r.candidate_id, Math.max(r.session_id, lastSession.get(r.candidate_id) ?? 0));
+    }
   const candById = new Map(cands.map((c) => [c.candidate_id, c]));
   const clip = clipColumns(db, cands, meanRatings(ratings));
 
@@ -130,7 +135,12 @@ export function evaluationSummary(db: DB, opts: { rootId?: number } = {}): EvalS
     .filter(([, v]) => spread(v) > 0)
     .sort((a, b) => spread(b[1]) - spread(a[1]) || a[0] - b[0])
     .slice(0, 10)
-    .map(([candidateId, values]) => ({ candidateId, text: candById.get(candidateId)?.text ?? '', values }));
+    .map(([candidateId, values]) => ({
+      candidateId,
+      text: candById.get(candidateId)?.text ?? '',
+      values,
+      ...whereToSee(db, candById.get(candidateId)?.image_id, candidateId, lastSession.get(candidateId)),
+    }));
   return {
     rows,
     scorers: clip.scorers,

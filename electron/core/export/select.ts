@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, relative, sep } from 'node:path';
 import type { DB } from '../../../db/open.ts';
 import { type ExportCandidate, exportCandidates } from '../../../db/queries/export.ts';
+import { finalJudgments } from '../../../db/queries/session-admin.ts';
 import type { ExportFormat, ExportPolicy, ParsedRequest, Split } from '../api/contract.ts';
 import { leadsOutside } from '../library/inside.ts';
 
@@ -56,7 +57,7 @@ export const byImage = (rows: ExportRow[]) => {
 
 /**
  * The captions a policy takes from one image's current candidates:
- * - best: the highest mean rating (more ratings, then the earlier candidate, break ties); unrated,
+ * - best: the caption of the image's final judgment (exportRows); else the highest mean rating (more ratings, then the earlier candidate, break ties); unrated,
  *   the newest human edit; else the top beam of the latest run. One per image.
  * - latest: the top beam of the image's latest run. One per image.
  * - human: every human edit. rated: every candidate with ratings. all: every candidate.
@@ -113,5 +114,22 @@ export function exportRows(db: DB, o: Omit<ExportOptions, 'format'> = {}): Expor
       mean_rating: r.mean_rating === null ? null : Math.round(r.mean_rating * 1e6) / 1e6,
       split: splitOf(r.image_hash, o.splitFractions),
     }));
-  return select(candidates, o.policy ?? 'best').filter((r) => !o.split || r.split === o.split);
+  const policy = o.policy ?? 'best';
+  const picked = new Set(select(candidates, policy));
+  // best: an image's final judgment (the adjudication view's best caption) wins over the ratings
+  const finals = policy === 'best' ? finalBestByImage(db, o.sessions) : new Map<number, number>();
+  const decided = new Set(
+    candidates.filter((r) => finals.get(r.image_id) === r.candidate_id).map((r) => r.image_id),
+  );
+  return candidates
+    .filter((r) => (decided.has(r.image_id) ? finals.get(r.image_id) === r.candidate_id : picked.has(r)))
+    .filter((r) => !o.split || r.split === o.split);
+}
+
+/** Per image, the best caption of its newest final judgment (of these sessions). */
+function finalBestByImage(db: DB, sessions?: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  const newestLast = finalJudgments(db, sessions).sort((a, b) => a.at.localeCompare(b.at));
+  for (const f of newestLast) if (f.kind === 'best') m.set(f.image_id, f.candidate_id);
+  return m;
 }

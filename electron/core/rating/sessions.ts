@@ -131,7 +131,8 @@ function session(db: DB, sessionId: number): SessionRow {
   return s;
 }
 
-const sourceLabel = (r: ShownRow) =>
+/** A caption's source as the owner reads it: model and decoding (and its rank in the n-best), or a human edit. */
+export const sourceLabel = (r: ShownRow) =>
   r.source === 'human'
     ? 'human edit'
     : `${r.model}, ${decodingLabel(JSON.parse(r.config))}${r.rank > 0 ? `, candidate ${r.rank + 1}` : ''}`;

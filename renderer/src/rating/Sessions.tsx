@@ -1,14 +1,17 @@
 /** The owner's Rating page (the create-session form and the sessions, with invites) and a rater's list of sessions. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { Responses } from '../../../electron/core/api/contract.ts';
 import { call } from '../api.ts';
 import { RootSelect, useRoots } from '../RootSelect.tsx';
 import { go } from '../route.ts';
+import { Invite, RaterLinks } from './Links.tsx';
+import { SessionActions } from './SessionActions.tsx';
 
 export function SessionList(props: {
   rater: string;
   sessions?: Responses['sessions.list'];
-  invite?: boolean;
+  /** the owner's list: Rename, Delete and Invite rater beside each session */
+  owner?: { onChanged: () => void; onLinkMade: () => void };
   onError: (e: unknown) => void;
 }) {
   const { rater, onError } = props;
@@ -19,7 +22,7 @@ export function SessionList(props: {
   return (
     <ul>
       {(props.sessions ?? loaded).map((s) => (
-        <li key={s.id}>
+        <li key={s.id} data-testid="session" data-session={s.id}>
           {s.name} ({s.items} {s.kind === 'pairwise' ? 'pairs' : 'images'}
           {s.blind ? ', blind' : ''}
           {s.raters.length ? `, shared by ${s.raters.join(', ')} with ${s.overlap}% rated by all` : ''}){' '}
@@ -38,52 +41,15 @@ export function SessionList(props: {
           >
             Rate
           </button>
-          {props.invite && <Invite sessionId={s.id} onError={onError} />}
+          {props.owner && (
+            <>
+              <Invite sessionId={s.id} onMade={props.owner.onLinkMade} onError={onError} />
+              <SessionActions session={s} onChanged={props.owner.onChanged} onError={onError} />
+            </>
+          )}
         </li>
       ))}
     </ul>
-  );
-}
-
-/** The owner's "Invite rater": a link that reaches this session only, shown once. */
-function Invite({ sessionId, onError }: { sessionId: number; onError: (e: unknown) => void }) {
-  const [open, setOpen] = useState(false);
-  const [name, setName] = useState('');
-  const [link, setLink] = useState<string | null>(null);
-  if (!open)
-    return (
-      <button type="button" onClick={() => setOpen(true)}>
-        Invite rater
-      </button>
-    );
-  const served = location.protocol.startsWith('http');
-  return (
-    <form
-      className="invite"
-      onSubmit={(e) => {
-        e.preventDefault();
-        call('raters.invite', { rater: name, sessions: [sessionId] })
-          .then((l) => setLink(served ? `${location.origin}/?token=${l.token}` : l.token))
-          .catch(onError);
-      }}
-    >
-      <input
-        aria-label="Invited rater's name"
-        placeholder="rater's name"
-        value={name}
-        onChange={(e) => setName(e.target.value)}
-      />
-      <button type="submit" disabled={!name.trim()}>
-        Make link
-      </button>
-      {link && (
-        <output aria-label="Rater link">
-          {served
-            ? link
-            : `token ${link}: start caption-studio serve and share its address with ?token=${link}`}
-        </output>
-      )}
-    </form>
   );
 }
 
@@ -98,9 +64,13 @@ export function Sessions({ onError }: { onError: (e: unknown) => void }) {
   const [assignTo, setAssignTo] = useState('');
   const [overlap, setOverlap] = useState('20');
   const [rater, setRater] = useState(localStorage.getItem('cs-rater') ?? '');
-  useEffect(() => {
+  const [linksVersion, setLinksVersion] = useState(0);
+  const reload = useCallback(() => {
     call('sessions.list', {}).then(setSessions, onError);
+    // a deleted session's links changed too
+    setLinksVersion((n) => n + 1);
   }, [onError]);
+  useEffect(reload, [reload]);
   return (
     <section className="sessions">
       <label>
@@ -205,7 +175,13 @@ export function Sessions({ onError }: { onError: (e: unknown) => void }) {
         </button>
       </form>
       <h2>Sessions</h2>
-      <SessionList rater={rater} sessions={sessions} invite onError={onError} />
+      <SessionList
+        rater={rater}
+        sessions={sessions}
+        owner={{ onChanged: reload, onLinkMade: () => setLinksVersion((n) => n + 1) }}
+        onError={onError}
+      />
+      <RaterLinks sessions={sessions} version={linksVersion} onError={onError} />
     </section>
   );
 }
