@@ -9,7 +9,8 @@
  *
  * Only row-wise operators move (matrix products with weights, elementwise arithmetic, casts,
  * (de)quantization), so each result's rows are the images' rows and a beam's rows are its image's:
- * shape computations stay in the decoder. `DynamicQuantizeLinear`'s scale spans its whole input,
+ * shape computations stay in the decoder (weights are assumed to broadcast along the trailing
+ * dimensions, as a projection's do). `DynamicQuantizeLinear`'s scale spans its whole input,
  * which is exact only over one image's rows (the engine runs such graphs one image at a time, where
  * the image's beams are copies of the same row): a scale never leaves the per-image graph. Nodes
  * that compute the same thing in both branches (the same operator and attributes over the same
@@ -319,8 +320,8 @@ export const hoistRewrite: Rewrite = {
 };
 
 /**
- * The decoder to open and its per-image graph: the derived pair in `dataDir`, or `file` itself with
- * no per-image graph when nothing moves (`reason` says why, when the graph could not be read).
+ * The decoder to open and its per-image graph: the derived pair in `dataDir` (made once, then
+ * reused), or `file` itself with no per-image graph when nothing moves.
  */
 export async function hoistedDecoder(
   dataDir: string,
