@@ -1,12 +1,15 @@
 /**
  * One contestant of bench/engine.ts in its own process, so its memory is its own:
- *   node --import tsx bench/support/contestant.ts ours|tjs MODEL_DIR DTYPE
+ *   node --import tsx bench/support/contestant.ts ours|tjs MODEL_DIR DTYPE [DERIVED_DIR]
  * Loads the model, reports RSS after load, then runs each `{ run, files, decoding }` message over
  * the files (read from disk and decoded as part of the run) and reports seconds and, for ours, the
  * main thread's longest event-loop stalls; `{ end }` reports the peak RSS (VmHWM) and exits.
  *
  * ours: the studio's engine as the CLI and the desktop app run it: the model in its worker thread,
- *   files read and hashed on the main thread, batches of 16, default session options and layout.
+ *   files read and hashed on the main thread, batches of 16, default session options and layout;
+ *   with DERIVED_DIR, derived files (the hoisted decoder, graph/hoist.ts) are taken from there, as
+ *   the studio takes them from its data folder (the bench makes them before, so that making them
+ *   is not in the contestant's memory).
  * tjs: transformers.js's `image-to-text` pipeline on the public export's layout of the same weights,
  *   its default session options (it takes one image at a time; it has no beam search).
  */
@@ -25,7 +28,7 @@ export type Report =
   | { seconds: number; stallP99: number | null; stallMax: number | null }
   | { peakMB: number };
 
-const [kind, dir, dtype] = process.argv.slice(2) as ['ours' | 'tjs', string, Dtype];
+const [kind, dir, dtype, derivedDir] = process.argv.slice(2) as ['ours' | 'tjs', string, Dtype, string?];
 const send = (r: Report) => process.send!(r);
 const mb = (kb: number) => kb / 1024;
 const peakKB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
@@ -33,7 +36,7 @@ const peakKB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/statu
 let run: (m: Extract<Message, { run: true }>) => Promise<void>;
 let stalls: ReturnType<typeof monitorEventLoopDelay> | null = null;
 if (kind === 'ours') {
-  const engine = await RemoteEngine.load(dir, { dtype });
+  const engine = await RemoteEngine.load(dir, { dtype, derivedDir });
   run = async ({ files, decoding }) => {
     const d = engine.decoding(decoding);
     async function* inputs() {

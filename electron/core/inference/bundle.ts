@@ -20,6 +20,7 @@ import { BundleError } from './errors.ts';
 import { requireFamily } from './families/index.ts';
 import type { Family, FamilyModel, Json } from './family.ts';
 import { attentionDecoder } from './graph/attention.ts';
+import { hoistedDecoder } from './graph/hoist.ts';
 import { PreprocessorConfig } from './preprocess.ts';
 import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './runtime/providers.ts';
 import { createSession, type Runs, type SessionSettings } from './runtime/sessions.ts';
@@ -35,6 +36,8 @@ export interface DecoderSessions {
   withPast: ort.InferenceSession | null;
   /** the first session takes past_key_values.* (merged or past-accepting decoder) */
   firstTakesPast: boolean;
+  /** the per-image graph hoisted out of the per-step decoder (graph/hoist.ts), when there is one */
+  perImage: ort.InferenceSession | null;
   files: string[];
 }
 
@@ -84,6 +87,12 @@ export interface LoadOptions extends SessionSettings {
    * derived file (made once in `dataDir`, see graph/) that adds them. Off: the original files.
    */
   attention?: { dataDir: string };
+  /**
+   * Where derived model files are made (graph/derived.ts). With it, a decoder that recomputes
+   * per-image work at every step is opened from its hoisted rewrite (graph/hoist.ts); without it,
+   * as it is.
+   */
+  derivedDir?: string;
   /** the model's name for people (default: the folder's name) and where it came from (default: the folder) */
   label?: string;
   source?: string;
@@ -133,8 +142,10 @@ function checkShapes(b: Omit<Bundle, 'dispose'>, imageFile: string, encFile: str
     ? 'last_hidden_state'
     : encoder.outputNames[0];
   const e1 = outputMeta(encoder, encOut)?.shape.at(-1);
-  const e2 = inputMeta(b.decoder.first, 'encoder_hidden_states')?.shape.at(-1);
-  if (!b.decoder.first.inputNames.includes('encoder_hidden_states')) {
+  // a hoisted decoder's states go to its per-image graph (graph/hoist.ts)
+  const takesStates = b.decoder.perImage ?? b.decoder.first;
+  const e2 = inputMeta(takesStates, 'encoder_hidden_states')?.shape.at(-1);
+  if (!takesStates.inputNames.includes('encoder_hidden_states')) {
     throw new BundleError(`${decFile}: no 'encoder_hidden_states' input`);
   }
   if (typeof e1 === 'number' && typeof e2 === 'number' && e1 !== e2) {
@@ -233,9 +244,23 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     if (d.reason) choice.notes.push(`no heat-maps: ${d.reason}`);
     return d.file;
   };
-  const first = await open(await withAttention(firstFile));
-  const withPast = withPastFile ? await open(await withAttention(withPastFile)) : null;
-  const all = [...sessions.values(), first, withPast];
+  // the per-step decoder: the with-past one of a split pair, else the one decoder file
+  const hoisted = async (f: string, perStep: boolean) => {
+    if (!opts.derivedDir || !perStep) return { file: f, perImage: null };
+    try {
+      return await hoistedDecoder(opts.derivedDir, f);
+    } catch (err) {
+      choice.notes.push(`per-image work left in each decoder step: ${f}: ${(err as Error).message}`);
+      return { file: f, perImage: null };
+    }
+  };
+  const firstH = await hoisted(await withAttention(firstFile), !withPastFile);
+  const pastH = withPastFile ? await hoisted(await withAttention(withPastFile), true) : null;
+  const first = await open(firstH.file);
+  const withPast = pastH ? await open(pastH.file) : null;
+  const perImageFile = firstH.perImage ?? pastH?.perImage;
+  const perImage = perImageFile ? await open(perImageFile, 'per-batch') : null;
+  const all = [...sessions.values(), first, withPast, perImage];
   const files = [...familyFiles.map((f) => f.file), firstFile, withPastFile].filter(
     (f): f is string => f !== null,
   );
@@ -265,7 +290,7 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     tokenizer,
     special: specialTokens(config, generation, dec, dir),
     prompts: family.prompts(preJson),
-    decoder: { first, withPast, firstTakesPast: takesPast(first), files },
+    decoder: { first, withPast, firstTakesPast: takesPast(first), perImage, files },
     heads: heads ?? 0,
     headDim: hidden && heads ? hidden / heads : 0,
     provider: choice,

@@ -1,5 +1,6 @@
 /**
- * Public models' exports, as users download them: interface-faithful bundles (the real
+ * Public models' exports, as users download them (and as the studio opens them: decoders that
+ * recompute per-image work at every step through the hoisting rewrite, graph/hoist.ts): interface-faithful bundles (the real
  * vit-gpt2-image-captioning JSON and GPT-2 tokenizer, tiny graphs with the export's exact names,
  * dtypes and axes; `models/captioner/export/fixtures.py`) in every layout and variant, against three
  * references:
@@ -21,6 +22,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, type FixtureHyp, fixtureReference } from '../../../test/fixtures/bundles.ts';
+import { tempDir } from '../../../test/fixtures/images.ts';
 import { int8Kernel, OrtReference, type ReferenceFiles } from '../../../test/fixtures/ort-reference.ts';
 import {
   expectEqual,
@@ -35,6 +37,7 @@ import { CaptionEngine, ENCODER_IMAGES, type GeneratedCaption } from './engine.t
 import { readFloats } from './runtime/tensors.ts';
 
 const ref = fixtureReference();
+const derivedDir = tempDir('cs-public-derived-');
 const images = ref.images.map((f) => join(FIXTURES, 'images', f));
 
 /** The files the reference opens: encoder and decoder(s) of one variant in one folder. */
@@ -139,7 +142,9 @@ describe.each(CASES)('$layout $load', ({ layout, load, files, reference }) => {
   let pixels: Float32Array[];
   let theirs: { greedy: RefHyp; beam5: RefHyp[] }[];
   beforeAll(async () => {
-    engine = await CaptionEngine.load(join(FIXTURES, layout), { intraOpThreads: 1, ...load });
+    // as the studio opens them: per-image work hoisted out of the decoding step (graph/hoist.ts),
+    // so every comparison below holds for the rewritten decoders
+    engine = await CaptionEngine.load(join(FIXTURES, layout), { intraOpThreads: 1, derivedDir, ...load });
     pixels = (await Promise.all(images.map((f) => engine.preprocess(f)))).map((p) => p.pixels);
     const driver = await OrtReference.open(join(FIXTURES, layout), reference, 1);
     theirs = [];
@@ -163,6 +168,9 @@ describe.each(CASES)('$layout $load', ({ layout, load, files, reference }) => {
     expect(engine.info.dtype).toBe(
       { 'gpt2-int8': 'q8', 'gpt2-fp16': 'fp16', 'gpt2-fp16-io': 'fp16' }[family] ?? 'fp32',
     );
+    // the public layouts recompute the cross-attention projections at every step: hoisted; our
+    // seq2seq layout caches them already
+    expect(engine.bundle.decoder.perImage !== null, 'hoisted').toBe(!layout.startsWith('seq2seq'));
   });
 
   it(`greedy and beam-5 equal the independent ONNX Runtime reference, image by image${kernel}`, async () => {

@@ -28,7 +28,7 @@ export interface ModelOptions {
   /** what requests that name no model caption with: a folder or a repository id (default: the shipped bundle) */
   model?: string;
   load?: LoadOptions;
-  /** where derived decoder files with cross-attention outputs are made and reused (the data directory) */
+  /** where derived decoder files (cross-attention outputs, hoisted decoders) are made and reused (the data directory) */
   attentionDir?: string;
   /** the inference worker's entry (the packaged app passes its bundled copy) */
   workerUrl?: URL;
@@ -117,7 +117,14 @@ export class ModelService {
       const attention = dataDir ? { attention: { dataDir } } : {};
       const engine = RemoteEngine.load(
         m.dir,
-        { ...this.opts.load, ...attention, dtype, label: m.label, source: m.source },
+        {
+          derivedDir: this.opts.attentionDir,
+          ...this.opts.load,
+          ...attention,
+          dtype,
+          label: m.label,
+          source: m.source,
+        },
         this.opts.workerUrl,
       );
       l = { engine, leases: 0, lastUsed: 0 };

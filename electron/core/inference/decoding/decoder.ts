@@ -4,6 +4,7 @@
  * `attention_mask`, `position_ids`), in the type it declares (float32 or float16).
  */
 import * as ort from 'onnxruntime-node';
+import { HOISTED } from '../graph/hoist.ts';
 import { asInput, gatherRows, readFloats } from '../runtime/tensors.ts';
 import { KVCache } from './cache.ts';
 import type { StepModel, StepOutput } from './generate.ts';
@@ -16,6 +17,8 @@ export interface DecoderModel {
     /** later steps, when the bundle has a separate with-past decoder */
     withPast: ort.InferenceSession | null;
     firstTakesPast: boolean;
+    /** the per-image graph of a hoisted decoder (graph/hoist.ts): its outputs are the decoder's `hoisted.*` inputs */
+    perImage?: ort.InferenceSession | null;
   };
   /** only for a cache input whose metadata gives no shape */
   heads: number;
@@ -38,6 +41,11 @@ export class OrtDecoder implements StepModel {
   private readonly E: number;
   /** which image each row's encoder states are */
   private rowImage: number[];
+  /** the encoder states per image, as given */
+  private readonly images: ort.Tensor;
+  /** the per-image graph's outputs per image, then per row (`rowImage`), once a step needs them */
+  private perImage: Record<string, ort.Tensor> | null = null;
+  private perRow: Record<string, ort.Tensor> | null = null;
   /** sees every step's full outputs (the CLI's raw attention reads all layers and heads there) */
   onOutputs?: (out: ort.InferenceSession.OnnxValueMapType) => void;
 
@@ -48,6 +56,7 @@ export class OrtDecoder implements StepModel {
   ) {
     const [B, S, E] = encoderStates.dims as number[];
     this.enc = encoderStates;
+    this.images = encoderStates;
     this.rows = B;
     this.rowImage = Array.from({ length: B }, (_, i) => i);
     this.S = S;
@@ -74,6 +83,7 @@ export class OrtDecoder implements StepModel {
       const data = gatherRows(this.enc.data as Float32Array | Uint16Array, this.S * this.E, rows);
       this.enc = new ort.Tensor(this.enc.type as 'float32', data, [rows.length, this.S, this.E]);
     }
+    if (!sameImages) this.perRow = null;
     this.rowImage = images;
     this.rows = rows.length;
     if (this.started) this.cache.select(rows, sameImages);
@@ -125,6 +135,7 @@ export class OrtDecoder implements StepModel {
       this.bundle.headDim,
     ]);
     for (const name of session.inputNames) if (offered[name]) feeds[name] = offered[name]();
+    if (session.inputNames.some((n) => HOISTED.test(n))) Object.assign(feeds, await this.hoisted());
     const out = await session.run(feeds);
     this.onOutputs?.(out);
     this.cache.update(out, pastInputs(decoder.withPast ?? session));
@@ -155,5 +166,28 @@ export class OrtDecoder implements StepModel {
       }
     }
     return { logits, vocab: V, attention, attentionSize: this.S };
+  }
+
+  /** The per-image graph's outputs for the current rows: computed once per image, gathered per row. */
+  private async hoisted(): Promise<Record<string, ort.Tensor>> {
+    const s = this.bundle.decoder.perImage;
+    if (!s) throw new Error('the decoder takes hoisted.* inputs but the bundle has no per-image graph');
+    this.perImage ??= (await s.run({
+      encoder_hidden_states: asInput(s, 'encoder_hidden_states', this.images),
+    })) as Record<string, ort.Tensor>;
+    if (!this.perRow) {
+      const B = Number(this.images.dims[0]);
+      const same = this.rowImage.length === B && this.rowImage.every((im, i) => im === i);
+      this.perRow = same
+        ? this.perImage
+        : Object.fromEntries(
+            Object.entries(this.perImage).map(([name, t]) => {
+              const [, ...rest] = t.dims as number[];
+              const data = gatherRows(t.data as Float32Array, t.size / B, this.rowImage);
+              return [name, new ort.Tensor(t.type as 'float32', data, [this.rowImage.length, ...rest])];
+            }),
+          );
+    }
+    return this.perRow;
   }
 }

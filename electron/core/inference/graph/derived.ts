@@ -26,9 +26,15 @@ export interface Rewrite {
   /** names the derived files' folder */
   name: string;
   version: number;
-  /** changes the model in place (false: it needs no change); throws when it cannot */
-  apply(model: OnnxTypes.IModelProto): boolean;
+  /**
+   * Changes the model in place (false: it needs no change); throws when it cannot. It may return
+   * further models, written beside the derived file as `{stem}.{name}.onnx` (see `companion`).
+   */
+  apply(model: OnnxTypes.IModelProto): boolean | Record<string, OnnxTypes.IModelProto>;
 }
+
+/** The file of a rewrite's further model `name` beside its derived file. */
+export const companion = (derived: string, name: string) => derived.replace(/\.onnx$/, `.${name}.onnx`);
 
 export interface Derived {
   /** the derived file, or the source itself when the rewrite changes nothing */
@@ -119,19 +125,30 @@ async function makeDerived(dataDir: string, source: string, rewrite: Rewrite): P
   // the decoded initializers are views into the file's bytes; both are dropped when this returns
   const model = onnx.ModelProto.decode(await readFile(source));
   await mkdir(dir, { recursive: true });
-  if (!rewrite.apply(model)) {
+  const applied = rewrite.apply(model);
+  if (!applied) {
     await writeFile(unchanged, '');
     return { file: source, made: false };
   }
-  for (const ext of externalFiles(model)) {
-    const link = join(dir, ext);
-    if (!existsSync(link)) {
-      await mkdir(dirname(link), { recursive: true });
-      await symlink(join(dirname(source), ext), link);
+  // further models first: the derived file's presence says that all of them are there
+  const models: [string, OnnxTypes.IModelProto][] = [
+    ...Object.entries(applied === true ? {} : applied).map(([k, m]): [string, OnnxTypes.IModelProto] => [
+      companion(file, k),
+      m,
+    ]),
+    [file, model],
+  ];
+  for (const [f, m] of models) {
+    for (const ext of externalFiles(m)) {
+      const link = join(dir, ext);
+      if (!existsSync(link)) {
+        await mkdir(dirname(link), { recursive: true });
+        await symlink(join(dirname(source), ext), link);
+      }
     }
+    const tmp = `${f}.${process.pid}.tmp`;
+    await writeModel(m, tmp);
+    await rename(tmp, f);
   }
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeModel(model, tmp);
-  await rename(tmp, file);
   return { file, made: true };
 }
