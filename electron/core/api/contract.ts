@@ -91,7 +91,10 @@ const LibraryQuery = z
     filter: oneOf(LIBRARY_FILTERS).default('all'),
     /** only images with a current caption run of this model and decoding config */
     run: z.object({ modelId: id, configId: id }).strict().optional(),
+    /** part of a caption */
     search: z.string().max(200).default(''),
+    /** part of a file's path inside its library folder */
+    name: z.string().max(200).default(''),
   })
   .strict();
 
@@ -172,6 +175,8 @@ export const contract = {
   'library.removeRoot': z.object({ rootId: id }).strict(),
   'library.runs': none,
   'library.images': LibraryQuery.extend({
+    /** by path, Z to A */
+    desc: z.boolean().default(false),
     offset: z.number().int().min(0).default(0),
     limit: z.number().int().min(1).max(1000).default(200),
   }).strict(),
