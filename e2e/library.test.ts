@@ -132,4 +132,28 @@ describe('a library of 100,000 images', () => {
       .toBe('d099/p0999.jpg');
     await page.close();
   }, 120_000);
+
+  it('the list view too: one row per file, a few dozen in the DOM at any depth, the last file at the bottom', async () => {
+    const page = await open(studio);
+    await page.getByRole('button', { name: 'List view' }).click();
+    const grid = page.getByTestId('grid');
+    await page.locator('[data-testid=grid][data-total="100000"]').waitFor();
+    await page.getByTestId('list-row').first().waitFor();
+    // 44 px rows: the scroller is one row per file high, the DOM holds the rows in view only
+    expect(await grid.evaluate((g) => g.scrollHeight)).toBe(100_000 * 44);
+    const nodes = () => grid.evaluate((g) => g.querySelectorAll('*').length);
+    for (const fraction of [0.25, 0.5, 1]) {
+      await grid.evaluate((g, f) => {
+        g.scrollTop = (g.scrollHeight - g.clientHeight) * f;
+      }, fraction);
+      await page.waitForTimeout(150);
+      expect(await nodes()).toBeLessThan(400);
+    }
+    await expect.poll(() => page.getByTestId('list-name').last().textContent()).toBe('d099/p0999.jpg');
+    // a file name found among 100,000
+    await page.getByLabel('Search file names').fill('d042/p0007');
+    await page.locator('[data-testid=grid][data-total="1"]').waitFor();
+    await expect(page.getByTestId('list-name').first().textContent()).resolves.toBe('d042/p0007.jpg');
+    await page.close();
+  }, 120_000);
 });

@@ -76,7 +76,12 @@ export const ListRow = memo(function ListRow(props: {
         data-testid="tile-select"
       />
       {row && row.status !== 'error' ? (
-        <img alt="" loading="lazy" decoding="async" src={mediaUrl('thumb', row.fileId, { hash: row.hash, size: THUMB })} />
+        <img
+          alt=""
+          loading="lazy"
+          decoding="async"
+          src={mediaUrl('thumb', row.fileId, { hash: row.hash, size: THUMB })}
+        />
       ) : (
         <span className="list-thumb" />
       )}
