@@ -8,7 +8,14 @@
 import { z } from 'zod';
 import type { CatalogEntry } from './catalog.ts';
 import { DecodingOptions } from './decoding.ts';
-import { EDIT_CASES, type EditBatchView, type EditHistory, type EditPreview, type EditStep } from './edit.ts';
+import {
+  EDIT_CASES,
+  type EditBatchView,
+  type EditHistory,
+  type EditPreview,
+  type EditStep,
+  type WordStats,
+} from './edit.ts';
 import {
   DTYPES,
   EXPORT_FORMATS,
@@ -137,17 +144,21 @@ const EditOperation = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('whitespace') }).strict(),
 ]);
 /** What a bulk edit changes: the captions of these files' images, or of everything the filters select. */
+const editTarget = {
+  fileIds: z.array(id).min(1).max(200_000).optional(),
+  library: LibraryQuery.optional(),
+};
+const oneTarget: [
+  (r: { fileIds?: unknown; library?: unknown }) => boolean,
+  { error: string; path: string[] },
+] = [
+  (r) => (r.fileIds === undefined) !== (r.library === undefined),
+  { error: 'name the images: fileIds or library (one of them)', path: ['fileIds'] },
+];
 const EditRequest = z
-  .object({
-    op: EditOperation,
-    fileIds: z.array(id).min(1).max(200_000).optional(),
-    library: LibraryQuery.optional(),
-  })
+  .object({ op: EditOperation, ...editTarget })
   .strict()
-  .refine((r) => (r.fileIds === undefined) !== (r.library === undefined), {
-    error: 'name the images: fileIds or library (one of them)',
-    path: ['fileIds'],
-  });
+  .refine(...oneTarget);
 
 /**
  * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
@@ -277,6 +288,11 @@ export const contract = {
   /** one undoable step: a human edit of every caption the operation changes. `expect`: the preview's
    * count; when the captions have changed since and the count differs, nothing is applied (409) */
   'edit.apply': EditRequest.safeExtend({ expect: z.number().int().min(0).optional() }),
+  /** the most frequent words and two-word phrases of the target's captions (the word statistics) */
+  'edit.words': z
+    .object({ ...editTarget, top: z.number().int().min(1).max(500).default(50) })
+    .strict()
+    .refine(...oneTarget),
   'edit.undo': none,
   'edit.redo': none,
   'edit.history': none,
@@ -354,6 +370,7 @@ export interface Responses {
   'eval.importReferences': ImportSummary;
   'edit.preview': EditPreview;
   'edit.apply': EditBatchView;
+  'edit.words': WordStats;
   'edit.undo': EditStep;
   'edit.redo': EditStep;
   'edit.history': EditHistory;
