@@ -154,6 +154,16 @@ describe('bulk caption editing', () => {
     await expect.poll(() => cell(0).getByTestId('list-name').textContent()).toBe('p0999.png');
     await page.getByRole('button', { name: 'Sort by file name, A to Z' }).click();
     await expect.poll(() => cell(0).getByTestId('list-name').textContent()).toBe('p0000.png');
+    // word statistics of what the filters show: a phrase's caption count is what its filter shows
+    await page.getByRole('button', { name: 'Word statistics' }).click();
+    const phrase = page.getByTestId('word').filter({ hasText: /^red car \d+$/ });
+    const shown = Number((await phrase.locator('.counts').textContent())!);
+    const { total } = await studio.call<{ total: number }>('library.images', { search: 'red car' });
+    expect(shown).toBe(total);
+    await phrase.click();
+    await expect(page.getByLabel('Search captions').inputValue()).resolves.toBe('red car');
+    await page.locator(`[data-testid=grid][data-total="${total}"]`).waitFor();
+    await page.getByLabel('Search captions').fill('');
     // '/' goes to the caption search
     await page.locator('body').click({ position: { x: 1, y: 1 } });
     await page.keyboard.press('/');

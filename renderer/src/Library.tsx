@@ -7,7 +7,8 @@ import {
 import { decodingLabel } from '../../electron/core/api/decoding.ts';
 import { call } from './api.ts';
 import { typing, useKeys } from './keys.ts';
-import { Grid } from './library/Grid.tsx';
+import { Grid, runOf } from './library/Grid.tsx';
+import { Words } from './library/Words.tsx';
 import './library/library.css';
 
 /** State kept for this tab's session (sessionStorage), so coming back shows the same thing. */
@@ -155,6 +156,11 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
           {addFolder}
         </div>
       )}
+      <Words
+        library={{ rootId, filter, run: runOf(run), search, name }}
+        onPick={setSearch}
+        onError={onError}
+      />
       <Grid
         key={`${rootId}-${filter}-${run}-${search}-${name}-${desc}-${(roots ?? []).map((r) => r.captioned).join()}`}
         rootId={rootId}

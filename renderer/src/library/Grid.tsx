@@ -2,8 +2,9 @@
  * The library's files under its filters, as a grid of tiles or a list of rows, virtualised: only
  * the rows in view (plus a small overscan) are in the DOM, the view re-renders only when which
  * rows are in view changes (not on every scroll event), rows and tiles are memoised so a scroll
- * renders the new ones alone, and files are fetched a page at a time (the next page before it is
- * reached), so 100k files scroll smoothly.
+ * renders the new ones alone, a thumbnail is asked for once its row has stayed in view a moment
+ * (settled.ts), and files are fetched a page at a time (the next page before it is reached), so
+ * 100k files scroll smoothly.
  */
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import type { LibraryFilter as Filter } from '../../../electron/core/api/contract.ts';
@@ -13,6 +14,7 @@ import { go } from '../route.ts';
 import { BulkEdit, type Target } from './BulkEdit.tsx';
 import { ListHeader, ListRow } from './ListRow.tsx';
 import { clicked, NONE, useSelection } from './selection.ts';
+import { useSettled } from './settled.ts';
 
 const TILE = 180; // px, square tiles incl. caption strip
 const PAGE = 200;
@@ -28,6 +30,10 @@ export function errorReason(row: { rel: string; error: string | null }): string 
   const at = error.lastIndexOf(`${row.rel}: `);
   return at < 0 ? error : error.slice(at + row.rel.length + 2);
 }
+
+/** A caption run's filter value ('modelId:configId', '' for any) as the API takes it. */
+export const runOf = (key: string) =>
+  key ? { modelId: Number(key.split(':')[0]), configId: Number(key.split(':')[1]) } : undefined;
 
 export interface LibraryQuery {
   rootId?: number;
@@ -64,24 +70,20 @@ export function Grid(
   const loading = useRef(new Set<number>());
   const [range, setRange] = useState<Range>({ first: 0, last: 0, cols: 1 });
   const [focusIndex, setFocusIndex] = useState<number | null>(null);
-  const runOf = useCallback(
-    () =>
-      runKey ? { modelId: Number(runKey.split(':')[0]), configId: Number(runKey.split(':')[1]) } : undefined,
-    [runKey],
-  );
+  const run = useCallback(() => runOf(runKey), [runKey]);
   const query = useCallback(
     (page: number) =>
       call('library.images', {
         rootId,
         filter,
-        run: runOf(),
+        run: run(),
         search,
         name,
         desc,
         offset: page * PAGE,
         limit: PAGE,
       }),
-    [rootId, filter, runOf, search, name, desc],
+    [rootId, filter, run, search, name, desc],
   );
 
   const load = useCallback(
@@ -100,13 +102,13 @@ export function Grid(
   // the selection as an edit's target: every file the filters show, or the selected ones' ids
   // biome-ignore lint/correctness/useExhaustiveDependencies: pages only spare requests
   const target = useCallback(async (): Promise<Target> => {
-    if (selection.all) return { library: { rootId, filter, run: runOf(), search, name } };
+    if (selection.all) return { library: { rootId, filter, run: run(), search, name } };
     const byPage = new Map<number, ImageRow[]>(pages);
     for (const page of new Set([...selection.indices].map((i) => Math.floor(i / PAGE))))
       if (!byPage.has(page)) byPage.set(page, (await query(page)).items);
     const ids = [...selection.indices].map((i) => byPage.get(Math.floor(i / PAGE))?.[i % PAGE]?.fileId);
     return { fileIds: ids.filter((id): id is number => id !== undefined) };
-  }, [selection, rootId, filter, runOf, search, name, query]);
+  }, [selection, rootId, filter, run, search, name, query]);
   const reload = useCallback(() => {
     loading.current.clear();
     setPages(new Map());
@@ -237,6 +239,7 @@ const Tile = memo(function Tile(props: {
   onKeyDown: (e: React.KeyboardEvent) => void;
 }) {
   const { row, index, cols, selected, onPick } = props;
+  const settled = useSettled();
   return (
     <button
       type="button"
@@ -270,7 +273,7 @@ const Tile = memo(function Tile(props: {
         }}
         onKeyDown={() => {}}
       />
-      {row && row.status !== 'error' && (
+      {row && row.status !== 'error' && settled && (
         <img
           alt={row.rel}
           loading="lazy"

@@ -9,6 +9,7 @@ import { memo, useState } from 'react';
 import type { ImageRow } from '../../../electron/core/api/types.ts';
 import { call, mediaUrl } from '../api.ts';
 import { go } from '../route.ts';
+import { useSettled } from './settled.ts';
 
 const THUMB = 72; // px asked for: the 36 px cell on a 2x screen (served as the 128 px size)
 
@@ -48,6 +49,7 @@ export const ListRow = memo(function ListRow(props: {
 }) {
   const { row, index, top, height, selected, onPick, onSaved, onError } = props;
   const [text, setText] = useState<string | null>(null);
+  const settled = useSettled();
   const save = async () => {
     if (text === null || !row) return;
     const t = text.trim();
@@ -75,7 +77,7 @@ export const ListRow = memo(function ListRow(props: {
         onClick={(e) => onPick(index, { shift: e.shiftKey, toggle: true })}
         data-testid="tile-select"
       />
-      {row && row.status !== 'error' ? (
+      {row && row.status !== 'error' && settled ? (
         <img
           alt=""
           loading="lazy"
