@@ -274,8 +274,11 @@ export function filesWhere(q: Omit<ImageQuery, 'offset' | 'limit'>): { w: string
     args.push(q.run.modelId, q.run.configId);
   }
   if (q.search) {
+    // in the caption as it stands (the one shown, edits count), not in one it replaced: the text
+    // test first, so the current-caption lookup runs for the candidates that match only
     where.push(
-      `f.image_id IN (SELECT cr.image_id FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id WHERE c.text LIKE ? ESCAPE '\\')`,
+      `f.image_id IN (SELECT cr.image_id FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id
+         WHERE c.text LIKE ? ESCAPE '\\' AND c.id = ${CURRENT_CAPTION_ID('cr.image_id')})`,
     );
     args.push(like(q.search));
   }

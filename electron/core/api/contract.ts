@@ -2,27 +2,22 @@
  * The one API of the core: channel -> request schema and response type, for the desktop app (IPC),
  * the served mode (HTTP) and the CLI alike. Requests are validated once, at the boundary, by
  * `dispatch`; the preload object and the HTTP client are both `makeClient(...)` and checked against
- * `Api`; the core's handlers against `Handlers`. Every option list lives here and nowhere else.
+ * `Api`; the core's handlers against `Handlers`. Every option list lives here and nowhere else
+ * (the library's filters and bulk edits' schemas: edit-requests.ts, shared fields: fields.ts).
  * No Node imports: the renderer imports this module.
  */
 import { z } from 'zod';
 import type { CatalogEntry } from './catalog.ts';
 import { DecodingOptions } from './decoding.ts';
-import {
-  EDIT_CASES,
-  type EditBatchView,
-  type EditHistory,
-  type EditPreview,
-  type EditStep,
-  type WordStats,
-} from './edit.ts';
+import type { EditBatchView, EditHistory, EditPreview, EditStep, WordStats } from './edit.ts';
+import { EditRequest, LibraryQuery, WordsRequest } from './edit-requests.ts';
+import { id, oneOf } from './fields.ts';
 import {
   DTYPES,
   EXPORT_FORMATS,
   EXPORT_POLICIES,
   IMAGE_MODES,
   JOB_ACTIONS,
-  LIBRARY_FILTERS,
   PAIRWISE_CHOICES,
   POLICIES,
   SESSION_CANDIDATES,
@@ -54,11 +49,6 @@ import type {
 
 export * from './options.ts';
 
-/** An enum whose error lists the choices, as every transport shows them. */
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: () => `expected one of ${values.join(', ')}` });
-
-const id = z.number().int().positive();
 const rater = z.string().trim().min(1).max(100);
 /** NUL and the other C0/C1 control characters: no file name needs them, and NUL ends a path in the OS */
 export const CONTROL_CHARS = /\p{Cc}/u; // U+0000-001F, U+007F-009F
@@ -90,75 +80,6 @@ const ExportRequest = z
     overwrite: z.boolean().default(false),
   })
   .strict();
-
-/** The library's filters: the grid shows a page of what they select, bulk edits can take all of it. */
-const LibraryQuery = z
-  .object({
-    rootId: id.optional(),
-    filter: oneOf(LIBRARY_FILTERS).default('all'),
-    /** only images with a current caption run of this model and decoding config */
-    run: z.object({ modelId: id, configId: id }).strict().optional(),
-    /** part of a caption */
-    search: z.string().max(200).default(''),
-    /** part of a file's path inside its library folder */
-    name: z.string().max(200).default(''),
-  })
-  .strict();
-
-const editText = z.string().min(1).max(500);
-const validRegex = (v: { find: string; regex: boolean }) => {
-  if (!v.regex) return true;
-  try {
-    new RegExp(v.find, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** A bulk edit's operation: what it does to each caption (electron/core/edit/ops.ts). */
-const EditOperation = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('replace'),
-      find: editText,
-      replace: z.string().max(500).default(''),
-      /** `find` is a regular expression (JavaScript's, Unicode); `replace` may name groups ($1) */
-      regex: z.boolean().default(false),
-      ignoreCase: z.boolean().default(false),
-    })
-    .strict()
-    .refine(validRegex, { error: 'not a valid regular expression', path: ['find'] }),
-  /** a trigger word first or last (a caption that already starts or ends with it is left alone) */
-  z
-    .object({ kind: z.literal('prepend'), text: editText, separator: z.string().max(10).default(', ') })
-    .strict(),
-  z
-    .object({ kind: z.literal('append'), text: editText, separator: z.string().max(10).default(', ') })
-    .strict(),
-  /** a word, phrase or tag removed wherever it stands whole (any case), and the separators tidied */
-  z.object({ kind: z.literal('strip'), text: z.string().trim().min(1).max(500) }).strict(),
-  z.object({ kind: z.literal('case'), to: oneOf(EDIT_CASES) }).strict(),
-  /** the caption becomes this text (the list view's caption cell: an edit in place, undoable) */
-  z.object({ kind: z.literal('set'), text: z.string().trim().min(1).max(500) }).strict(),
-  /** trims each caption and collapses runs of white space to one space */
-  z.object({ kind: z.literal('whitespace') }).strict(),
-]);
-/** What a bulk edit changes: the captions of these files' images, or of everything the filters select. */
-const editTarget = {
-  fileIds: z.array(id).min(1).max(200_000).optional(),
-  library: LibraryQuery.optional(),
-};
-const oneTarget: [
-  (r: { fileIds?: unknown; library?: unknown }) => boolean,
-  { error: string; path: string[] },
-] = [
-  (r) => (r.fileIds === undefined) !== (r.library === undefined),
-  { error: 'name the images: fileIds or library (one of them)', path: ['fileIds'] },
-];
-const EditRequest = z
-  .object({ op: EditOperation, ...editTarget })
-  .strict()
-  .refine(...oneTarget);
 
 /**
  * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
@@ -289,10 +210,7 @@ export const contract = {
    * count; when the captions have changed since and the count differs, nothing is applied (409) */
   'edit.apply': EditRequest.safeExtend({ expect: z.number().int().min(0).optional() }),
   /** the most frequent words and two-word phrases of the target's captions (the word statistics) */
-  'edit.words': z
-    .object({ ...editTarget, top: z.number().int().min(1).max(500).default(50) })
-    .strict()
-    .refine(...oneTarget),
+  'edit.words': WordsRequest,
   'edit.undo': none,
   'edit.redo': none,
   'edit.history': none,

@@ -96,6 +96,9 @@ describe('library handlers', () => {
       model: 'default',
       edited: true,
     });
+    // caption search looks at the caption as it stands, not at the one the edit replaced
+    expect((await page({ search: 'person wrote' })).items.map((i) => i.rel)).toEqual([row.rel]);
+    expect((await page({ search: top.text, name: row.rel })).total).toBe(0);
   });
 
   it('bad requests are field errors; unknown folders are 404', async () => {
