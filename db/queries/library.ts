@@ -275,10 +275,11 @@ export function filesWhere(q: Omit<ImageQuery, 'offset' | 'limit'>): { w: string
   }
   if (q.search) {
     // in the caption as it stands (the one shown, edits count), not in one it replaced: the text
-    // test first, so the current-caption lookup runs for the candidates that match only
+    // test first, so the current-caption lookup runs for the candidates that match only (aliases
+    // of their own: CURRENT_CAPTION_ID's cr and cc must not capture these)
     where.push(
-      `f.image_id IN (SELECT cr.image_id FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id
-         WHERE c.text LIKE ? ESCAPE '\\' AND c.id = ${CURRENT_CAPTION_ID('cr.image_id')})`,
+      `f.image_id IN (SELECT sr.image_id FROM caption_runs sr JOIN caption_candidates sc ON sc.run_id = sr.id
+         WHERE sc.text LIKE ? ESCAPE '\\' AND sc.id = ${CURRENT_CAPTION_ID('sr.image_id')})`,
     );
     args.push(like(q.search));
   }
