@@ -133,7 +133,7 @@ describe('bulk caption editing', () => {
     expect(await captions()).toEqual(want);
   }, 60_000);
 
-  it("the list view shows each caption's model, searches file names, sorts by file name both ways", async () => {
+  it("the list view shows each caption's model, searches file names, sorts by file name both ways; word statistics", async () => {
     const page = await openPage(browser, studio);
     await page.getByRole('button', { name: 'List view' }).click();
     await page.locator(`[data-testid=grid][data-total="${N}"]`).waitFor();
