@@ -256,7 +256,7 @@ describe('caption-studio import-refs, eval and export', () => {
     );
     // sidecars under --policy all: both current captions of every image (greedy and beam 3), one a
     // line, the best first; not what --policy best writes
-    const sides = { best: tempDir('cs-cli-side-'), all: tempDir('cs-cli-side-') };
+    const sides = { best: join(tempDir('cs-cli-side-'), 'best'), all: join(tempDir('cs-cli-side-'), 'all') };
     for (const policy of ['best', 'all'] as const) {
       const args = ['export', '--data-dir', data, '--format', 'sidecars', '--policy', policy];
       expect(cli([...args, '--out', sides[policy], '--quiet']).out).toBe(
