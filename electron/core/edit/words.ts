@@ -21,8 +21,8 @@ export function wordStats(db: DB, req: ParsedRequest<'edit.words'>): WordStats {
   const captions = targetCaptions(db, req);
   const counts = new Map<string, { count: number; images: number; last: number }>();
   const add = (text: string, caption: number) => {
-    let c = counts.get(text);
-    if (!c) counts.set(text, (c = { count: 0, images: 0, last: -1 }));
+    const c = counts.get(text) ?? { count: 0, images: 0, last: -1 };
+    counts.set(text, c);
     c.count++;
     if (c.last !== caption) {
       c.images++;
