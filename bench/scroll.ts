@@ -14,7 +14,7 @@
  *
  *   npx tsx bench/scroll.ts [--files 100000] [--rounds 5] [--frames 180]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { crc32 } from 'node:zlib';
@@ -139,6 +139,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 await browser.close();
 await studio.stop();
+for (const dir of [folder, dataDir]) rmSync(dir, { recursive: true, force: true });
 const med = (v: keyof typeof figures, f: (xs: number[]) => number) => median(figures[v].map(f));
 console.log(
   `medians over ${ROUNDS} rounds: frames that missed their vsync: list ${(med('list', missed) * 100).toFixed(1)}%, grid ${(med('grid', missed) * 100).toFixed(1)}%, idle ${(med('idle', missed) * 100).toFixed(1)}%`,
