@@ -132,4 +132,43 @@ describe('bulk caption editing', () => {
     want[4] = before[4];
     expect(await captions()).toEqual(want);
   }, 60_000);
+
+  it("the list view shows each caption's model, searches file names, sorts by file name both ways; word statistics", async () => {
+    const page = await openPage(browser, studio);
+    await page.getByRole('button', { name: 'List view' }).click();
+    await page.locator(`[data-testid=grid][data-total="${N}"]`).waitFor();
+    const rows = page.getByTestId('list-row');
+    const cell = (i: number) => rows.and(page.locator(`[data-index="${i}"]`));
+    // the stand-in model's run holds every caption; row 2 is a person's edit of it (the test before)
+    await expect.poll(() => cell(0).getByTestId('list-model').textContent()).toBe('seed');
+    await expect(cell(2).getByTestId('list-model').textContent()).resolves.toBe('seed (edited)');
+    // file names, not captions: "p0007" is in no caption, "photo 7" in no file name
+    await page.getByLabel('Search file names').fill('p0007');
+    await page.locator('[data-testid=grid][data-total="1"]').waitFor();
+    await expect(cell(0).getByTestId('list-name').textContent()).resolves.toBe('p0007.png');
+    await page.getByLabel('Search file names').fill('photo 7');
+    await page.locator('[data-testid=grid][data-total="0"]').waitFor();
+    await page.getByLabel('Search file names').fill('');
+    await page.locator(`[data-testid=grid][data-total="${N}"]`).waitFor();
+    await page.getByRole('button', { name: 'Sort by file name, Z to A' }).click();
+    await expect.poll(() => cell(0).getByTestId('list-name').textContent()).toBe('p0999.png');
+    await page.getByRole('button', { name: 'Sort by file name, A to Z' }).click();
+    await expect.poll(() => cell(0).getByTestId('list-name').textContent()).toBe('p0000.png');
+    // word statistics of what the filters show: a phrase's caption count is what its filter shows
+    await page.getByRole('button', { name: 'Word statistics' }).click();
+    const phrase = page.getByTestId('word').filter({ hasText: /^red car \d+$/ });
+    const shown = Number((await phrase.locator('.counts').textContent())!);
+    const { total } = await studio.call<{ total: number }>('library.images', { search: 'red car' });
+    expect(shown).toBe(total);
+    await phrase.click();
+    await expect(page.getByLabel('Search captions').inputValue()).resolves.toBe('red car');
+    await page.locator(`[data-testid=grid][data-total="${total}"]`).waitFor();
+    await page.getByLabel('Search captions').fill('');
+    // '/' goes to the caption search
+    await page.locator('body').click({ position: { x: 1, y: 1 } });
+    await page.keyboard.press('/');
+    await expect(page.evaluate('document.activeElement.getAttribute("aria-label")')).resolves.toBe(
+      'Search captions',
+    );
+  }, 60_000);
 });

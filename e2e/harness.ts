@@ -25,8 +25,11 @@ export interface Studio {
   stop(): Promise<void>;
 }
 
-export async function startStudio(env: Record<string, string> = {}): Promise<Studio> {
-  const dataDir = tempDir('cs-e2e-data-');
+/** `caption-studio serve` on a new data directory, or on `dataDir` (a library prepared beforehand). */
+export async function startStudio(
+  env: Record<string, string> = {},
+  dataDir = tempDir('cs-e2e-data-'),
+): Promise<Studio> {
   const child: ChildProcess = spawn(
     process.execPath,
     [join(REPO, 'bin/caption-studio.mjs'), 'serve', '--data-dir', dataDir],

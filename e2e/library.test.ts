@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test/fixtures/images.ts';
 import { photoFolder, type Studio, screenshot, sharedBrowser, startStudio } from './harness.ts';
@@ -99,6 +100,20 @@ describe('library, captioning, beam comparison and heat-maps', () => {
   });
 });
 
+/** Scrolls the view to a quarter, half and the end: at each, a few hundred nodes in the DOM at most. */
+async function scrollsVirtualised(page: Page) {
+  const grid = page.getByTestId('grid');
+  const nodes = () => grid.evaluate((g) => g.querySelectorAll('*').length);
+  expect(await nodes()).toBeLessThan(400);
+  for (const fraction of [0.25, 0.5, 1]) {
+    await grid.evaluate((g, f) => {
+      g.scrollTop = (g.scrollHeight - g.clientHeight) * f;
+    }, fraction);
+    await page.waitForTimeout(150);
+    expect(await nodes()).toBeLessThan(400);
+  }
+}
+
 describe('a library of 100,000 images', () => {
   let studio: Studio;
   beforeAll(async () => {
@@ -115,21 +130,29 @@ describe('a library of 100,000 images', () => {
 
   it('scrolls a virtualised grid without rendering more than a few hundred nodes', async () => {
     const page = await open(studio);
-    const grid = page.getByTestId('grid');
     await page.locator('[data-testid=grid][data-total="100000"]').waitFor();
-    const nodes = () => grid.evaluate((g) => g.querySelectorAll('*').length);
-    expect(await nodes()).toBeLessThan(400);
-    for (const fraction of [0.25, 0.5, 1]) {
-      await grid.evaluate((g, f) => {
-        g.scrollTop = (g.scrollHeight - g.clientHeight) * f;
-      }, fraction);
-      await page.waitForTimeout(150);
-      expect(await nodes()).toBeLessThan(400);
-    }
+    await scrollsVirtualised(page);
     // the bottom of the grid shows the last files, fetched page by page
     await expect
       .poll(() => page.locator('[data-testid=tile]').last().getAttribute('title'))
       .toBe('d099/p0999.jpg');
+    await page.close();
+  }, 120_000);
+
+  it('the list view too: one row per file, a few dozen in the DOM at any depth, the last file at the bottom', async () => {
+    const page = await open(studio);
+    await page.getByRole('button', { name: 'List view' }).click();
+    const grid = page.getByTestId('grid');
+    await page.locator('[data-testid=grid][data-total="100000"]').waitFor();
+    await page.getByTestId('list-row').first().waitFor();
+    // 44 px rows: the scroller is one row per file high, the DOM holds the rows in view only
+    expect(await grid.evaluate((g) => g.scrollHeight)).toBe(100_000 * 44);
+    await scrollsVirtualised(page);
+    await expect.poll(() => page.getByTestId('list-name').last().textContent()).toBe('d099/p0999.jpg');
+    // a file name found among 100,000
+    await page.getByLabel('Search file names').fill('d042/p0007');
+    await page.locator('[data-testid=grid][data-total="1"]').waitFor();
+    await expect(page.getByTestId('list-name').first().textContent()).resolves.toBe('d042/p0007.jpg');
     await page.close();
   }, 120_000);
 });

@@ -88,6 +88,7 @@ export function roleTable(ids: Ids, lib: string): Record<Channel, Row> {
     // bulk edits: a trim of the whole library, then the history's steps
     'edit.preview': ownerOnly(trim),
     'edit.apply': ownerOnly(trim),
+    'edit.words': ownerOnly({ library: {} }),
     'edit.undo': ownerOnly({}),
     'edit.redo': ownerOnly({}),
     'edit.history': ownerOnly({}),

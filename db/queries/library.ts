@@ -155,14 +155,21 @@ export interface FileJoin {
   status: FileStatus;
   error: string | null;
   caption: string | null;
+  /** the model whose run holds that caption, its score, and who wrote it */
+  model: string | null;
+  score: number | null;
+  source: 'model' | 'human' | null;
   /** the image's content hash (sha256), once read */
   image_hash: string | null;
 }
 
 const FILE_SELECT = `SELECT f.id, f.root_id, f.image_id, f.path, r.path AS root_path, f.status, f.error,
   (SELECT i.hash FROM images i WHERE i.id = f.image_id) AS image_hash,
-  (SELECT c.text FROM caption_candidates c WHERE c.id = ${CURRENT_CAPTION_ID('f.image_id')}) AS caption
-  FROM files f JOIN library_roots r ON r.id = f.root_id`;
+  c.text AS caption, c.score, c.source, m.name AS model
+  FROM files f JOIN library_roots r ON r.id = f.root_id
+  LEFT JOIN caption_candidates c ON c.id = ${CURRENT_CAPTION_ID('f.image_id')}
+  LEFT JOIN caption_runs cr ON cr.id = c.run_id
+  LEFT JOIN models m ON m.id = cr.model_id`;
 
 export function fileById(db: DB, fileId: number): FileJoin | undefined {
   return stmt<[number], FileJoin>(db, `${FILE_SELECT} WHERE f.id = ?`).get(fileId);
@@ -236,9 +243,15 @@ export interface ImageQuery {
   filter: 'all' | 'uncaptioned' | 'errors' | 'rated' | 'unrated';
   run?: { modelId: number; configId: number };
   search: string;
+  /** part of the path inside the folder */
+  name?: string;
+  desc?: boolean;
   offset: number;
   limit: number;
 }
+
+/** A LIKE pattern matching `text` anywhere, its wildcards escaped (with \\). */
+const like = (text: string) => `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
 /** The files (alias `f`) the library's filters select: a WHERE clause and its arguments. */
 export function filesWhere(q: Omit<ImageQuery, 'offset' | 'limit'>): { w: string; args: unknown[] } {
@@ -261,10 +274,21 @@ export function filesWhere(q: Omit<ImageQuery, 'offset' | 'limit'>): { w: string
     args.push(q.run.modelId, q.run.configId);
   }
   if (q.search) {
+    // in the caption as it stands (the one shown, edits count), not in one it replaced: the text
+    // test first, so the current-caption lookup runs for the candidates that match only (aliases
+    // of their own: CURRENT_CAPTION_ID's cr and cc must not capture these)
     where.push(
-      `f.image_id IN (SELECT cr.image_id FROM caption_runs cr JOIN caption_candidates c ON c.run_id = cr.id WHERE c.text LIKE ? ESCAPE '\\')`,
+      `f.image_id IN (SELECT sr.image_id FROM caption_runs sr JOIN caption_candidates sc ON sc.run_id = sr.id
+         WHERE sc.text LIKE ? ESCAPE '\\' AND sc.id = ${CURRENT_CAPTION_ID('sr.image_id')})`,
     );
-    args.push(`%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+    args.push(like(q.search));
+  }
+  if (q.name) {
+    // the path after the folder's own (and its separator), so a folder's name matches no file of it
+    where.push(
+      `substr(f.path, (SELECT length(r.path) FROM library_roots r WHERE r.id = f.root_id) + 2) LIKE ? ESCAPE '\\'`,
+    );
+    args.push(like(q.name));
   }
   return { w: `WHERE ${where.join(' AND ')}`, args };
 }
@@ -274,9 +298,10 @@ export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJo
   const { w, args } = filesWhere(q);
   const total = stmt<unknown[], { n: number }>(db, `SELECT count(*) AS n FROM files f ${w}`).get(...args)!.n;
   // the page's ids first (in path order, from an index), then the details of those rows only
+  const order = `ORDER BY f.path${q.desc ? ' DESC' : ''}`;
   const rows = stmt<unknown[], FileJoin>(
     db,
-    `${FILE_SELECT} WHERE f.id IN (SELECT f.id FROM files f ${w} ORDER BY f.path LIMIT ? OFFSET ?) ORDER BY f.path`,
+    `${FILE_SELECT} WHERE f.id IN (SELECT f.id FROM files f ${w} ${order} LIMIT ? OFFSET ?) ${order}`,
   ).all(...args, q.limit, q.offset);
   return { total, rows };
 }

@@ -254,6 +254,30 @@ describe('caption-studio import-refs, eval and export', () => {
     expect(bad.err).toMatch(
       /^caption-studio: --format: expected one of .*\(see caption-studio export --help\)\n$/,
     );
+    // sidecars under --policy all: both current captions of every image (greedy and beam 3), one a
+    // line, the best first; not what --policy best writes
+    const sides = { best: join(tempDir('cs-cli-side-'), 'best'), all: join(tempDir('cs-cli-side-'), 'all') };
+    for (const policy of ['best', 'all'] as const) {
+      const args = ['export', '--data-dir', data, '--format', 'sidecars', '--policy', policy];
+      expect(cli([...args, '--out', sides[policy], '--quiet']).out).toBe(
+        `Exported ${policy === 'all' ? 90 : 45} rows as sidecars (45 files)\n`,
+      );
+    }
+    for (const name of ['img-000.txt', 'img-044.txt']) {
+      const best = readFileSync(join(sides.best, name), 'utf8');
+      const all = readFileSync(join(sides.all, name), 'utf8').split('\n');
+      expect(best.split('\n')).toHaveLength(2); // one caption and its newline
+      expect(all).toHaveLength(3);
+      expect(all[0]).toBe(best.trim());
+      expect(all[1]).not.toBe('');
+    }
+    // coco-results holds one caption an image: a multi-caption policy is refused, naming the flag
+    const results = cli([
+      ...['export', '--data-dir', data, '--format', 'coco-results', '--policy', 'all'],
+      ...['--out', join(tempDir('cs-cli-exp-'), 'r.json')],
+    ]);
+    expect(results.code).toBe(2);
+    expect(results.err).toMatch(/^caption-studio: --policy: .*coco-results.*\n$/);
   });
 
   it('a missing flag is one line naming it and --help', () => {

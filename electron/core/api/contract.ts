@@ -2,13 +2,15 @@
  * The one API of the core: channel -> request schema and response type, for the desktop app (IPC),
  * the served mode (HTTP) and the CLI alike. Requests are validated once, at the boundary, by
  * `dispatch`; the preload object and the HTTP client are both `makeClient(...)` and checked against
- * `Api`; the core's handlers against `Handlers`. Every option list lives here and nowhere else.
+ * `Api`; the core's handlers against `Handlers`. Every option list lives here and nowhere else
+ * (the library's filters and bulk edits' schemas: edit-requests.ts, shared fields: fields.ts).
  * No Node imports: the renderer imports this module.
  */
 import { z } from 'zod';
 import type { CatalogEntry } from './catalog.ts';
 import { DecodingOptions } from './decoding.ts';
-import { EDIT_CASES, type EditBatchView, type EditHistory, type EditPreview, type EditStep } from './edit.ts';
+import type { EditBatchView, EditHistory, EditPreview, EditStep, WordStats } from './edit.ts';
+import { EditRequest, LibraryQuery, WordsRequest } from './edit-requests.ts';
 import { id, none, oneOf, rater } from './fields.ts';
 import {
   DTYPES,
@@ -16,7 +18,6 @@ import {
   EXPORT_POLICIES,
   IMAGE_MODES,
   JOB_ACTIONS,
-  LIBRARY_FILTERS,
   PAIRWISE_CHOICES,
   POLICIES,
   SESSION_CANDIDATES,
@@ -87,68 +88,6 @@ const ExportRequest = z
   })
   .strict();
 
-/** The library's filters: the grid shows a page of what they select, bulk edits can take all of it. */
-const LibraryQuery = z
-  .object({
-    rootId: id.optional(),
-    filter: oneOf(LIBRARY_FILTERS).default('all'),
-    /** only images with a current caption run of this model and decoding config */
-    run: z.object({ modelId: id, configId: id }).strict().optional(),
-    search: z.string().max(200).default(''),
-  })
-  .strict();
-
-const editText = z.string().min(1).max(500);
-const validRegex = (v: { find: string; regex: boolean }) => {
-  if (!v.regex) return true;
-  try {
-    new RegExp(v.find, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** A bulk edit's operation: what it does to each caption (electron/core/edit/ops.ts). */
-const EditOperation = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('replace'),
-      find: editText,
-      replace: z.string().max(500).default(''),
-      /** `find` is a regular expression (JavaScript's, Unicode); `replace` may name groups ($1) */
-      regex: z.boolean().default(false),
-      ignoreCase: z.boolean().default(false),
-    })
-    .strict()
-    .refine(validRegex, { error: 'not a valid regular expression', path: ['find'] }),
-  /** a trigger word first or last (a caption that already starts or ends with it is left alone) */
-  z
-    .object({ kind: z.literal('prepend'), text: editText, separator: z.string().max(10).default(', ') })
-    .strict(),
-  z
-    .object({ kind: z.literal('append'), text: editText, separator: z.string().max(10).default(', ') })
-    .strict(),
-  /** a word, phrase or tag removed wherever it stands whole (any case), and the separators tidied */
-  z.object({ kind: z.literal('strip'), text: z.string().trim().min(1).max(500) }).strict(),
-  z.object({ kind: z.literal('case'), to: oneOf(EDIT_CASES) }).strict(),
-  /** the caption becomes this text (the list view's caption cell: an edit in place, undoable) */
-  z.object({ kind: z.literal('set'), text: z.string().trim().min(1).max(500) }).strict(),
-  /** trims each caption and collapses runs of white space to one space */
-  z.object({ kind: z.literal('whitespace') }).strict(),
-]);
-/** What a bulk edit changes: the captions of these files' images, or of everything the filters select. */
-const EditRequest = z
-  .object({
-    op: EditOperation,
-    fileIds: z.array(id).min(1).max(200_000).optional(),
-    library: LibraryQuery.optional(),
-  })
-  .strict()
-  .refine((r) => (r.fileIds === undefined) !== (r.library === undefined), {
-    error: 'name the images: fileIds or library (one of them)',
-    path: ['fileIds'],
-  });
-
 /**
  * Images per inference batch when a job is started without one (the CLI's `--batch-size`, the
  * studio's Jobs view): the size the pipeline and memory benches measure. A job keeps its batch size
@@ -174,7 +113,11 @@ export const contract = {
   'library.addRoot': z.object({ path }).strict(),
   'library.removeRoot': z.object({ rootId: id }).strict(),
   'library.runs': none,
-  'library.images': LibraryQuery.extend(page(Number.MAX_SAFE_INTEGER, 1000, 200)).strict(),
+  'library.images': LibraryQuery.extend({
+    /** by path, Z to A */
+    desc: z.boolean().default(false),
+    ...page(Number.MAX_SAFE_INTEGER, 1000, 200),
+  }).strict(),
   'image.get': z.object({ fileId: id }).strict(),
   'image.recaption': z
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
@@ -273,6 +216,8 @@ export const contract = {
   /** one undoable step: a human edit of every caption the operation changes. `expect`: the preview's
    * count; when the captions have changed since and the count differs, nothing is applied (409) */
   'edit.apply': EditRequest.safeExtend({ expect: z.number().int().min(0).optional() }),
+  /** the most frequent words and two-word phrases of the target's captions (the word statistics) */
+  'edit.words': WordsRequest,
   'edit.undo': none,
   'edit.redo': none,
   'edit.history': none,
@@ -356,6 +301,7 @@ export interface Responses {
   'eval.importReferences': ImportSummary;
   'edit.preview': EditPreview;
   'edit.apply': EditBatchView;
+  'edit.words': WordStats;
   'edit.undo': EditStep;
   'edit.redo': EditStep;
   'edit.history': EditHistory;

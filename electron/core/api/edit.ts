@@ -50,3 +50,16 @@ export interface EditStep {
   batch: EditBatchView | null;
   history: EditHistory;
 }
+
+/** A word or two-word phrase of the captions: how often it occurs, and in how many images' captions. */
+export interface WordCount {
+  text: string;
+  count: number;
+  images: number;
+}
+
+/** The most frequent words and phrases of a target's captions, most frequent first, over `images` captions. */
+export interface WordStats {
+  images: number;
+  words: WordCount[];
+}

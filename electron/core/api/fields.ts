@@ -1,5 +1,5 @@
 /**
- * Fields the API's request schemas share (contract.ts, rating.ts): an id, a rater's name, an enum
+ * Fields the API's request schemas share (contract.ts, sessions.ts, edit-requests.ts): an id, a rater's name, an enum
  * whose error lists its choices. No Node imports: the renderer imports the contract.
  */
 import { z } from 'zod';

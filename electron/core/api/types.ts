@@ -36,6 +36,11 @@ export interface ImageRow {
   status: 'new' | 'ok' | 'error' | 'missing';
   error: string | null;
   caption: string | null;
+  /** the model whose run holds the caption (a person's edit of it too), and the caption's score */
+  model: string | null;
+  score: number | null;
+  /** the caption is a person's edit */
+  edited: boolean;
   /** the content hash of the image as last read (null before): names its thumbnails' versions */
   hash: string | null;
 }

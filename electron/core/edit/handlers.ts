@@ -17,16 +17,18 @@ export interface StepRequest {
   step:
     | { kind: 'preview'; req: ParsedRequest<'edit.preview'> }
     | { kind: 'apply'; req: ParsedRequest<'edit.apply'> }
+    | { kind: 'words'; req: ParsedRequest<'edit.words'> }
     | { kind: 'undo' | 'redo' };
 }
 
-type EditChannels = 'edit.preview' | 'edit.apply' | 'edit.undo' | 'edit.redo' | 'edit.history';
+type EditChannels = 'edit.preview' | 'edit.apply' | 'edit.words' | 'edit.undo' | 'edit.redo' | 'edit.history';
 
 export function editHandlers({ db, dataDir }: Core): Pick<Handlers, EditChannels> {
   const step = <T>(s: StepRequest['step']) => runOnce<T>(WORKER, { dbFile: databasePath(dataDir), step: s });
   return {
     'edit.preview': (req) => step({ kind: 'preview', req }),
     'edit.apply': (req) => step({ kind: 'apply', req }),
+    'edit.words': (req) => step({ kind: 'words', req }),
     'edit.undo': () => step({ kind: 'undo' }),
     'edit.redo': () => step({ kind: 'redo' }),
     'edit.history': async () => history(db),

@@ -65,6 +65,42 @@ describe('library handlers', () => {
     expect((await page({ run: { modelId: run.modelId, configId: run.configId } })).total).toBe(6);
   });
 
+  it('searches file names inside the folder, sorts Z to A, and shows the caption’s model and score', async () => {
+    const page = (q: object) => call(studio, 'library.images', { rootId: lib.id, ...q });
+    const all = (await page({})).items.map((i) => i.rel);
+    // a part of the path inside the folder; the folder's own name is not part of it
+    expect((await page({ name: 'broken/' })).items.map((i) => i.rel)).toEqual(
+      all.filter((r) => r.startsWith('broken/')),
+    );
+    expect((await page({ name: basename(lib.folder) })).total).toBe(0);
+    expect((await page({ name: '_' })).items.map((i) => i.rel)).toEqual(all.filter((r) => r.includes('_')));
+    expect((await page({ desc: true })).items.map((i) => i.rel)).toEqual([...all].reverse());
+    expect((await page({ desc: true, limit: 2, offset: 1 })).items.map((i) => i.rel)).toEqual(
+      [...all].reverse().slice(1, 3),
+    );
+    // the columns: the model of the caption's run and the caption's own score
+    const row = (await page({ filter: 'unrated', limit: 1 })).items[0];
+    const detail = await call(studio, 'image.get', { fileId: row.fileId });
+    const top = detail.runs[0].candidates[0];
+    expect(row).toMatchObject({ model: 'default', score: top.score, edited: false, caption: top.text });
+    expect(row.score).toEqual(expect.any(Number));
+    // a bulk edit over the filter takes the file-name search too
+    const preview = await call(studio, 'edit.preview', {
+      op: { kind: 'append', text: 'x' },
+      library: { rootId: lib.id, name: row.rel },
+    });
+    expect(preview.changed).toBe(1);
+    await call(studio, 'candidate.edit', { candidateId: top.id, text: 'a person wrote this' });
+    expect((await page({ name: row.rel })).items[0]).toMatchObject({
+      caption: 'a person wrote this',
+      model: 'default',
+      edited: true,
+    });
+    // caption search looks at the caption as it stands, not at the one the edit replaced
+    expect((await page({ search: 'person wrote' })).items.map((i) => i.rel)).toEqual([row.rel]);
+    expect((await page({ search: top.text, name: row.rel })).total).toBe(0);
+  });
+
   it('bad requests are field errors; unknown folders are 404', async () => {
     await expect(call(studio, 'library.images', { filter: 'nope' as 'all' })).rejects.toMatchObject({
       status: 400,

@@ -14,6 +14,9 @@ export function toImageRow(f: FileJoin): ImageRow {
     status: f.status,
     error: f.error,
     caption: f.caption,
+    model: f.model,
+    score: f.score,
+    edited: f.source === 'human',
     hash: f.image_hash,
   };
 }

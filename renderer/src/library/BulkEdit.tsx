@@ -4,7 +4,7 @@
  * space; a live preview of how many captions change (computed as the edit computes it), apply as
  * one step, undo and redo (also Ctrl+Z and Ctrl+Shift+Z).
  */
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { Request } from '../../../electron/core/api/contract.ts';
 import { EDIT_CASES, type EditCase, type EditPreview } from '../../../electron/core/api/edit.ts';
 import { call } from '../api.ts';
@@ -21,7 +21,8 @@ function operation(kind: Kind, f: Record<string, string>, regex: boolean, to: Ed
   return f.text ? { kind, text: f.text } : null;
 }
 
-export function BulkEdit(props: {
+/** Memoised: the grid re-renders as it scrolls, the panel only when its own props change. */
+export const BulkEdit = memo(function BulkEdit(props: {
   /** how many images are selected (null: nothing, the panel waits) */
   count: number | null;
   target: () => Promise<Target>;
@@ -153,4 +154,4 @@ export function BulkEdit(props: {
       <span data-testid="edit-status">{status}</span>
     </div>
   );
-}
+});
