@@ -24,6 +24,7 @@ import {
   SESSION_KINDS,
   SPLITS,
 } from './options.ts';
+import { libraryOrder, needsScorer, oneSearch, searchBy } from './search-requests.ts';
 import { type ReviewItem, SESSION_CHANNELS, type SessionDeletion } from './sessions.ts';
 import type {
   CandidateView,
@@ -50,6 +51,7 @@ import type {
 } from './types.ts';
 
 export * from './options.ts';
+export { LIBRARY_ORDERS, type LibraryOrder } from './search-requests.ts';
 
 /** NUL and the other C0/C1 control characters: no file name needs them, and NUL ends a path in the OS */
 export const CONTROL_CHARS = /\p{Cc}/u; // U+0000-001F, U+007F-009F
@@ -114,10 +116,13 @@ export const contract = {
   'library.removeRoot': z.object({ rootId: id }).strict(),
   'library.runs': none,
   'library.images': LibraryQuery.extend({
-    /** by path, Z to A */
+    /** by path, Z to A (order 'path') */
     desc: z.boolean().default(false),
+    ...libraryOrder,
     ...page(Number.MAX_SAFE_INTEGER, 1000, 200),
-  }).strict(),
+  })
+    .strict()
+    .refine(...needsScorer),
   'image.get': z.object({ fileId: id }).strict(),
   'image.recaption': z
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
@@ -227,10 +232,11 @@ export const contract = {
   'export.cancel': z.object({ id }).strict(),
   /** CLIPScore (and RefCLIPScore with `refs`, where references exist) of every current candidate not yet scored */
   'scores.run': z.object({ ...scoring, refs: z.boolean().optional() }).strict(),
-  /** search by meaning: images ranked by the cosine of their stored CLIP embedding with the query's, best first */
+  /** search by meaning: images ranked by the cosine of their stored CLIP embedding with the query's (text, or an image's: search-requests.ts), best first */
   'search.images': z
-    .object({ ...scoring, query: z.string().trim().min(1).max(500), ...page(10_000, 200, 50) })
-    .strict(),
+    .object({ ...scoring, ...searchBy, ...page(10_000, 200, 50) })
+    .strict()
+    .refine(...oneSearch),
 } as const;
 
 export type Channel = keyof typeof contract;

@@ -19,7 +19,9 @@ export type ScorerRequest =
       /** the studio's database file, read on a connection of the worker's own */
       db: string;
       scorerId: number;
-      query: string;
+      /** the text to rank by, or (more like this) the image whose stored embedding ranks, itself left out */
+      query: string | null;
+      like: { imageId: number; name: string } | null;
       rootId: number | null;
       offset: number;
       limit: number;

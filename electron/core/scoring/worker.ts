@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { type DB, openDatabase } from '../../../db/open.ts';
+import { imageEmbedding } from '../../../db/queries/scores.ts';
 import { DTYPE_SUFFIX } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import { hashFiles } from '../inference/bundle.ts';
@@ -58,7 +59,10 @@ async function score(m: Extract<ScorerRequest, { kind: 'score' }>): Promise<Imag
   return { embedding, scores: await scorer.score(embedding, m.captions, m.references) };
 }
 
-/** Search by meaning: the query's text embedding here, then the ranking over the stored embeddings. */
+/**
+ * Search by meaning: the query's text embedding here (or the stored embedding of the image that
+ * more like this starts from), then the ranking over the stored embeddings.
+ */
 async function search(m: Extract<ScorerRequest, { kind: 'search' }>): Promise<SearchResult> {
   if (!scorer) throw new Error('no scorer open');
   if (db?.name !== m.db) {
@@ -66,8 +70,18 @@ async function search(m: Extract<ScorerRequest, { kind: 'search' }>): Promise<Se
     db = openDatabase(m.db, { readonly: true });
   }
   ranker ??= await Ranker.create();
-  const [query] = await scorer.embedTexts([m.query]);
-  return rankPage(ranker, db, { ...m, query });
+  if (m.like) {
+    const query = imageEmbedding(db, m.like.imageId, m.scorerId);
+    if (!query)
+      throw new ApiError(
+        409,
+        `${m.like.name} has no image embedding under this scorer: score its folder with it first`,
+        'fileId',
+      );
+    return rankPage(ranker, db, { ...m, query, exclude: m.like.imageId });
+  }
+  const [query] = await scorer.embedTexts([m.query ?? '']);
+  return rankPage(ranker, db, { ...m, query, exclude: null });
 }
 
 const handle = (m: ScorerRequest) =>

@@ -1,14 +1,17 @@
 /**
- * `search.images`: search by meaning. The scorer named (a CLIP model, as `scores.run` takes it) is
+ * `search.images`: search by meaning, for a text or (more like this) for images like one. The scorer named (a CLIP model, as `scores.run` takes it) is
  * opened in its worker thread and kept open between searches, one scorer at a time, closed after
  * IDLE_MS without a search; the worker embeds the query and ranks the stored image embeddings
  * (search/rank.ts) and reads the page's library rows. This thread only resolves the model.
  */
 
+import type { DB } from '../../../db/open.ts';
 import { embeddingState, scorerIdByHash } from '../../../db/queries/embeddings.ts';
+import { fileById } from '../../../db/queries/library.ts';
 import type { Dtype, Handlers } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import type { Core } from '../core.ts';
+import { toImageRow } from '../library/views.ts';
 import { RemoteScorer } from '../scoring/remote.ts';
 import { resolveScorer } from '../scoring/score.ts';
 
@@ -54,6 +57,15 @@ class OpenScorer {
   }
 }
 
+/** The image more like this starts from: file `fileId`'s, once read (4xx at `fileId` otherwise). */
+function likeImage(db: DB, fileId: number): { imageId: number; name: string } {
+  const f = fileById(db, fileId);
+  if (!f) throw new ApiError(404, `no library file with id ${fileId}`, 'fileId');
+  const name = toImageRow(f).rel;
+  if (f.image_id === null) throw new ApiError(409, `${name} has not been read yet`, 'fileId');
+  return { imageId: f.image_id, name };
+}
+
 export function searchHandlers({ db, models }: Core, workerUrl?: URL): Pick<Handlers, 'search.images'> {
   const open = new OpenScorer(workerUrl);
   return {
@@ -71,7 +83,8 @@ export function searchHandlers({ db, models }: Core, workerUrl?: URL): Pick<Hand
       const r = await scorer.search({
         db: db.name,
         scorerId,
-        query: req.query,
+        query: req.query ?? null,
+        like: req.fileId === undefined ? null : likeImage(db, req.fileId),
         rootId: req.rootId ?? null,
         offset: req.offset,
         limit: req.limit,

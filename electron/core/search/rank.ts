@@ -126,16 +126,18 @@ export function topRows(scores: Float32Array, imageIds: Int32Array, k: number): 
 
 export interface RankRequest {
   scorerId: number;
-  /** the query's unit text embedding */
+  /** the query's unit embedding: a text's, or an image's (more like this) */
   query: Float32Array;
+  /** an image left out of the ranking: the one more like this starts from */
+  exclude: number | null;
   rootId: number | null;
   offset: number;
   limit: number;
 }
 
 /**
- * A page of the ranking: the images with a readable file (in the root, when one is given) in order
- * of their cosine with the query. The best `offset + limit` rows are taken first (twice that, at
+ * A page of the ranking: the images with a readable file (in the root, when one is given; but not
+ * the excluded one) in order of their cosine with the query. The best `offset + limit` rows are taken first (twice that, at
  * least 64, then four times as many while images without a file make the page short); only those
  * rows' files are looked up, and the page's library rows read here, off the answering thread.
  */
@@ -149,6 +151,9 @@ export async function rankPage(
     const shown = imagesOfRoot(db, req.rootId);
     for (let i = 0; i < scores.length; i++) if (!shown.has(imageIds[i])) scores[i] = Number.NEGATIVE_INFINITY;
   }
+  if (req.exclude !== null)
+    for (let i = 0; i < scores.length; i++)
+      if (imageIds[i] === req.exclude) scores[i] = Number.NEGATIVE_INFINITY;
   const want = req.offset + req.limit;
   for (let k = Math.min(scores.length, Math.max(64, 2 * want)); ; k = Math.min(scores.length, 4 * k)) {
     const hits: SearchHit[] = [];

@@ -43,21 +43,33 @@ afterAll(async () => {
   await studio?.close();
 });
 
-/** The reference: every image file of the folders given, ranked by cosine with the query (double sums). */
-async function reference(query: string, roots: { id: number; folder: string }[]) {
-  const [q] = await here.embedTexts([query]);
-  const out: { fileId: number; score: number }[] = [];
+/** The embedding of each image file of the folders given, computed here from the file. */
+async function embedFiles(roots: { id: number; folder: string }[]) {
+  const out: { fileId: number; e: Float32Array }[] = [];
   for (const root of roots) {
     const page = await call(studio, 'library.images', { rootId: root.id, limit: 1000 });
     for (const f of page.items) {
       const path = join(root.folder, f.rel);
-      const e = await here.embedImage(path, readFileSync(path));
-      let s = 0;
-      for (let i = 0; i < e.length; i++) s += e[i] * q[i];
-      out.push({ fileId: f.fileId, score: s });
+      out.push({ fileId: f.fileId, e: await here.embedImage(path, readFileSync(path)) });
     }
   }
+  return out;
+}
+
+/** Files ranked by the cosine of their embedding with `q` (double sums), best first. */
+function rankBy(q: Float32Array, files: { fileId: number; e: Float32Array }[]) {
+  const out = files.map(({ fileId, e }) => {
+    let s = 0;
+    for (let i = 0; i < e.length; i++) s += e[i] * q[i];
+    return { fileId, score: s };
+  });
   return out.sort((x, y) => y.score - x.score);
+}
+
+/** The reference: every image file of the folders given, ranked by cosine with the query. */
+async function reference(query: string, roots: { id: number; folder: string }[]) {
+  const [q] = await here.embedTexts([query]);
+  return rankBy(q, await embedFiles(roots));
 }
 
 function expectSameRanking(
@@ -158,6 +170,76 @@ describe('search.images', () => {
       status: 409,
       field: 'scorer',
       message: expect.stringMatching(/score the library with it first/),
+    });
+  });
+});
+
+describe('more like this', () => {
+  it("ranks the other images by cosine with the image's embedding as the reference does, the image left out", async () => {
+    const files = await embedFiles([a, b]);
+    expect(files).toHaveLength(8);
+    for (const start of [files[0], files[3], files[6]]) {
+      const want = rankBy(
+        start.e,
+        files.filter((f) => f !== start),
+      );
+      const r = await call(studio, 'search.images', { fileId: start.fileId, scorer: CLIP });
+      expect(r.searched).toBe(8);
+      expect(r.items.map((h) => h.fileId)).not.toContain(start.fileId);
+      expectSameRanking(r.items, want);
+    }
+    // one folder, and a page of it
+    const inB = files.filter((f) => f.fileId !== files[0].fileId);
+    const bIds = new Set((await call(studio, 'library.images', { rootId: b.id })).items.map((f) => f.fileId));
+    const wantB = rankBy(
+      files[0].e,
+      inB.filter((f) => bIds.has(f.fileId)),
+    );
+    const gotB = await call(studio, 'search.images', { fileId: files[0].fileId, scorer: CLIP, rootId: b.id });
+    expectSameRanking(gotB.items, wantB);
+    const page = await call(studio, 'search.images', {
+      fileId: files[0].fileId,
+      scorer: CLIP,
+      offset: 2,
+      limit: 3,
+    });
+    expect(page.items.map((h) => h.fileId)).toEqual(
+      rankBy(files[0].e, files.slice(1))
+        .slice(2, 5)
+        .map((h) => h.fileId),
+    );
+  });
+
+  it('names the field at fault: both or neither of query and fileId, an unknown file, an image with no embedding', async () => {
+    const fails = (req: object) => call(studio, 'search.images', req as never);
+    const [first] = (await call(studio, 'library.images', { rootId: a.id })).items;
+    await expect(fails({ query: 'x', fileId: first.fileId, scorer: CLIP })).rejects.toMatchObject({
+      status: 400,
+      field: 'query',
+    });
+    await expect(fails({ fileId: 99_999, scorer: CLIP })).rejects.toMatchObject({
+      status: 404,
+      field: 'fileId',
+    });
+    const stored = studio.db.prepare('SELECT * FROM image_embeddings WHERE image_id = ?').get(first.imageId);
+    studio.db.prepare('DELETE FROM image_embeddings WHERE image_id = ?').run(first.imageId);
+    try {
+      await expect(fails({ fileId: first.fileId, scorer: CLIP })).rejects.toMatchObject({
+        status: 409,
+        field: 'fileId',
+        message: expect.stringContaining(first.rel),
+      });
+    } finally {
+      studio.db
+        .prepare(
+          'INSERT INTO image_embeddings (image_id, scorer_id, dim, vector) VALUES (@image_id, @scorer_id, @dim, @vector)',
+        )
+        .run(stored);
+    }
+    // the q8 variant has stored nothing: the scorer is at fault, before the image
+    await expect(fails({ fileId: first.fileId, scorer: CLIP, dtype: 'q8' })).rejects.toMatchObject({
+      status: 409,
+      field: 'scorer',
     });
   });
 });
