@@ -13,6 +13,7 @@ import { drawHeat, type Heat } from './attention/draw.ts';
 import { HeatControls } from './attention/HeatControls.tsx';
 import { isDefault, useLayers } from './attention/useLayers.ts';
 import { typing, useKeys } from './keys.ts';
+import { MoreLikeThis } from './library/MoreLikeThis.tsx';
 import { ModelSelect } from './ModelSelect.tsx';
 import { modelFields, taskField, useModels } from './models.ts';
 import { go } from './route.ts';
@@ -139,6 +140,7 @@ export function ImageView({ fileId, onError }: { fileId: number; onError: (e: un
         />
         <p className="path">{detail.file.rel}</p>
         {detail.file.error && <p className="error">{detail.file.error}</p>}
+        <MoreLikeThis fileId={detail.file.fileId} onError={onError} />
         <fieldset className="settings">
           <legend>Decoding</legend>
           <ModelSelect installed={installed} chosen={chosen} />

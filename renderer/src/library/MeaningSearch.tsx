@@ -11,12 +11,10 @@ import { go } from '../route.ts';
 
 const LIMIT = 60;
 
-export function MeaningSearch({ rootId, onError }: { rootId?: number; onError: (e: unknown) => void }) {
+/** The installed CLIP scorers, and the one chosen (the first, until another is picked). */
+export function useScorers(onError: (e: unknown) => void) {
   const [scorers, setScorers] = useState<ModelEntry[]>([]);
   const [scorer, setScorer] = useState('');
-  const [query, setQuery] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<Responses['search.images'] | null>(null);
   useEffect(() => {
     call('models.list', {}).then((r) => {
       const found = r.installed.filter((m) => m.role === 'scorer');
@@ -24,6 +22,32 @@ export function MeaningSearch({ rootId, onError }: { rootId?: number; onError: (
       setScorer((s) => s || (found[0]?.ref ?? ''));
     }, onError);
   }, [onError]);
+  return { scorers, scorer, setScorer };
+}
+
+/** A ranked strip of search results: each image's thumbnail, cosine and caption; a click opens it. */
+export function MeaningResults({ result }: { result: Responses['search.images'] }) {
+  return (
+    <ol className="meaning-results" data-testid="meaning-results">
+      {result.items.length === 0 && <li>No scored image matches here.</li>}
+      {result.items.map((h) => (
+        <li key={h.fileId}>
+          <button type="button" title={h.rel} onClick={() => go('image', h.fileId)}>
+            <img alt={h.rel} loading="lazy" src={mediaUrl('thumb', h.fileId, { hash: h.hash })} />
+            <small title="cosine with the query">{h.score.toFixed(3)}</small>
+            <span>{h.caption ?? h.rel}</span>
+          </button>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function MeaningSearch({ rootId, onError }: { rootId?: number; onError: (e: unknown) => void }) {
+  const { scorers, scorer, setScorer } = useScorers(onError);
+  const [query, setQuery] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<Responses['search.images'] | null>(null);
   if (scorers.length === 0) return null;
 
   const search = async () => {
@@ -64,20 +88,7 @@ export function MeaningSearch({ rootId, onError }: { rootId?: number; onError: (
           </button>
         )}
       </div>
-      {result && (
-        <ol className="meaning-results" data-testid="meaning-results">
-          {result.items.length === 0 && <li>No scored image matches here.</li>}
-          {result.items.map((h) => (
-            <li key={h.fileId}>
-              <button type="button" title={h.rel} onClick={() => go('image', h.fileId)}>
-                <img alt={h.rel} loading="lazy" src={mediaUrl('thumb', h.fileId, { hash: h.hash })} />
-                <small title="cosine with the query">{h.score.toFixed(3)}</small>
-                <span>{h.caption ?? h.rel}</span>
-              </button>
-            </li>
-          ))}
-        </ol>
-      )}
+      {result && <MeaningResults result={result} />}
     </div>
   );
 }
