@@ -161,6 +161,8 @@ export interface FileJoin {
   source: 'model' | 'human' | null;
   /** the image's content hash (sha256), once read */
   image_hash: string | null;
+  /** the review queue's: the current caption's CLIPScore under its scorer */
+  clip_score?: number;
 }
 
 const FILE_SELECT = `SELECT f.id, f.root_id, f.image_id, f.path, r.path AS root_path, f.status, f.error,
@@ -304,6 +306,36 @@ export function imagesPage(db: DB, q: ImageQuery): { total: number; rows: FileJo
     `${FILE_SELECT} WHERE f.id IN (SELECT f.id FROM files f ${w} ${order} LIMIT ? OFFSET ?) ${order}`,
   ).all(...args, q.limit, q.offset);
   return { total, rows };
+}
+
+/**
+ * The review queue: a page of the files the filters select whose image's current caption has a
+ * CLIPScore under `scorerId`, lowest first (then by candidate; an image's files in the order of
+ * index files_image, by id). The scores are walked in the order of index candidate_scores_low
+ * (CROSS JOIN keeps that loop outermost), each checked for being its image's current caption, so no
+ * sort is made (ordering by file too would sort); `total` counts every such file.
+ */
+export function reviewPage(
+  db: DB,
+  q: ImageQuery & { scorerId: number },
+): { total: number; rows: FileJoin[] } {
+  const { count, page, args } = reviewSql(q);
+  const total = stmt<unknown[], { n: number }>(db, count).get(...args)!.n;
+  const ids = stmt<unknown[], { id: number; clip_score: number }>(db, page).all(...args, q.limit, q.offset);
+  return { total, rows: ids.map((p) => ({ ...fileById(db, p.id)!, clip_score: p.clip_score })) };
+}
+
+/** The review queue's statements (count, and a page: LIMIT ? OFFSET ? after `args`), for reviewPage and its plan's test. */
+export function reviewSql(q: Omit<ImageQuery, 'offset' | 'limit'> & { scorerId: number }) {
+  const { w, args } = filesWhere(q);
+  const from = `FROM candidate_scores s CROSS JOIN caption_candidates c CROSS JOIN caption_runs r CROSS JOIN files f
+    ${w} AND s.scorer_id = ? AND c.id = s.candidate_id AND r.id = c.run_id AND f.image_id = r.image_id
+      AND s.candidate_id = ${CURRENT_CAPTION_ID('r.image_id')}`;
+  return {
+    count: `SELECT count(*) AS n ${from}`,
+    page: `SELECT f.id, s.clip_score ${from} ORDER BY s.clip_score, s.candidate_id LIMIT ? OFFSET ?`,
+    args: [...args, q.scorerId],
+  };
 }
 
 /** Files of a root that could not be read, with the reason. */

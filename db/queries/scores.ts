@@ -101,3 +101,8 @@ export function scorersWithScores(db: DB): ScorerRow[] {
      WHERE EXISTS (SELECT 1 FROM candidate_scores s WHERE s.scorer_id = m.id) ORDER BY m.id`,
   ).all();
 }
+
+/** Is there a `models` row with this id (a scorer the review queue may name)? */
+export function modelRowExists(db: DB, id: number): boolean {
+  return stmt<[number], { id: number }>(db, 'SELECT id FROM models WHERE id = ?').get(id) !== undefined;
+}

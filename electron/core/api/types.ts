@@ -54,6 +54,8 @@ export interface ImageRow {
   edited: boolean;
   /** the content hash of the image as last read (null before): names its thumbnails' versions */
   hash: string | null;
+  /** in the review queue (library.images, order 'clip'): the caption's CLIPScore under its scorer */
+  clipScore?: number;
 }
 
 /** Who wrote a caption: the model (one of its beams) or a person (an edit). */

@@ -1,7 +1,9 @@
 /** Library folders and the image grid. */
 import { runSummaries } from '../../../db/queries/captions.ts';
-import { imagesPage, listRoots, removeRoot } from '../../../db/queries/library.ts';
+import { imagesPage, listRoots, removeRoot, reviewPage } from '../../../db/queries/library.ts';
+import { modelRowExists } from '../../../db/queries/scores.ts';
 import type { Handlers } from '../api/contract.ts';
+import { ApiError } from '../api/dispatch.ts';
 import type { Core } from '../core.ts';
 import { scanFolder } from './scan.ts';
 import { rootInfo, toImageRow } from './views.ts';
@@ -31,7 +33,10 @@ export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
       return runSummaries(db).map(({ json, ...r }) => ({ ...r, decoding: JSON.parse(json) }));
     },
     async 'library.images'(q) {
-      const { total, rows } = imagesPage(db, q);
+      if (q.order === 'clip' && !modelRowExists(db, q.scorer!))
+        throw new ApiError(404, `no scorer with id ${q.scorer}`, 'scorer');
+      const { total, rows } =
+        q.order === 'clip' ? reviewPage(db, { ...q, scorerId: q.scorer! }) : imagesPage(db, q);
       return { total, items: rows.map(toImageRow) };
     },
   };

@@ -18,6 +18,7 @@ export function toImageRow(f: FileJoin): ImageRow {
     score: f.score,
     edited: f.source === 'human',
     hash: f.image_hash,
+    ...(f.clip_score === undefined ? {} : { clipScore: f.clip_score }),
   };
 }
 
