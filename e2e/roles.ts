@@ -41,6 +41,8 @@ export function roleTable(ids: Ids, lib: string): Record<Channel, Row> {
     'library.removeRoot': { req: () => ({ rootId: 999 }), owner: 404, rater: 403 },
     'library.runs': { req: () => ({}), owner: 200, rater: 403 },
     'library.images': { req: () => ({}), owner: 200, rater: 403 },
+    // the review queue's scorers, and the queue itself: the owner's alone
+    'library.scorers': { req: () => ({}), owner: 200, rater: 403 },
     'image.get': { req: () => ({ fileId: ids.fileS }), owner: 200, rater: 403 },
     'image.recaption': { req: () => ({ fileId: 999, decoding: {} }), owner: 404, rater: 403 },
     'candidate.attention': { req: () => ({ candidateId: ids.candS }), owner: 200, rater: 403 },

@@ -49,12 +49,16 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
   });
   const [view, setView] = useRemembered<'grid' | 'list'>('cs-library-view', 'grid');
   const [runs, setRuns] = useState<Responses['library.runs']>([]);
+  // the review queue: lowest CLIPScore first under a scorer with stored scores
+  const [scorers, setScorers] = useState<Responses['library.scorers']>([]);
+  const [review, setReview] = useRemembered<number | undefined>('cs-library-review', undefined);
   const [run, setRun] = useState('');
   const [busy, setBusy] = useState(false);
   const refreshRoots = useCallback(() => call('library.roots', {}).then(setRoots, onError), [onError]);
   useEffect(() => {
     refreshRoots();
     call('library.runs', {}).then(setRuns, onError);
+    call('library.scorers', {}).then(setScorers, onError);
   }, [refreshRoots, onError]);
 
   const add = async () => {
@@ -103,6 +107,20 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
             </option>
           ))}
         </select>
+        {scorers.length > 0 && (
+          <select
+            aria-label="Order"
+            value={review ?? ''}
+            onChange={(e) => setReview(e.target.value ? Number(e.target.value) : undefined)}
+          >
+            <option value="">by file name</option>
+            {scorers.map((s) => (
+              <option key={s.id} value={s.id}>
+                Review: lowest CLIPScore first{scorers.length > 1 ? ` (${s.name}, ${s.dtype ?? '?'})` : ''}
+              </option>
+            ))}
+          </select>
+        )}
         <button type="button" onClick={() => setView(view === 'grid' ? 'list' : 'grid')}>
           {view === 'grid' ? 'List view' : 'Grid view'}
         </button>
@@ -164,13 +182,14 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
         onError={onError}
       />
       <Grid
-        key={`${rootId}-${filter}-${run}-${search}-${name}-${desc}-${(roots ?? []).map((r) => r.captioned).join()}`}
+        key={`${rootId}-${filter}-${run}-${search}-${name}-${desc}-${review}-${(roots ?? []).map((r) => r.captioned).join()}`}
         rootId={rootId}
         filter={filter}
         run={run}
         search={search}
         name={name}
         desc={desc}
+        review={scorers.some((s) => s.id === review) ? review : undefined}
         onSort={setDesc}
         view={view}
         onError={onError}

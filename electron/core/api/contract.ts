@@ -44,6 +44,7 @@ import type {
   RunSummary,
   RunView,
   ScanCounts,
+  ScorerColumn,
   ScoreSummary,
   SearchPage,
   SessionItem,
@@ -123,6 +124,8 @@ export const contract = {
   })
     .strict()
     .refine(...needsScorer),
+  /** the CLIP scorers with stored scores: the review queue's choices (order 'clip') */
+  'library.scorers': none,
   'image.get': z.object({ fileId: id }).strict(),
   'image.recaption': z
     .object({ fileId: id, decoding: DecodingOptions, model: model.optional(), dtype: dtype.optional() })
@@ -277,6 +280,7 @@ export interface Responses {
   'library.removeRoot': null;
   'library.runs': RunSummary[];
   'library.images': { total: number; items: ImageRow[] };
+  'library.scorers': ScorerColumn[];
   'image.get': ImageDetail;
   'image.recaption': RunView;
   'candidate.attention': { shape: [number, number, number]; data: number[] };

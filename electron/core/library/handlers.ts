@@ -1,7 +1,7 @@
 /** Library folders and the image grid. */
 import { runSummaries } from '../../../db/queries/captions.ts';
 import { imagesPage, listRoots, removeRoot, reviewPage } from '../../../db/queries/library.ts';
-import { modelRowExists } from '../../../db/queries/scores.ts';
+import { modelRowExists, scorersWithScores } from '../../../db/queries/scores.ts';
 import type { Handlers } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
 import type { Core } from '../core.ts';
@@ -13,7 +13,8 @@ type LibraryChannels =
   | 'library.addRoot'
   | 'library.removeRoot'
   | 'library.runs'
-  | 'library.images';
+  | 'library.images'
+  | 'library.scorers';
 
 export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
   return {
@@ -31,6 +32,9 @@ export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
     },
     async 'library.runs'() {
       return runSummaries(db).map(({ json, ...r }) => ({ ...r, decoding: JSON.parse(json) }));
+    },
+    async 'library.scorers'() {
+      return scorersWithScores(db);
     },
     async 'library.images'(q) {
       if (q.order === 'clip' && !modelRowExists(db, q.scorer!))

@@ -45,6 +45,8 @@ export interface LibraryQuery {
   name: string;
   /** by path, Z to A */
   desc: boolean;
+  /** the review queue: lowest CLIPScore under this scorer (its id) first, instead of by path */
+  review?: number;
 }
 
 /** Which rows of the view are drawn: from `first` to before `last`, `cols` files a row. */
@@ -61,7 +63,7 @@ export function Grid(
     onError: (e: unknown) => void;
   },
 ) {
-  const { rootId, filter, run: runKey, search, name, desc, onError } = props;
+  const { rootId, filter, run: runKey, search, name, desc, review, onError } = props;
   const list = props.view === 'list';
   const H = list ? ROW : TILE;
   const box = useRef<HTMLDivElement>(null);
@@ -80,10 +82,11 @@ export function Grid(
         search,
         name,
         desc,
+        ...(review ? { order: 'clip' as const, scorer: review } : {}),
         offset: page * PAGE,
         limit: PAGE,
       }),
-    [rootId, filter, run, search, name, desc],
+    [rootId, filter, run, search, name, desc, review],
   );
 
   const load = useCallback(
