@@ -127,8 +127,16 @@ export const ListRow = memo(function ListRow(props: {
       <span className="list-model" data-testid="list-model" title={row?.model ?? undefined}>
         {row?.model ? `${row.model}${row.edited ? ' (edited)' : ''}` : ''}
       </span>
-      <span className="list-score" data-testid="list-score">
-        {row?.score == null ? '' : row.score.toFixed(2)}
+      <span
+        className="list-score"
+        data-testid="list-score"
+        title={row?.clipScore === undefined ? undefined : `CLIPScore ${row.clipScore.toFixed(4)}`}
+      >
+        {row?.clipScore !== undefined
+          ? `CLIP ${row.clipScore.toFixed(2)}`
+          : row?.score == null
+            ? ''
+            : row.score.toFixed(2)}
       </span>
     </div>
   );
