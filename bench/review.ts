@@ -27,43 +27,35 @@ const studio: Studio = openStudio({ dataDir: tempDir('cs-review-bench-') });
 const { db } = studio;
 
 function library(): number {
-  const root = Number(
-    db.prepare('INSERT INTO library_roots (path, scanned_at) VALUES (?, ?)').run('/bench/review', 'now')
-      .lastInsertRowid,
-  );
   const row = (sql: string, ...a: unknown[]) => Number(db.prepare(sql).run(...a).lastInsertRowid);
+  const root = row("INSERT INTO library_roots (path, scanned_at) VALUES ('/bench/review', 'now')");
   const model = row("INSERT INTO models (hash, path, name, dtype) VALUES ('m', '/bench/m', 'bench', 'fp32')");
   const scorer = row("INSERT INTO models (hash, path, name, dtype) VALUES ('s', '/bench/s', 'clip', 'fp32')");
   const config = row("INSERT INTO decoding_configs (hash, json) VALUES ('c', '{}')");
-  const image = db.prepare(
-    "INSERT INTO images (hash, bytes, width, height, format) VALUES (?, 1, 64, 64, 'png')",
-  );
-  const file = db.prepare(
-    "INSERT INTO files (root_id, path, size, mtime_ms, image_id, status, seen_at) VALUES (?, ?, 1, 0, ?, 'ok', 'now')",
-  );
-  const run = db.prepare(
-    "INSERT INTO caption_runs (image_id, model_id, config_id, provider, duration_ms) VALUES (?, ?, ?, 'cpu', 1)",
-  );
-  const cand = db.prepare('INSERT INTO caption_candidates (run_id, rank, source, text) VALUES (?, ?, ?, ?)');
-  const score = db.prepare(
-    'INSERT INTO candidate_scores (candidate_id, scorer_id, clip_score) VALUES (?, ?, ?)',
-  );
-  // a fixed pseudo-random sequence of scores in [0, 2.5)
-  let x = 12345;
-  const next = () => {
-    x = (x * 48271) % 2147483647;
-    return (x / 2147483647) * 2.5;
-  };
   db.transaction(() => {
-    for (let i = 0; i < N; i++) {
-      const img = Number(image.run(`review-${i}`).lastInsertRowid);
-      file.run(root, `/bench/review/${String(i).padStart(6, '0')}.png`, img);
-      const r = Number(run.run(img, model, config).lastInsertRowid);
-      for (let k = 0; k < BEAMS; k++)
-        score.run(Number(cand.run(r, k, 'model', `image ${i} beam ${k}`).lastInsertRowid), scorer, next());
-      if (i % 10 === 0)
-        score.run(Number(cand.run(r, BEAMS, 'human', `image ${i} edited`).lastInsertRowid), scorer, next());
-    }
+    db.prepare(
+      `WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ? - 1)
+       INSERT INTO images (hash, bytes, width, height, format) SELECT 'review-' || i, 1, 64, 64, 'png' FROM k`,
+    ).run(N);
+    db.prepare(
+      `INSERT INTO files (root_id, path, size, mtime_ms, image_id, status, seen_at)
+       SELECT ?, printf('/bench/review/%06d.png', id), 1, 0, id, 'ok', 'now' FROM images ORDER BY id`,
+    ).run(root);
+    db.prepare(
+      `INSERT INTO caption_runs (image_id, model_id, config_id, provider, duration_ms)
+       SELECT id, ?, ?, 'cpu', 1 FROM images ORDER BY id`,
+    ).run(model, config);
+    const beam = db.prepare(
+      `INSERT INTO caption_candidates (run_id, rank, source, text)
+       SELECT id, ?, ?, 'run ' || id || ' caption ' || ? FROM caption_runs WHERE id % ? = 0`,
+    );
+    for (let k = 0; k < BEAMS; k++) beam.run(k, 'model', k, 1);
+    beam.run(BEAMS, 'human', BEAMS, 10);
+    // a fixed pseudo-random score in [0, 2.5) per candidate
+    db.prepare(
+      `INSERT INTO candidate_scores (candidate_id, scorer_id, clip_score)
+       SELECT id, ?, 2.5 * ((id * 48271) % 2147483647) / 2147483647.0 FROM caption_candidates`,
+    ).run(scorer);
   })();
   db.exec('ANALYZE');
   return scorer;
