@@ -326,6 +326,17 @@ export function reviewPage(
   return { total, rows: ids.map((p) => ({ ...fileById(db, p.id)!, clip_score: p.clip_score })) };
 }
 
+/** The first `limit` images of a root's review queue under `scorerId`, in its order: a rating session's items. */
+export function reviewImages(db: DB, rootId: number, scorerId: number, limit: number): number[] {
+  const { page, args } = reviewSql({ rootId, filter: 'all', search: '', scorerId });
+  const images = new Set<number>();
+  for (const r of stmt<unknown[], { image_id: number }>(db, page).iterate(...args, -1, 0)) {
+    images.add(r.image_id);
+    if (images.size === limit) break;
+  }
+  return [...images];
+}
+
 /** The review queue's statements (count, and a page: LIMIT ? OFFSET ? after `args`), for reviewPage and its plan's test. */
 export function reviewSql(q: Omit<ImageQuery, 'offset' | 'limit'> & { scorerId: number }) {
   const { w, args } = filesWhere(q);
@@ -336,7 +347,7 @@ export function reviewSql(q: Omit<ImageQuery, 'offset' | 'limit'> & { scorerId: 
     // by file: one current-caption look-up per file, not per score (every beam has one)
     count: `SELECT count(*) AS n FROM files f ${w} AND EXISTS (SELECT 1 FROM candidate_scores s
       WHERE s.scorer_id = ? AND s.candidate_id = ${CURRENT_CAPTION_ID('f.image_id')})`,
-    page: `SELECT f.id, s.clip_score ${from} ORDER BY s.clip_score, s.candidate_id LIMIT ? OFFSET ?`,
+    page: `SELECT f.id, f.image_id, s.clip_score ${from} ORDER BY s.clip_score, s.candidate_id LIMIT ? OFFSET ?`,
     args: [...args, q.scorerId],
   };
 }

@@ -174,6 +174,8 @@ export const contract = {
       /** top: each current run's best caption (and human edits); all: every caption each run returned */
       candidates: oneOf(SESSION_CANDIDATES).default('top'),
       kind: oneOf(SESSION_KINDS).default('scores'),
+      /** the images in the review queue's order: lowest CLIPScore under this scorer (its id) first */
+      review: id.optional(),
       /** absent: everyone rates everything; else each rater gets a share, and `overlap` percent of
        * the images go to every one of them (for agreement) */
       assign: z

@@ -129,6 +129,30 @@ describe('the review queue: lowest CLIPScore first', () => {
     }
   });
 
+  it("creates a rating session from the queue: its first images, in the queue's order", async () => {
+    const want = await expectedQueue();
+    const s = await call(studio, 'sessions.create', {
+      name: 'review',
+      rootId: lib.id,
+      blind: false,
+      limit: 3,
+      review: scorer,
+    });
+    const got: number[] = [];
+    for (let position = 0; position < 3; position++) {
+      const item = await call(studio, 'sessions.item', { sessionId: s.id, rater: 'ada', position });
+      expect(item.total).toBe(3);
+      got.push((item.file as { fileId: number }).fileId);
+    }
+    expect(got).toEqual(want.slice(0, 3).map((w) => w.fileId));
+    // in path order the session starts elsewhere: the order is the queue's, not the folder's
+    const byPath = (await call(studio, 'library.images', { rootId: lib.id })).items.map((f) => f.fileId);
+    expect(got).not.toEqual(byPath.slice(0, 3));
+    await expect(
+      call(studio, 'sessions.create', { name: 'none', rootId: lib.id, review: 99_999 }),
+    ).rejects.toMatchObject({ status: 409, field: 'review' });
+  });
+
   it('names the field at fault: no scorer, an unknown scorer', async () => {
     await expect(call(studio, 'library.images', { order: 'clip' })).rejects.toMatchObject({
       status: 400,

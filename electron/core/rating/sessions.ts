@@ -9,7 +9,7 @@ import type { DB } from '../../../db/open.ts';
 import { actionState, setVerdict, undoRating } from '../../../db/queries/actions.ts';
 import { sessionCandidates } from '../../../db/queries/captions.ts';
 import type { PairwiseChoice } from '../../../db/queries/judgments.ts';
-import { captionedImagesOfRoot, fileOfImage } from '../../../db/queries/library.ts';
+import { captionedImagesOfRoot, fileOfImage, reviewImages } from '../../../db/queries/library.ts';
 import { currentVerdict, positionOfPair } from '../../../db/queries/pairwise.ts';
 import {
   addToItem,
@@ -29,7 +29,7 @@ import {
 } from '../../../db/queries/rating.ts';
 import { captionKey } from '../api/captions.ts';
 import { decodingLabel } from '../api/decoding.ts';
-import { conflict, notFound } from '../api/dispatch.ts';
+import { ApiError, conflict, notFound } from '../api/dispatch.ts';
 import type { RatingCandidate, SessionItem, SessionView } from '../api/types.ts';
 import { toImageRow } from '../library/views.ts';
 
@@ -72,9 +72,19 @@ export function createSession(
     candidates: 'top' | 'all';
     kind: 'scores' | 'pairwise';
     assign?: { raters: string[]; overlap: number };
+    review?: number;
   },
 ): SessionView {
-  const images = captionedImagesOfRoot(db, s.rootId, s.limit);
+  const images =
+    s.review === undefined
+      ? captionedImagesOfRoot(db, s.rootId, s.limit)
+      : reviewImages(db, s.rootId, s.review, s.limit);
+  if (!images.length && s.review !== undefined)
+    throw new ApiError(
+      409,
+      'no image of this folder has its caption scored by this scorer: score it first',
+      'review',
+    );
   if (!images.length) throw conflict('no captioned images in this folder yet: caption it first');
   const raters = [...new Set(s.assign?.raters ?? [])];
   const byImage = images.map((imageId) => ({
