@@ -10,6 +10,7 @@ import { typing, useKeys } from './keys.ts';
 import { Grid, runOf } from './library/Grid.tsx';
 import { MeaningSearch } from './library/MeaningSearch.tsx';
 import { Words } from './library/Words.tsx';
+import { go } from './route.ts';
 import './library/library.css';
 
 /** State kept for this tab's session (sessionStorage), so coming back shows the same thing. */
@@ -120,6 +121,21 @@ export function Library({ onError }: { onError: (e: unknown) => void }) {
               </option>
             ))}
           </select>
+        )}
+        {review !== undefined && rootId !== undefined && (
+          <button
+            type="button"
+            title="a rating session of this folder's first 100 images in this order (blind)"
+            onClick={() =>
+              call('sessions.create', {
+                name: `Review: lowest CLIPScore first (${new Date().toLocaleString()})`,
+                rootId,
+                review,
+              }).then(() => go('rate'), onError)
+            }
+          >
+            Rating session from this order
+          </button>
         )}
         <button type="button" onClick={() => setView(view === 'grid' ? 'list' : 'grid')}>
           {view === 'grid' ? 'List view' : 'Grid view'}
