@@ -59,7 +59,7 @@ describe('search by meaning in the Library view', () => {
 
   it("orders the Library's tiles lowest CLIPScore first on 'Review: lowest CLIPScore first'", async () => {
     const [scorer] = await studio.call<{ id: number }[]>('library.scorers', {});
-    const want = await studio.call<{ items: { rel: string }[] }>('library.images', {
+    const want = await studio.call<{ items: { rel: string; fileId: number }[] }>('library.images', {
       order: 'clip',
       scorer: scorer.id,
     });
@@ -79,5 +79,20 @@ describe('search by meaning in the Library view', () => {
     // a real change of order (the fixture's scores do not follow the file names)
     expect(byName).not.toEqual(want.items.map((r) => r.rel));
     await screenshot(page, 'review-queue');
+    // in one folder, a rating session is made from that order
+    const folder = await studio.call<{ path: string }[]>('library.roots', {});
+    await page.getByRole('button', { name: folder[0].path, exact: true }).click();
+    await page.getByRole('button', { name: 'Rating session from this order' }).click();
+    await page.waitForURL(/#\/rate$/);
+    const sessions = await studio.call<{ id: number; name: string }[]>('sessions.list', {});
+    const made = sessions.find((x) => x.name.startsWith('Review: lowest CLIPScore first'));
+    expect(made).toBeDefined();
+    const first = await studio.call<{ file: { fileId: number }; total: number }>('sessions.item', {
+      sessionId: made!.id,
+      rater: 'ada',
+      position: 0,
+    });
+    // a blind session hides the path: its first image is the queue's first, by file id
+    expect(first).toMatchObject({ total: 4, file: { fileId: want.items[0].fileId } });
   });
 });
