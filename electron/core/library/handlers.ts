@@ -1,10 +1,14 @@
 /** Library folders and the image grid. */
+
+import { databasePath } from '../../../db/open.ts';
 import { runSummaries } from '../../../db/queries/captions.ts';
-import { imagesPage, listRoots, removeRoot, reviewPage } from '../../../db/queries/library.ts';
+import { type ImageQuery, imagesPage, listRoots, removeRoot } from '../../../db/queries/library.ts';
 import { modelRowExists, scorersWithScores } from '../../../db/queries/scores.ts';
 import type { Handlers } from '../api/contract.ts';
 import { ApiError } from '../api/dispatch.ts';
+import type { ImageRow } from '../api/types.ts';
 import type { Core } from '../core.ts';
+import { runOnce } from '../threads.ts';
 import { scanFolder } from './scan.ts';
 import { rootInfo, toImageRow } from './views.ts';
 
@@ -16,7 +20,15 @@ type LibraryChannels =
   | 'library.images'
   | 'library.scorers';
 
-export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
+const REVIEW_WORKER = new URL('./review-boot.mjs', import.meta.url);
+
+/** What the review queue's worker is asked: the database and the page. */
+export interface ReviewRequest {
+  dbFile: string;
+  query: ImageQuery & { scorerId: number };
+}
+
+export function libraryHandlers({ db, dataDir }: Core): Pick<Handlers, LibraryChannels> {
   return {
     async 'library.roots'() {
       return listRoots(db).map((r) => rootInfo(db, r.id));
@@ -39,8 +51,12 @@ export function libraryHandlers({ db }: Core): Pick<Handlers, LibraryChannels> {
     async 'library.images'(q) {
       if (q.order === 'clip' && !modelRowExists(db, q.scorer!))
         throw new ApiError(404, `no scorer with id ${q.scorer}`, 'scorer');
-      const { total, rows } =
-        q.order === 'clip' ? reviewPage(db, { ...q, scorerId: q.scorer! }) : imagesPage(db, q);
+      if (q.order === 'clip')
+        return runOnce<{ total: number; items: ImageRow[] }>(REVIEW_WORKER, {
+          dbFile: databasePath(dataDir),
+          query: { ...q, scorerId: q.scorer! },
+        } satisfies ReviewRequest);
+      const { total, rows } = imagesPage(db, q);
       return { total, items: rows.map(toImageRow) };
     },
   };
