@@ -197,7 +197,7 @@ export class CaptionEngine implements Captioner {
   ): Promise<GeneratedCaption[][]> {
     if (!pixels.length) return [];
     // beams multiply the decoder's rows, and each row holds its own copy of the image's keys and
-    // values: a pass takes as many images as keep it within MAX_DECODER_ROWS rows (one image when
+    // values (a cross-attention cache; a hoisted decoder gathers them a layer at a time): a pass takes as many images as keep it within MAX_DECODER_ROWS rows (one image when
     // the graphs quantize dynamically: see `perImage`)
     const perPass = this.perImage ? 1 : Math.max(1, Math.floor(MAX_DECODER_ROWS / d.config.num_beams));
     if (pixels.length > perPass) {
