@@ -65,10 +65,12 @@ export function validate<C extends Channel>(
   req: unknown,
   partial = false,
 ): { ok: true; value: ParsedRequest<C> } | ApiFailure {
-  const schema = partial ? (contract[channel] as z.ZodObject).partial() : contract[channel];
-  const parsed = schema.safeParse(req ?? {});
+  const parsed = contract[channel].safeParse(req ?? {});
   if (parsed.success) return { ok: true, value: parsed.data as ParsedRequest<C> };
-  const i = parsed.error.issues[0];
+  // partial: the problems of the fields given only (zod's .partial() refuses schemas with refinements)
+  const given = (i: z.core.$ZodIssue) => i.path.length > 0 && Object.hasOwn(req ?? {}, i.path[0]);
+  const i = partial ? parsed.error.issues.find(given) : parsed.error.issues[0];
+  if (!i) return { ok: true, value: req as ParsedRequest<C> };
   const field = i.path.join('.') || '(request)';
   return { ok: false, status: 400, field, error: `${channel}: field '${field}': ${i.message}` };
 }
