@@ -2,7 +2,7 @@
  * The `caption-studio` command as users run it: a real child process, a real database file.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -304,6 +304,27 @@ describe('npm start', () => {
       expect(r.stderr).toMatch(/npx caption-studio serve/);
     },
   );
+
+  it('bundles every worker thread the core starts beside the desktop main process', () => {
+    const r = spawnSync(
+      process.execPath,
+      [resolve(import.meta.dirname, '../shell/launch.mjs'), '--bundle-only'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const core = resolve(import.meta.dirname, '../core');
+    const started = readdirSync(core, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .flatMap((f) => [...readFileSync(join(core, f), 'utf8').matchAll(/new URL\('\.\/([\w-]+-boot\.mjs)'/g)])
+      .map((m) => m[1]);
+    // the inference, scorer, edit, review, export planner and reference reader workers
+    expect(new Set(started).size).toBeGreaterThanOrEqual(6);
+    const dist = resolve(import.meta.dirname, '../shell/dist');
+    for (const boot of started) expect(existsSync(join(dist, boot)), boot).toBe(true);
+  });
 });
 
 describe('caption-studio metrics', () => {

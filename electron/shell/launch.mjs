@@ -3,8 +3,8 @@
 // so and points to the browser mode, which needs no Electron.
 // `--bundle-only`: just write electron/shell/dist/ (for packaging with build/electron-builder.yml).
 import { spawnSync } from 'node:child_process';
-import { cpSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { electronBinary } from './electron-binary.mjs';
@@ -39,20 +39,20 @@ const esm = {
   },
 };
 await build({ ...esm, entryPoints: [join(here, 'main.ts')], outfile: join(here, 'dist', 'main.mjs') });
-// the inference worker thread (electron/core/inference/worker.ts), loaded by main.mjs from beside it
-await build({
-  ...esm,
-  entryPoints: [join(here, '../core/inference/worker.ts')],
-  outfile: join(here, 'dist', 'inference-worker.mjs'),
-});
-// one-shot workers (electron/core/threads.ts): each bundled under the name its boot file has in the
-// source tree, so `new URL('./NAME-boot.mjs', import.meta.url)` in main.mjs finds it beside
-for (const [name, source] of [
-  ['references', '../core/eval/references-worker.ts'],
-  ['planner', '../core/export/planner-worker.ts'],
-  ['scorer', '../core/scoring/worker.ts'],
-])
-  await build({ ...esm, entryPoints: [join(here, source)], outfile: join(here, 'dist', `${name}-boot.mjs`) });
+// Worker threads: each `NAME-boot.mjs` under electron/core starts its worker from TypeScript source
+// (`await import('./X.ts')`); the bundle of X goes beside main.mjs under the boot file's name, so the
+// core's `new URL('./NAME-boot.mjs', import.meta.url)` finds it there too. Found, not listed: a new
+// worker cannot be left out of the desktop app.
+const core = join(here, '../core');
+const boots = readdirSync(core, { recursive: true }).filter((f) => basename(f).endsWith('-boot.mjs'));
+for (const boot of boots) {
+  const target = readFileSync(join(core, boot), 'utf8').match(/await import\('(\.\/[^']+\.ts)'\)/);
+  if (!target) throw new Error(`${boot}: no await import('./….ts') to bundle`);
+  if (boots.filter((b) => basename(b) === basename(boot)).length > 1)
+    throw new Error(`${basename(boot)}: two workers' boot files share the name`);
+  const entry = join(core, dirname(boot), target[1]);
+  await build({ ...esm, entryPoints: [entry], outfile: join(here, 'dist', basename(boot)) });
+}
 await build({
   ...common,
   entryPoints: [join(here, 'preload.ts')],

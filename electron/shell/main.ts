@@ -16,7 +16,7 @@ import { IMMUTABLE, MediaError, routeMedia } from '../core/library/media.ts';
 import { contentSecurityPolicy, readPage } from '../core/serve/pages.ts';
 import { openStudio } from '../core/studio.ts';
 
-// runs bundled from electron/shell/dist/ (see launch.mjs), beside the bundled inference worker
+// runs bundled from electron/shell/dist/ (see launch.mjs), beside the bundled worker threads
 const ROOT = resolve(import.meta.dirname, '../../..');
 const RENDERER = join(ROOT, 'renderer', 'dist');
 const CSP = contentSecurityPolicy('studio-media:');
@@ -42,7 +42,7 @@ if (primary) app.whenReady().then(start);
 async function start() {
   const studio = openStudio({
     shipped: join(ROOT, 'models', 'default'),
-    workerUrl: pathToFileURL(join(import.meta.dirname, 'inference-worker.mjs')),
+    workerUrl: pathToFileURL(join(import.meta.dirname, 'worker-boot.mjs')),
   });
 
   protocol.handle('app', async (req) => {

@@ -9,7 +9,7 @@ import type { Core } from '../core.ts';
 import { runOnce } from '../threads.ts';
 import { history } from './steps.ts';
 
-const WORKER = new URL('./boot.mjs', import.meta.url);
+const WORKER = new URL('./edit-boot.mjs', import.meta.url);
 
 /** What the worker is asked: the database and the step. */
 export interface StepRequest {
