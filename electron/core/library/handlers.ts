@@ -1,5 +1,4 @@
 /** Library folders and the image grid. */
-
 import { databasePath } from '../../../db/open.ts';
 import { runSummaries } from '../../../db/queries/captions.ts';
 import { type ImageQuery, imagesPage, listRoots, removeRoot } from '../../../db/queries/library.ts';
@@ -49,13 +48,14 @@ export function libraryHandlers({ db, dataDir }: Core): Pick<Handlers, LibraryCh
       return scorersWithScores(db);
     },
     async 'library.images'(q) {
-      if (q.order === 'clip' && !modelRowExists(db, q.scorer!))
-        throw new ApiError(404, `no scorer with id ${q.scorer}`, 'scorer');
-      if (q.order === 'clip')
+      if (q.order === 'clip') {
+        if (!modelRowExists(db, q.scorer!))
+          throw new ApiError(404, `no scorer with id ${q.scorer}`, 'scorer');
         return runOnce<{ total: number; items: ImageRow[] }>(REVIEW_WORKER, {
           dbFile: databasePath(dataDir),
           query: { ...q, scorerId: q.scorer! },
         } satisfies ReviewRequest);
+      }
       const { total, rows } = imagesPage(db, q);
       return { total, items: rows.map(toImageRow) };
     },
