@@ -39,9 +39,9 @@ const photos = await writePhotos(join(work, 'photos'), N);
 
 const perImage = await CaptionEngine.load(q8, { dtype: 'q8' });
 const batched = await CaptionEngine.load(q8, { dtype: 'q8' });
-if (!perImage.perImage) throw new Error('the q8 files were not detected as dynamically quantized');
+if (!perImage.decodeAlone) throw new Error('the q8 files were not detected as dynamically quantized');
 // the baseline: batching across images as for any other graph (the flag is the detection's result)
-(batched as unknown as { perImage: boolean }).perImage = false;
+(batched as unknown as { decodeAlone: boolean }).decodeAlone = false;
 
 async function rate(engine: CaptionEngine, beams: number): Promise<number> {
   const d = engine.decoding(beams > 1 ? { num_beams: beams, num_return_sequences: beams } : {});

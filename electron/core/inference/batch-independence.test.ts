@@ -1,8 +1,10 @@
 /**
  * Batch-independent captions for dynamically quantized graphs (issue #27): DynamicQuantizeLinear
  * takes one activation scale over a whole call, so the engine encodes such a model's images one by
- * one and gives each decoder pass one image's beams only, as transformers.js and HF `generate` run
- * one image. Checked on the q8 fixture (`_quantized`), on the same graphs under the uint8 variant's
+ * one, and its decoder either takes one image's beams per pass, as transformers.js and HF
+ * `generate` run one image (opened as found), or is opened from its per-image-scales rewrite
+ * (graph/quant.ts `scaledDecoder`, as the studio opens it, with a data folder) and takes several
+ * images per pass, each image's rows quantized on their own. Checked on the q8 fixture (`_quantized`), on the same graphs under the uint8 variant's
  * file names (the public uint8 files quantize activations the same way: DynamicQuantizeLinear to
  * uint8), and on Florence-2's q8 files: every image's captions (greedy and beam-5, tokens and scores)
  * are the same alone as in every batch of the test folder, and greedy equals transformers.js's.
@@ -11,6 +13,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixtureReference } from '../../../test/fixtures/bundles.ts';
+import { tempDir } from '../../../test/fixtures/images.ts';
 import { sameRuntime, transformersGreedy } from '../../../test/fixtures/transformers-js.ts';
 import { DEFAULT_BATCH_SIZE } from '../api/contract.ts';
 import { CaptionEngine, type GeneratedCaption } from './engine.ts';
@@ -53,13 +56,17 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 const same = (a: GeneratedCaption[], b: GeneratedCaption[]) =>
   a.map((c) => [c.tokens, c.score, c.sum]).toString() === b.map((c) => [c.tokens, c.score, c.sum]).toString();
 
-const CASES: { name: string; dir: () => string; dtype: 'q8' | 'uint8'; tjs: boolean }[] = [
+const SOURCES: { name: string; dir: () => string; dtype: 'q8' | 'uint8'; tjs: boolean }[] = [
   { name: 'q8 (quantized-only)', dir: () => join(FIXTURES, 'quantized-only'), dtype: 'q8', tjs: true },
   { name: 'uint8 names', dir: uint8Folder, dtype: 'uint8', tjs: true },
   { name: 'Florence-2 q8', dir: () => join(FIXTURES, 'florence-repo'), dtype: 'q8', tjs: false },
 ];
+const CASES = SOURCES.flatMap((s) => [
+  { ...s, scaled: false },
+  { ...s, name: `${s.name}, per-image scales`, scaled: true },
+]);
 
-describe.each(CASES)('$name', ({ dir: folder, dtype, tjs, name }) => {
+describe.each(CASES)('$name', ({ dir: folder, dtype, tjs, name, scaled }) => {
   let engine: CaptionEngine;
   let dir: string;
   const images = name.startsWith('Florence')
@@ -67,13 +74,18 @@ describe.each(CASES)('$name', ({ dir: folder, dtype, tjs, name }) => {
     : IMAGES;
   beforeAll(async () => {
     dir = folder();
-    engine = await CaptionEngine.load(dir, { dtype, intraOpThreads: 1 });
+    const derivedDir = scaled ? tempDir('cs-scales-') : undefined;
+    engine = await CaptionEngine.load(dir, { dtype, intraOpThreads: 1, derivedDir });
   });
   afterAll(() => engine?.dispose());
 
-  it('is detected as dynamically quantized (fp32 files of the same model are not)', async () => {
+  it(`is detected as dynamically quantized (fp32 files of the same model are not)${scaled ? '; the rewrite batches images' : ''}`, async () => {
     expect(engine.info.dtype).toBe(dtype);
-    expect(engine.perImage).toBe(true);
+    expect(engine.encodeAlone).toBe(true);
+    const { files, opened } = engine.bundle.decoder;
+    // rewritten: no quantization node is left that spans rows of several images
+    expect(engine.decodeAlone).toBe(!scaled);
+    expect(opened.some((f) => !files.includes(f))).toBe(scaled);
     const fp32 = onnxVariants(dir).get('fp32');
     if (fp32) expect(await dynamicallyQuantized(fp32.values())).toBe(false);
   });
@@ -97,7 +109,8 @@ describe.each(CASES)('$name', ({ dir: folder, dtype, tjs, name }) => {
         );
         outs.forEach((o, k) => {
           if (!o.ok) throw new Error(o.error);
-          // the same rows per call as alone: the same kernels in the same order, the same bits
+          // the same rows per call as alone, or (rewritten) each row's integers and scale as alone:
+          // the same bits
           expect(same(o.result.candidates, alone[set[k]]), `image ${set[k]} in batch [${set}]`).toBe(true);
         });
       }

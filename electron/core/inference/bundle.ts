@@ -21,6 +21,7 @@ import { requireFamily } from './families/index.ts';
 import type { Family, FamilyModel, Json } from './family.ts';
 import { attentionDecoder } from './graph/attention.ts';
 import { hoistedDecoder } from './graph/hoist.ts';
+import { scaledDecoder } from './graph/quant.ts';
 import { PreprocessorConfig } from './preprocess.ts';
 import { candidateProviders, type Provider, type ProviderChoice, withProvider } from './runtime/providers.ts';
 import { createSession, type Runs, type SessionSettings } from './runtime/sessions.ts';
@@ -38,7 +39,10 @@ export interface DecoderSessions {
   firstTakesPast: boolean;
   /** the per-image graph hoisted out of the per-step decoder (graph/hoist.ts), when there is one */
   perImage: ort.InferenceSession | null;
+  /** the family's files (encoders) as found, then the decoder's */
   files: string[];
+  /** the files of the sessions run at every step (the decoder's, a family's embedding) as opened: derived files where rewritten */
+  opened: string[];
 }
 
 export interface Bundle {
@@ -237,7 +241,6 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
   const providers = choice.provider === 'cpu' ? ['cpu'] : [choice.provider, 'cpu'];
   const open = (f: string, runs: Runs = 'per-step') => createSession(f, providers, opts, runs);
   const sessions = new Map([[head.name, opened]]);
-  for (const s of tail) sessions.set(s.name, await open(s.file, s.runs));
   const withAttention = async (f: string) => {
     if (!opts.attention || !family.can.attention) return f;
     const d = await attentionDecoder(opts.attention.dataDir, f);
@@ -254,10 +257,28 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
       return { file: f, perImage: null };
     }
   };
+  // a dynamically quantized decoder with one scale per image batches images (graph/quant.ts)
+  const scaled = async (f: string) => {
+    if (!opts.derivedDir) return f;
+    try {
+      return await scaledDecoder(opts.derivedDir, f);
+    } catch (err) {
+      choice.notes.push(`one image per decoder pass: ${f}: ${(err as Error).message}`);
+      return f;
+    }
+  };
+  // the family's sessions run at every step (an embedding) batch images as the decoder does
+  const stepFiles: string[] = [];
+  for (const s of tail) {
+    const f = s.runs === 'per-step' ? await scaled(s.file) : s.file;
+    if (s.runs === 'per-step') stepFiles.push(f);
+    sessions.set(s.name, await open(f, s.runs));
+  }
   const firstH = await hoisted(await withAttention(firstFile), !withPastFile);
   const pastH = withPastFile ? await hoisted(await withAttention(withPastFile), true) : null;
-  const first = await open(firstH.file);
-  const withPast = pastH ? await open(pastH.file) : null;
+  const decoderFiles = [await scaled(firstH.file), ...(pastH ? [await scaled(pastH.file)] : [])];
+  const first = await open(decoderFiles[0]);
+  const withPast = pastH ? await open(decoderFiles[1]) : null;
   const perImageFile = firstH.perImage ?? pastH?.perImage;
   const perImage = perImageFile ? await open(perImageFile, 'per-batch') : null;
   const all = [...sessions.values(), first, withPast, perImage];
@@ -290,7 +311,7 @@ export async function loadBundle(dirArg: string, opts: LoadOptions = {}): Promis
     tokenizer,
     special: specialTokens(config, generation, dec, dir),
     prompts: family.prompts(preJson),
-    decoder: { first, withPast, firstTakesPast: takesPast(first), perImage, files },
+    decoder: { first, withPast, firstTakesPast: takesPast(first), perImage, files, opened: [...stepFiles, ...decoderFiles] },
     heads: heads ?? 0,
     headDim: hidden && heads ? hidden / heads : 0,
     provider: choice,

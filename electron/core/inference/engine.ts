@@ -125,18 +125,24 @@ export function batches<T>(items: AsyncIterable<T> | Iterable<T>, size: number):
 
 export class CaptionEngine implements Captioner {
   /**
-   * @param perImage the graphs quantize dynamically (graph/quant.ts): a row's result depends on its
-   * call's other rows, so each image is encoded alone and a decoder pass holds one image's beams
-   * only, as the reference implementations run them (transformers.js, HF generate per image).
+   * Graphs that quantize dynamically (graph/quant.ts) give a row a result that depends on its call's
+   * other rows, so such graphs run as the reference implementations run them (transformers.js, HF
+   * generate per image): `encodeAlone`, each image encoded alone; `decodeAlone`, a decoder pass
+   * holds one image's beams only. A decoder opened from its per-image-scales rewrite
+   * (`scaledDecoder`, with `derivedDir`) quantizes each image's rows on their own and takes
+   * several images per pass.
    */
   private constructor(
     readonly bundle: Bundle,
-    readonly perImage: boolean,
+    readonly encodeAlone: boolean,
+    readonly decodeAlone: boolean,
   ) {}
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<CaptionEngine> {
     const bundle = await loadBundle(dir, opts);
-    return new CaptionEngine(bundle, await dynamicallyQuantized(bundle.decoder.files));
+    const { files, opened } = bundle.decoder;
+    // any file as found (encoders included) quantizing: encoded alone; the decoder: as opened
+    return new CaptionEngine(bundle, await dynamicallyQuantized(files), await dynamicallyQuantized(opened));
   }
 
   get info(): EngineInfo {
@@ -168,7 +174,7 @@ export class CaptionEngine implements Captioner {
 
   /** The encoder's states for a batch of images (and the task, for models with task prompts). */
   async encode(pixels: Float32Array[], task: Task = 'caption'): Promise<ort.Tensor> {
-    const per = this.perImage ? 1 : ENCODER_IMAGES;
+    const per = this.encodeAlone ? 1 : ENCODER_IMAGES;
     if (pixels.length <= per) return this.encodeAll(pixels, task);
     const parts: ort.Tensor[] = [];
     for (let i = 0; i < pixels.length; i += per)
@@ -197,9 +203,10 @@ export class CaptionEngine implements Captioner {
   ): Promise<GeneratedCaption[][]> {
     if (!pixels.length) return [];
     // beams multiply the decoder's rows, and each row holds its own copy of the image's keys and
-    // values (a cross-attention cache; a hoisted decoder gathers them a layer at a time): a pass takes as many images as keep it within MAX_DECODER_ROWS rows (one image when
-    // the graphs quantize dynamically: see `perImage`)
-    const perPass = this.perImage ? 1 : Math.max(1, Math.floor(MAX_DECODER_ROWS / d.config.num_beams));
+    // values (a cross-attention cache; a hoisted decoder gathers them a layer at a time): a pass
+    // takes as many images as keep it within MAX_DECODER_ROWS rows (one image when the decoder
+    // quantizes dynamically: see `decodeAlone`)
+    const perPass = this.decodeAlone ? 1 : Math.max(1, Math.floor(MAX_DECODER_ROWS / d.config.num_beams));
     if (pixels.length > perPass) {
       const out: GeneratedCaption[][] = [];
       for (let i = 0; i < pixels.length; i += perPass)

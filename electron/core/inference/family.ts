@@ -73,8 +73,8 @@ export interface FamilyModel {
   cells(positions: number): Cells | null;
   /** encoder states (images, positions, width) for a batch of pixels (images, 3, H, W) */
   encode(pixels: ort.Tensor, task: Task | undefined): Promise<ort.Tensor>;
-  /** input embeddings of token ids, for decoders that take `inputs_embeds` */
-  embed?(ids: BigInt64Array, rows: number): Promise<ort.Tensor>;
+  /** input embeddings of token ids, for decoders that take `inputs_embeds` (`rowImage`: each row's image) */
+  embed?(ids: BigInt64Array, rows: number, rowImage: readonly number[]): Promise<ort.Tensor>;
   /** a generated sequence's text, as the model's processor post-processes it */
   text(tokens: number[]): string;
 }

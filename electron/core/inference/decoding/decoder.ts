@@ -24,7 +24,7 @@ export interface DecoderModel {
   heads: number;
   headDim: number;
   /** input embeddings of token ids, for decoders that take `inputs_embeds` */
-  model: { embed?(ids: BigInt64Array, rows: number): Promise<ort.Tensor> };
+  model: { embed?(ids: BigInt64Array, rows: number, rowImage: readonly number[]): Promise<ort.Tensor> };
 }
 
 const pastInputs = (s: ort.InferenceSession) => s.inputNames.filter((n) => n.startsWith('past_key_values.'));
@@ -123,7 +123,7 @@ export class OrtDecoder implements StepModel {
     if (session.inputNames.includes('inputs_embeds')) {
       const { embed } = this.bundle.model;
       if (!embed) throw new Error("the decoder takes 'inputs_embeds' but the model has no token embedding");
-      const embeds = await embed(ids, N);
+      const embeds = await embed(ids, N, this.rowImage);
       offered.inputs_embeds = () => asInput(session, 'inputs_embeds', embeds);
     }
     const feeds: Record<string, ort.Tensor> = this.cache.feeds(session, pastInputs(session), N, [
@@ -134,6 +134,9 @@ export class OrtDecoder implements StepModel {
     ]);
     for (const name of session.inputNames) if (offered[name]) feeds[name] = offered[name]();
     if (session.inputNames.some((n) => HOISTED.test(n))) Object.assign(feeds, await this.hoisted());
+    // each row's image: a hoisted decoder's rows of keys and values, per-image scales (graph/quant.ts)
+    if (session.inputNames.includes(ROW_IMAGE))
+      feeds[ROW_IMAGE] = new ort.Tensor('int64', BigInt64Array.from(this.rowImage, BigInt), [this.rows]);
     const out = await session.run(feeds);
     this.onOutputs?.(out);
     this.cache.update(out, pastInputs(decoder.withPast ?? session));
@@ -167,15 +170,14 @@ export class OrtDecoder implements StepModel {
   }
 
   /**
-   * The per-image graph's outputs, computed once per image, and each row's image: the decoder
-   * gathers a row's keys and values itself (graph/hoist.ts), so no per-beam copy is made here.
+   * The per-image graph's outputs, computed once per image: the decoder gathers a row's keys and
+   * values itself by `ROW_IMAGE` (graph/hoist.ts), so no per-beam copy is made here.
    */
   private async hoisted(): Promise<Record<string, ort.Tensor>> {
     const s = this.bundle.decoder.perImage;
     if (!s) throw new Error('the decoder takes hoisted.* inputs but the bundle has no per-image graph');
     this.perImage ??= await this.runPerImage(s);
-    const rows = new ort.Tensor('int64', BigInt64Array.from(this.rowImage, BigInt), [this.rowImage.length]);
-    return { ...this.perImage, [ROW_IMAGE]: rows };
+    return this.perImage;
   }
 
   /**

@@ -10,6 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { TASKS, type Task } from '../../api/decoding.ts';
 import type { Family, FamilyModel, Json } from '../family.ts';
+import { ROW_IMAGE } from '../graph/hoist.ts';
 import { floatInput, readFloats } from '../runtime/tensors.ts';
 
 /** Our task names -> Florence-2's task tokens (the caption tasks; detection and OCR are not captions). */
@@ -21,13 +22,24 @@ export const TASK_TOKENS: Record<Task, string> = {
 
 const textConfig = (config: Json) => (config.text_config ?? {}) as Json;
 
-/** `embed_tokens` over rows of token ids -> (rows, T, width), as the session gives it. */
+/**
+ * `embed_tokens` over rows of token ids -> (rows, T, width), as the session gives it; with each
+ * row's image when the session takes it (per-image scales, graph/quant.ts; default: a row per image).
+ */
 async function embedTokens(
   embed: ort.InferenceSession,
   ids: BigInt64Array,
   rows: number,
+  rowImage?: readonly number[],
 ): Promise<ort.Tensor> {
-  const out = await embed.run({ input_ids: new ort.Tensor('int64', ids, [rows, ids.length / rows]) });
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', ids, [rows, ids.length / rows]),
+  };
+  if (embed.inputNames.includes(ROW_IMAGE)) {
+    const images = rowImage ?? Array.from({ length: rows }, (_, i) => i);
+    feeds[ROW_IMAGE] = new ort.Tensor('int64', BigInt64Array.from(images, BigInt), [rows]);
+  }
+  const out = await embed.run(feeds);
   return out[embed.outputNames[0]] as ort.Tensor;
 }
 
@@ -98,7 +110,7 @@ export const florence2: Family = {
         });
         return out.last_hidden_state as ort.Tensor;
       },
-      embed: (ids, rows) => embedTokens(embed, ids, rows),
+      embed: (ids, rows, rowImage) => embedTokens(embed, ids, rows, rowImage),
       /** The processor's `pure_text` post-processing: decoded with special tokens, then every <s> and </s> removed. */
       text: (tokens) =>
         tokenizer.decode(tokens, { skip_special_tokens: false }).replaceAll('</s>', '').replaceAll('<s>', ''),

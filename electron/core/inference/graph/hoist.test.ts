@@ -110,8 +110,8 @@ describe.each(CASES)('$layout $dtype $decoder', ({ layout, dtype, decoder, tol }
   });
 
   it(`logits equal the original decoder's within ${tol}, across beam reorders and a finished image`, async () => {
-    // dynamically quantized graphs run one image per call (engine.perImage): so does this test
-    const imgs = original.perImage ? pixels.slice(0, 1) : pixels.slice(0, 2);
+    // dynamically quantized graphs run one image per call (engine.decodeAlone): so does this test
+    const imgs = original.decodeAlone ? pixels.slice(0, 1) : pixels.slice(0, 2);
     const enc = await original.encode(imgs);
     const a = new OrtDecoder(original.bundle, enc, -1);
     const b = new OrtDecoder(hoisted.bundle, enc, -1);

@@ -113,11 +113,11 @@ function elemOf(n: Node, i: number, inputs: Value[]): number {
   }
 }
 
-const subgraphs = (n: Node): Graph[] =>
+export const subgraphs = (n: Node): Graph[] =>
   (n.attribute ?? []).flatMap((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]);
 
 /** Names a graph's nodes (and their subgraphs') read. */
-function reads(g: Graph, into = new Set<string>()): Set<string> {
+export function reads(g: Graph, into = new Set<string>()): Set<string> {
   for (const n of g.node ?? []) {
     for (const i of n.input ?? []) if (i) into.add(i);
     for (const s of subgraphs(n)) reads(s, into);
