@@ -30,6 +30,7 @@ import { parseArgs } from 'node:util';
 import type { Dtype } from '../electron/core/api/contract.ts';
 import type { DecodingOptions } from '../electron/core/api/decoding.ts';
 import { hoistedDecoder } from '../electron/core/inference/graph/hoist.ts';
+import { scaledDecoder } from '../electron/core/inference/graph/quant.ts';
 import { DEFAULT_BUNDLE, MODELS_DIR } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import type { Message, Report } from './support/contestant.ts';
@@ -184,12 +185,14 @@ const photos = await writePhotos(join(work, 'photos'), Math.max(N, N_DEFAULT));
 const lines: string[] = [];
 const derivedDir = join(work, 'derived');
 
-/** The derived files of a public layout's per-step decoders, made here so that no contestant's memory holds the rewrite. */
+/**
+ * The derived files of a folder's per-step decoders (hoisted, then per-image scales for int8), made
+ * here so that no contestant's memory holds the rewrites.
+ */
 async function prepare(dir: string): Promise<void> {
-  for (const f of ['decoder_model_merged', 'decoder_model_merged_quantized']) {
-    const file = join(dir, 'onnx', `${f}.onnx`);
-    if (existsSync(file)) await hoistedDecoder(derivedDir, file);
-  }
+  for (const f of ['decoder_model_merged', 'decoder_model_merged_quantized'])
+    for (const file of [join(dir, 'onnx', `${f}.onnx`), join(dir, `${f}.onnx`)])
+      if (existsSync(file)) await scaledDecoder(derivedDir, (await hoistedDecoder(derivedDir, file)).file);
 }
 
 // the shipped model; transformers.js gets the same weights in the public layout
@@ -203,7 +206,7 @@ if (N_DEFAULT > 0) {
     'default fp32',
     [
       { name: 'ours public files', dir: peer, derivedDir },
-      { name: 'ours own layout', dir: DEFAULT_BUNDLE },
+      { name: 'ours own layout', dir: DEFAULT_BUNDLE, derivedDir },
     ],
     peer,
     'fp32',
@@ -218,6 +221,7 @@ if (!existsSync(join(shaped, 'vit-gpt2', 'decoder_model_merged_quantized.onnx'))
   python(['-m', 'captioner.export.vitgpt2_shaped', shaped]);
 const peer = tjsLayout(join(shaped, 'vit-gpt2'), 'vit-gpt2-shaped');
 await prepare(peer);
+await prepare(join(shaped, 'seq2seq'));
 const headline: string[] = [];
 for (const [dtype, suffix] of [
   ['q8', ' int8'],
@@ -227,7 +231,7 @@ for (const [dtype, suffix] of [
     `vit-gpt2-shaped ${dtype}`,
     [
       { name: 'ours public files', dir: peer, derivedDir },
-      { name: 'ours own layout', dir: join(shaped, 'seq2seq') },
+      { name: 'ours own layout', dir: join(shaped, 'seq2seq'), derivedDir },
     ],
     peer,
     dtype,

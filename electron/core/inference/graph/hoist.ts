@@ -24,7 +24,7 @@ import { companion, derivedFile, type Rewrite } from './derived.ts';
 import { type OnnxTypes, onnx } from './proto.ts';
 
 /** Bump when the rewrite's output changes: derived files are keyed by it. */
-export const HOIST_REWRITE_VERSION = 2;
+export const HOIST_REWRITE_VERSION = 3;
 /** The per-image graph's file, beside the rewritten decoder (`{stem}.{PER_IMAGE}.onnx`). */
 export const PER_IMAGE = 'per-image';
 export const HOISTED = /^hoisted\.\d+$/;
@@ -55,6 +55,17 @@ const ROW_WISE = new Set([
   'DynamicQuantizeLinear',
 ]);
 
+/**
+ * Integer shape arithmetic (`Shape` of the encoder's states, the head split's target shapes): copied
+ * into the per-image graph, where it gives the image's shapes, and left in the decoder for its own
+ * readers. With it, the layout steps of the hoisted keys and values (`LAYOUT`) move too, so a step
+ * reads each layer's keys and values in the layout its attention takes, with no per-row copy but
+ * the row gather.
+ */
+const COPIED = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'Cast', 'Identity']);
+/** Layout operators that keep rows apart under the conditions `keepsRows` checks. */
+const LAYOUT = new Set(['Transpose', 'Split', 'Reshape']);
+
 /** const: weights and constants; rows: one row per image; whole: computed over all rows (a scale) */
 type Kind = 'const' | 'rows' | 'whole';
 interface Value {
@@ -66,12 +77,18 @@ interface Value {
   constant?: Node;
   /** a weight computed from weights (a Cast of float16 weights to float32) */
   producer?: Moved;
+  /** shape arithmetic the decoder computes too (`COPIED`): each graph has its own value */
+  copied?: boolean;
+  /** a shape whose first element is the rows' count ('vector'), or that count itself ('scalar') */
+  batch?: 'vector' | 'scalar';
 }
 
 interface Moved {
   node: Node;
   inputs: (Value | null)[];
   outputs: (Value | null)[];
+  /** computed in both graphs (shape arithmetic): left in the decoder */
+  copy?: boolean;
 }
 
 interface Scope {
@@ -102,6 +119,8 @@ function elemOf(n: Node, i: number, inputs: Value[]): number {
       return Number(a('to')?.i ?? T.FLOAT);
     case 'MatMulInteger':
       return T.INT32;
+    case 'Shape':
+      return T.INT64;
     case 'DynamicQuantizeLinear':
       return i === 1 ? T.FLOAT : T.UINT8;
     case 'DequantizeLinear':
@@ -110,6 +129,62 @@ function elemOf(n: Node, i: number, inputs: Value[]): number {
       return inputs[2]?.elem ?? T.UINT8;
     default:
       return inputs[0]?.elem ?? T.FLOAT;
+  }
+}
+
+/** The integers of a constant value (an initializer or a Constant node), or null. */
+function ints(v: Value | null | undefined): number[] | null {
+  const t = v?.init ?? v?.constant?.attribute?.find((a) => a.name === 'value')?.t;
+  if (!t) return null;
+  if (t.int64Data?.length) return t.int64Data.map(Number);
+  if (t.int32Data?.length) return [...t.int32Data];
+  const raw = t.rawData;
+  if (raw?.length && t.dataType === T.INT64)
+    return [...new BigInt64Array(Uint8Array.from(raw).buffer)].map(Number);
+  return null;
+}
+
+const attrInt = (n: Node, name: string) => n.attribute?.find((a) => a.name === name)?.i;
+const attrInts = (n: Node, name: string) => n.attribute?.find((a) => a.name === name)?.ints?.map(Number);
+
+/** What a copied shape node's result says of the rows' count (see `Value.batch`). */
+function batchOf(n: Node, inputs: (Value | null)[]): Value['batch'] {
+  const [a, b] = inputs;
+  switch (n.opType) {
+    case 'Shape':
+      return a?.kind === 'rows' && !Number(attrInt(n, 'start') ?? 0) ? 'vector' : undefined;
+    case 'Gather': {
+      const at = ints(b);
+      if (a?.batch !== 'vector' || Number(attrInt(n, 'axis') ?? 0) !== 0 || !at || at[0] !== 0) return undefined;
+      return (b?.init?.dims ?? b?.constant?.attribute?.[0]?.t?.dims ?? []).length ? 'vector' : 'scalar';
+    }
+    case 'Unsqueeze':
+      return a?.batch === 'scalar' ? 'vector' : undefined;
+    case 'Concat':
+      return a?.batch === 'vector' && Number(attrInt(n, 'axis') ?? 0) === 0 ? 'vector' : undefined;
+    case 'Cast':
+    case 'Identity':
+      return a?.batch;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether a layout node over a rows value gives each row's elements in its own row. */
+function keepsRows(n: Node, inputs: (Value | null)[]): boolean {
+  const [data, shape] = inputs;
+  if (data?.kind !== 'rows' || inputs.slice(1).some((v) => v && v.kind !== 'const' && !v.copied)) return false;
+  switch (n.opType) {
+    case 'Transpose':
+      return attrInts(n, 'perm')?.[0] === 0;
+    case 'Split': {
+      const axis = Number(attrInt(n, 'axis') ?? 0);
+      return axis > 0 || axis === -1;
+    }
+    case 'Reshape':
+      return !Number(attrInt(n, 'allowzero') ?? 0) && (shape?.batch === 'vector' || ints(shape)?.[0] === 0);
+    default:
+      return false;
   }
 }
 
@@ -146,15 +221,31 @@ function plan(g: Graph, outer: Map<string, Value>, blocked: Set<Node>): Scope {
         });
       continue;
     }
-    const values = ins.map((i) => known.get(i));
-    const movable =
-      ROW_WISE.has(n.opType ?? '') && !n.domain && !blocked.has(n) && values.every((v): v is Value => !!v);
+    const op = n.opType ?? '';
+    const inputs = (n.input ?? []).map((i) => (i ? (known.get(i) ?? null) : null));
+    const allKnown = ins.every((i) => known.has(i)) && !n.domain && !blocked.has(n);
+    const key = hash([op, ...attrBytes(n), ...inputs.map((v) => v?.key ?? '')]);
+    if (allKnown && COPIED.has(op) && inputs.every((v) => !v || v.kind === 'const' || v.copied)) {
+      const present = inputs.filter((x): x is Value => !!x);
+      const outputs = (n.output ?? []).map((o, i): Value | null => {
+        if (!o) return null;
+        const v: Value = { key: `${key}:${i}`, kind: 'whole', elem: elemOf(n, i, present), copied: true };
+        v.batch = batchOf(n, inputs);
+        return v;
+      });
+      if (outputs.every((v) => !v || v.elem === T.INT64)) {
+        (n.output ?? []).forEach((o, i) => {
+          if (o && outputs[i]) known.set(o, outputs[i]);
+        });
+        scope.moved.push({ node: n, inputs, outputs, copy: true });
+        continue;
+      }
+    }
+    const movable = allKnown && (ROW_WISE.has(op) || (LAYOUT.has(op) && keepsRows(n, inputs)));
     if (!movable) {
       for (const s of subgraphs(n)) scope.children.push(plan(s, known, blocked));
       continue;
     }
-    const inputs = (n.input ?? []).map((i) => (i ? known.get(i)! : null));
-    const key = hash([n.opType!, ...attrBytes(n), ...inputs.map((v) => v?.key ?? '')]);
     const rows = inputs.some((v) => v?.kind === 'rows');
     const weight = inputs.every((v) => !v || v.kind === 'const');
     const present = inputs.filter((x): x is Value => !!x);
@@ -248,7 +339,7 @@ export function hoistPerImage(model: OnnxTypes.IModelProto): OnnxTypes.IModelPro
   if (!g || !state) return null;
   if ((g.input ?? []).some((i) => /^past_key_values\.\d+\.encoder\./.test(i.name ?? ''))) return null;
   const stateElem = state.type?.tensorType?.elemType ?? T.FLOAT;
-  const outer = new Map<string, Value>([[STATE, { key: 'state', kind: 'rows', elem: stateElem }]]);
+  const outer = new Map<string, Value>([[STATE, { key: 'state', kind: 'rows', elem: stateElem, copied: true }]]);
   const blocked = new Set<Node>();
   let root = plan(g, outer, blocked);
   for (;;) {
@@ -311,7 +402,7 @@ export function hoistPerImage(model: OnnxTypes.IModelProto): OnnxTypes.IModelPro
 
   // the decoder: moved nodes gone, their used results read from the new inputs
   for (const s of scopes) {
-    const moved = new Set(s.moved.map((m) => m.node));
+    const moved = new Set(s.moved.flatMap((m) => (m.copy ? [] : [m.node])));
     s.g.node = (s.g.node ?? []).filter((n) => !moved.has(n));
     const map = new Map([...s.used].map((u) => [u, names.get(s.made.get(u)!.key)!]));
     rename(s.g, map);
@@ -339,11 +430,18 @@ export function hoistPerImage(model: OnnxTypes.IModelProto): OnnxTypes.IModelPro
   });
   gatherToRows(g, new Set(outputs.map((o) => o.name!)));
 
+  // copied shape arithmetic that no moved node reads
+  const needed = new Set(outputs.map((o) => o.name!));
+  const live = nodes
+    .reverse()
+    .filter((n) => (n.output ?? []).some((o) => needed.has(o)) && (n.input ?? []).every((i) => needed.add(i)))
+    .reverse();
+  const liveInits = inits.filter((t) => needed.has(t.name!));
   return {
     irVersion: model.irVersion,
     opsetImport: model.opsetImport,
     producerName: 'caption-studio hoist',
-    graph: { name: 'per-image', node: nodes, initializer: inits, input: [state], output: outputs },
+    graph: { name: 'per-image', node: live, initializer: liveInits, input: [state], output: outputs },
   };
 }
 
