@@ -19,7 +19,8 @@
  * committed), fp32 and int8 (transformers.js's q8). The last two lines are the headline, ours on
  * the public files: `engine vit-gpt2 public files int8: ...`, then fp32's `engine vit-gpt2 public
  * files: greedy G× tjs greedy, beam-5 B× tjs greedy, RSS M× tjs, stall p99 S ms` (peak RSS).
- * `--default-images 0` leaves the shipped model out.
+ * Then the roofline of each dtype (bench/support/roofline.ts): the encoder's and a decoder step's
+ * FLOPs at ORT's GEMM peak measured here. `--default-images 0` leaves the shipped model out.
  *
  *   npx tsx bench/engine.ts [--images 16] [--default-images 64] [--rounds 5] [--keep DIR]
  */
@@ -35,6 +36,7 @@ import { DEFAULT_BUNDLE, MODELS_DIR } from '../test/fixtures/bundles.ts';
 import { tempDir } from '../test/fixtures/images.ts';
 import type { Message, Report } from './support/contestant.ts';
 import { writePhotos } from './support/photos.ts';
+import { roofline } from './support/roofline.ts';
 import { median } from './support/stats.ts';
 
 const { values } = parseArgs({
@@ -240,6 +242,9 @@ for (const [dtype, suffix] of [
   lines.push(`engine vit-gpt2 own layout${suffix}: ${got.get('ours own layout')}`);
   headline.push(`engine vit-gpt2 public files${suffix}: ${got.get('ours public files')}`);
 }
+
+// the floor each part could reach at ORT's measured GEMM peak on this machine
+for (const int8 of [true, false]) lines.push(await roofline(int8));
 
 for (const l of [...lines, ...headline]) console.log(l);
 process.exit(0);

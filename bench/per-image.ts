@@ -1,7 +1,11 @@
 /**
- * What batch-independent captions cost on a dynamically quantized model (issue #27): the engine
- * encodes such a model's images one by one and decodes one image's beams per pass (`perImage`),
- * against the same engine batching across images (4 per encoder call, 16 decoder rows), on the
+ * What batch-independent captions cost on a dynamically quantized model (issue #27). Three ways:
+ * - `alone`: the files as found, one image per encoder call and per decoder pass (`decodeAlone`);
+ * - `scales`: as the studio opens them (a data folder): the decoder's per-image-scales rewrite
+ *   (graph/quant.ts), images batched in decoder passes, each image's rows quantized on their own;
+ * - `shared` (the baseline, batch-DEPENDENT): the files as found batched across images (4 per
+ *   encoder call, 16 decoder rows) as for any other graph, one scale over each call;
+ * on the
  * shipped model's weights quantized as the public `_quantized` files are (made now in a temp
  * folder; encoder and split decoder pair), the same photo-size JPEGs, in-process, interleaved rounds after a warm-up, medians.
  *
@@ -37,11 +41,12 @@ const r = spawnSync('/usr/bin/python3', ['-c', py], { cwd: MODELS_DIR, encoding:
 if (r.status !== 0) throw new Error(`quantizing failed:\n${r.stderr.slice(-2000)}`);
 const photos = await writePhotos(join(work, 'photos'), N);
 
-const perImage = await CaptionEngine.load(q8, { dtype: 'q8' });
-const batched = await CaptionEngine.load(q8, { dtype: 'q8' });
-if (!perImage.decodeAlone) throw new Error('the q8 files were not detected as dynamically quantized');
-// the baseline: batching across images as for any other graph (the flag is the detection's result)
-(batched as unknown as { decodeAlone: boolean }).decodeAlone = false;
+const alone = await CaptionEngine.load(q8, { dtype: 'q8' });
+const scales = await CaptionEngine.load(q8, { dtype: 'q8', derivedDir: join(work, 'data') });
+const shared = await CaptionEngine.load(q8, { dtype: 'q8' });
+if (!alone.decodeAlone || scales.decodeAlone) throw new Error('the q8 files were not detected as dynamically quantized');
+// the baseline: batching across images as for any other graph (the flags are the detection's result)
+Object.assign(shared, { encodeAlone: false, decodeAlone: false });
 
 async function rate(engine: CaptionEngine, beams: number): Promise<number> {
   const d = engine.decoding(beams > 1 ? { num_beams: beams, num_return_sequences: beams } : {});
@@ -58,8 +63,9 @@ const runs: Record<string, number[]> = {};
 for (let round = 0; round <= ROUNDS; round++) {
   for (const beams of [1, 5])
     for (const [name, e] of [
-      ['per-image', perImage],
-      ['batched', batched],
+      ['alone', alone],
+      ['scales', scales],
+      ['shared', shared],
     ] as const) {
       const v = await rate(e, beams);
       if (round > 0) runs[`${name} beam-${beams}`] = [...(runs[`${name} beam-${beams}`] ?? []), v];
@@ -67,9 +73,10 @@ for (let round = 0; round <= ROUNDS; round++) {
 }
 for (const [k, v] of Object.entries(runs))
   console.log(`${k}: ${median(v).toFixed(2)} img/s (${v.map((x) => x.toFixed(2)).join(', ')})`);
-await perImage.dispose();
-await batched.dispose();
-const ratio = (b: number) => median(runs[`per-image beam-${b}`]) / median(runs[`batched beam-${b}`]);
+for (const e of [alone, scales, shared]) await e.dispose();
+const ratio = (name: string, b: number) => median(runs[`${name} beam-${b}`]) / median(runs[`shared beam-${b}`]);
+const line = (name: string) =>
+  `greedy ${ratio(name, 1).toFixed(2)}×, beam-5 ${ratio(name, 5).toFixed(2)}×`;
 console.log(
-  `per-image q8 (shipped model, ${N} photos): greedy ${ratio(1).toFixed(2)}× batched, beam-5 ${ratio(5).toFixed(2)}× batched`,
+  `per-image q8 (shipped model, ${N} photos), against shared scales: per-image scales ${line('scales')}; one image per pass ${line('alone')}`,
 );

@@ -7,7 +7,7 @@
  *
  * ours: the studio's engine as the CLI and the desktop app run it: the model in its worker thread,
  *   files read and hashed on the main thread, batches of 16, default session options and layout;
- *   with DERIVED_DIR, derived files (the hoisted decoder, graph/hoist.ts) are taken from there, as
+ *   with DERIVED_DIR, derived files (the hoisted decoder, graph/hoist.ts; per-image scales, graph/quant.ts) are taken from there, as
  *   the studio takes them from its data folder (the bench makes them before, so that making them
  *   is not in the contestant's memory).
  * tjs: transformers.js's `image-to-text` pipeline on the public export's layout of the same weights,
