@@ -22,7 +22,7 @@
  * Then the roofline of each dtype (bench/support/roofline.ts): the encoder's and a decoder step's
  * FLOPs at ORT's GEMM peak measured here. `--default-images 0` leaves the shipped model out.
  *
- *   npx tsx bench/engine.ts [--images 16] [--default-images 64] [--rounds 5] [--keep DIR]
+ *   npx tsx bench/engine.ts [--images 16] [--default-images 64] [--rounds 5] [--keep DIR] [--dtypes q8,fp32]
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
@@ -45,12 +45,14 @@ const { values } = parseArgs({
     'default-images': { type: 'string' },
     rounds: { type: 'string' },
     keep: { type: 'string' },
+    dtypes: { type: 'string' },
   },
 });
 const N = Number(values.images ?? 16);
 const N_DEFAULT = Number(values['default-images'] ?? 64);
 const ROUNDS = Number(values.rounds ?? 5);
 const work = values.keep ?? tempDir('cs-bench-engine-');
+const DTYPES = (values.dtypes ?? 'q8,fp32').split(',');
 
 function python(args: string[]): void {
   const r = spawnSync('/usr/bin/python3', args, { cwd: MODELS_DIR, encoding: 'utf8' });
@@ -229,6 +231,7 @@ for (const [dtype, suffix] of [
   ['q8', ' int8'],
   ['fp32', ''],
 ] as const) {
+  if (!DTYPES.includes(dtype)) continue;
   const got = await compare(
     `vit-gpt2-shaped ${dtype}`,
     [
@@ -244,7 +247,7 @@ for (const [dtype, suffix] of [
 }
 
 // the floor each part could reach at ORT's measured GEMM peak on this machine
-for (const int8 of [true, false]) lines.push(await roofline(int8));
+for (const int8 of [true, false]) if (DTYPES.includes(int8 ? 'q8' : 'fp32')) lines.push(await roofline(int8));
 
 for (const l of [...lines, ...headline]) console.log(l);
 process.exit(0);

@@ -13,6 +13,10 @@ import { open, readFile } from 'node:fs/promises';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { BMP_HEADER_BYTES, bmpHeader, decodeBmp, isBmp } from './bmp.ts';
 
+// libvips' operation cache (by default up to 50 MB of recent results) never serves us: every file is
+// decoded once per job, and thumbnails are cached as files. Off, it holds no memory.
+sharp.cache(false);
+
 /**
  * Images above this many pixels are not decoded: CAPTION_STUDIO_MAX_MEGAPIXELS, default 100
  * (a 100-megapixel camera's photo; as 8-bit RGB about 300 MB while decoded).

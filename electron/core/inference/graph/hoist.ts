@@ -11,11 +11,12 @@
  * 14.5 MB on a vit-gpt2-sized fp32 model).
  *
  * Only row-wise operators move (matrix products with weights, elementwise arithmetic, casts,
- * (de)quantization), so each result's rows are the images' rows and a beam's rows are its image's:
- * shape computations stay in the decoder (weights are assumed to broadcast along the trailing
- * dimensions, as a projection's do). `DynamicQuantizeLinear`'s scale spans its whole input,
- * which is exact only over one image's rows (the engine runs such graphs one image at a time, where
- * the image's beams are copies of the same row): a scale never leaves the per-image graph. Nodes
+ * (de)quantization, and the layout steps that keep rows apart: `LAYOUT`), so each result's rows are
+ * the images' rows and a beam's rows are its image's. Integer shape arithmetic is copied, not moved
+ * (`COPIED`): the per-image graph computes its own (weights are assumed to broadcast along the
+ * trailing dimensions, as a projection's do). `DynamicQuantizeLinear`'s scale spans its whole
+ * input, which is exact only over one image's rows (the per-image graph runs one image at a time,
+ * where the image's beams are copies of the same row): a scale never leaves the per-image graph. Nodes
  * that compute the same thing in both branches (the same operator and attributes over the same
  * inputs) become one. Weights used only by moved nodes move with them (no copy in both files).
  */
@@ -414,7 +415,11 @@ export function hoistPerImage(model: OnnxTypes.IModelProto): OnnxTypes.IModelPro
     const read = reads(g);
     dropped = false;
     for (const s of scopes) {
-      const dead = new Set(s.weights.filter((n) => !(n.output ?? []).some((o) => read.has(o))));
+      // and constants nothing reads any more (a moved Split's sizes)
+      const constants = (s.g.node ?? []).filter((n) => n.opType === 'Constant' && !n.domain);
+      const dead = new Set(
+        [...s.weights, ...constants].filter((n) => !(n.output ?? []).some((o) => read.has(o))),
+      );
       if (!dead.size) continue;
       dropped = true;
       s.weights = s.weights.filter((n) => !dead.has(n));
