@@ -44,7 +44,8 @@ const photos = await writePhotos(join(work, 'photos'), N);
 const alone = await CaptionEngine.load(q8, { dtype: 'q8' });
 const scales = await CaptionEngine.load(q8, { dtype: 'q8', derivedDir: join(work, 'data') });
 const shared = await CaptionEngine.load(q8, { dtype: 'q8' });
-if (!alone.decodeAlone || scales.decodeAlone) throw new Error('the q8 files were not detected as dynamically quantized');
+if (!alone.decodeAlone || scales.decodeAlone)
+  throw new Error('the q8 files were not detected as dynamically quantized');
 // the baseline: batching across images as for any other graph (the flags are the detection's result)
 Object.assign(shared, { encodeAlone: false, decodeAlone: false });
 
@@ -74,9 +75,9 @@ for (let round = 0; round <= ROUNDS; round++) {
 for (const [k, v] of Object.entries(runs))
   console.log(`${k}: ${median(v).toFixed(2)} img/s (${v.map((x) => x.toFixed(2)).join(', ')})`);
 for (const e of [alone, scales, shared]) await e.dispose();
-const ratio = (name: string, b: number) => median(runs[`${name} beam-${b}`]) / median(runs[`shared beam-${b}`]);
-const line = (name: string) =>
-  `greedy ${ratio(name, 1).toFixed(2)}×, beam-5 ${ratio(name, 5).toFixed(2)}×`;
+const ratio = (name: string, b: number) =>
+  median(runs[`${name} beam-${b}`]) / median(runs[`shared beam-${b}`]);
+const line = (name: string) => `greedy ${ratio(name, 1).toFixed(2)}×, beam-5 ${ratio(name, 5).toFixed(2)}×`;
 console.log(
   `per-image q8 (shipped model, ${N} photos), against shared scales: per-image scales ${line('scales')}; one image per pass ${line('alone')}`,
 );

@@ -45,8 +45,16 @@ export async function gemmPeak(int8: boolean): Promise<number> {
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const a = int8
-    ? new ort.Tensor('uint8', Uint8Array.from({ length: M * K }, () => (Math.random() * 255) | 0), [M, K])
-    : new ort.Tensor('float32', Float32Array.from({ length: M * K }, () => Math.random()), [M, K]);
+    ? new ort.Tensor(
+        'uint8',
+        Uint8Array.from({ length: M * K }, () => (Math.random() * 255) | 0),
+        [M, K],
+      )
+    : new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: M * K }, () => Math.random()),
+        [M, K],
+      );
   let best = Infinity;
   for (let i = 0; i < 20; i++) {
     const t = performance.now();

@@ -117,21 +117,27 @@ describe.each(CASES)('$name', ({ dir: folder, dtype, tjs, name, scaled }) => {
     });
   }
 
-  it.runIf(scaled)('alone, gives what the files as found give (greedy and beam-5, tokens and scores)', async () => {
-    const found = await CaptionEngine.load(dir, { dtype, intraOpThreads: 1 });
-    try {
-      const pixels = (await Promise.all(images.map((f) => engine.preprocess(f)))).map((p) => p.pixels);
-      for (const beams of [1, 5]) {
-        const d = engine.decoding(beams === 1 ? {} : { num_beams: 5, num_return_sequences: 5 });
-        for (const [i, p] of pixels.entries()) {
-          const [[ours], [theirs]] = [await engine.captionPixels([p], d), await found.captionPixels([p], d)];
-          expect(same(ours, theirs), `image ${i}, ${beams} beams`).toBe(true);
+  it.runIf(scaled)(
+    'alone, gives what the files as found give (greedy and beam-5, tokens and scores)',
+    async () => {
+      const found = await CaptionEngine.load(dir, { dtype, intraOpThreads: 1 });
+      try {
+        const pixels = (await Promise.all(images.map((f) => engine.preprocess(f)))).map((p) => p.pixels);
+        for (const beams of [1, 5]) {
+          const d = engine.decoding(beams === 1 ? {} : { num_beams: 5, num_return_sequences: 5 });
+          for (const [i, p] of pixels.entries()) {
+            const [[ours], [theirs]] = [
+              await engine.captionPixels([p], d),
+              await found.captionPixels([p], d),
+            ];
+            expect(same(ours, theirs), `image ${i}, ${beams} beams`).toBe(true);
+          }
         }
+      } finally {
+        await found.dispose();
       }
-    } finally {
-      await found.dispose();
-    }
-  });
+    },
+  );
 
   it.skipIf(!tjs)("greedy equals transformers.js's on the same files", async () => {
     const { pinned, installed } = sameRuntime();

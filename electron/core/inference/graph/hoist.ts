@@ -156,7 +156,8 @@ function batchOf(n: Node, inputs: (Value | null)[]): Value['batch'] {
       return a?.kind === 'rows' && !Number(attrInt(n, 'start') ?? 0) ? 'vector' : undefined;
     case 'Gather': {
       const at = ints(b);
-      if (a?.batch !== 'vector' || Number(attrInt(n, 'axis') ?? 0) !== 0 || !at || at[0] !== 0) return undefined;
+      if (a?.batch !== 'vector' || Number(attrInt(n, 'axis') ?? 0) !== 0 || !at || at[0] !== 0)
+        return undefined;
       return (b?.init?.dims ?? b?.constant?.attribute?.[0]?.t?.dims ?? []).length ? 'vector' : 'scalar';
     }
     case 'Unsqueeze':
@@ -174,7 +175,8 @@ function batchOf(n: Node, inputs: (Value | null)[]): Value['batch'] {
 /** Whether a layout node over a rows value gives each row's elements in its own row. */
 function keepsRows(n: Node, inputs: (Value | null)[]): boolean {
   const [data, shape] = inputs;
-  if (data?.kind !== 'rows' || inputs.slice(1).some((v) => v && v.kind !== 'const' && !v.copied)) return false;
+  if (data?.kind !== 'rows' || inputs.slice(1).some((v) => v && v.kind !== 'const' && !v.copied))
+    return false;
   switch (n.opType) {
     case 'Transpose':
       return attrInts(n, 'perm')?.[0] === 0;
@@ -340,7 +342,9 @@ export function hoistPerImage(model: OnnxTypes.IModelProto): OnnxTypes.IModelPro
   if (!g || !state) return null;
   if ((g.input ?? []).some((i) => /^past_key_values\.\d+\.encoder\./.test(i.name ?? ''))) return null;
   const stateElem = state.type?.tensorType?.elemType ?? T.FLOAT;
-  const outer = new Map<string, Value>([[STATE, { key: 'state', kind: 'rows', elem: stateElem, copied: true }]]);
+  const outer = new Map<string, Value>([
+    [STATE, { key: 'state', kind: 'rows', elem: stateElem, copied: true }],
+  ]);
   const blocked = new Set<Node>();
   let root = plan(g, outer, blocked);
   for (;;) {

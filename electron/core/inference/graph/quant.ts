@@ -156,7 +156,10 @@ export function scalesPerImage(model: OnnxTypes.IModelProto): boolean {
         continue;
       count++;
       const nodes: OnnxTypes.INodeProto[] = [];
-      const add = (n: OnnxTypes.INodeProto) => (nodes.push(n), n.output![0]);
+      const add = (n: OnnxTypes.INodeProto) => {
+        nodes.push(n);
+        return n.output![0];
+      };
       // per slice of dimension 0: min and max
       const x2 = add(node('Reshape', [x, i64([0, -1])], 'x2'));
       const max = add(reduce('ReduceMax', x2, 'max'));
@@ -171,7 +174,10 @@ export function scalesPerImage(model: OnnxTypes.IModelProto): boolean {
       const same = add(
         node(
           'Equal',
-          [add(node('Reshape', [image, i64([-1, 1])], 'col')), add(node('Reshape', [image, i64([1, -1])], 'line'))],
+          [
+            add(node('Reshape', [image, i64([-1, 1])], 'col')),
+            add(node('Reshape', [image, i64([1, -1])], 'line')),
+          ],
           'same',
         ),
       );
@@ -184,7 +190,13 @@ export function scalesPerImage(model: OnnxTypes.IModelProto): boolean {
               add(
                 reduce(
                   op,
-                  add(node('Where', [same, add(node('Reshape', [v, i64([1, -1])], `${what}-line`)), f32(fill)], `${what}-w`)),
+                  add(
+                    node(
+                      'Where',
+                      [same, add(node('Reshape', [v, i64([1, -1])], `${what}-line`)), f32(fill)],
+                      `${what}-w`,
+                    ),
+                  ),
                   `${what}-image`,
                 ),
               ),
@@ -247,13 +259,20 @@ export function scalesPerImage(model: OnnxTypes.IModelProto): boolean {
   if (!(g.input ?? []).some((i) => i.name === ROW_IMAGE))
     g.input = [
       ...(g.input ?? []),
-      { name: ROW_IMAGE, type: { tensorType: { elemType: T.INT64, shape: { dim: [{ dimParam: 'rows' }] } } } },
+      {
+        name: ROW_IMAGE,
+        type: { tensorType: { elemType: T.INT64, shape: { dim: [{ dimParam: 'rows' }] } } },
+      },
     ];
   return true;
 }
 
 /** The rewrite as `derivedFile` runs it. */
-export const scalesRewrite: Rewrite = { name: 'scales', version: SCALES_REWRITE_VERSION, apply: scalesPerImage };
+export const scalesRewrite: Rewrite = {
+  name: 'scales',
+  version: SCALES_REWRITE_VERSION,
+  apply: scalesPerImage,
+};
 
 /**
  * The decoder file to open so that images can share its passes: `file` itself when it does not
