@@ -4,7 +4,8 @@
  * `attention_mask`, `position_ids`), in the type it declares (float32 or float16).
  */
 import * as ort from 'onnxruntime-node';
-import { HOISTED, ROW_IMAGE } from '../graph/hoist.ts';
+import { HOISTED } from '../graph/hoist.ts';
+import { ROW_IMAGE } from '../graph/rows.ts';
 import { asInput, gatherRows, readFloats } from '../runtime/tensors.ts';
 import { KVCache } from './cache.ts';
 import type { StepModel, StepOutput } from './generate.ts';

@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { TASKS, type Task } from '../../api/decoding.ts';
 import type { Family, FamilyModel, Json } from '../family.ts';
-import { ROW_IMAGE } from '../graph/hoist.ts';
+import { ROW_IMAGE } from '../graph/rows.ts';
 import { floatInput, readFloats } from '../runtime/tensors.ts';
 
 /** Our task names -> Florence-2's task tokens (the caption tasks; detection and OCR are not captions). */

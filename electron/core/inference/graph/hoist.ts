@@ -23,74 +23,31 @@
 import { createHash } from 'node:crypto';
 import { companion, derivedFile, type Rewrite } from './derived.ts';
 import { type OnnxTypes, onnx } from './proto.ts';
+import {
+  batchOf,
+  COPIED,
+  elemOf,
+  type Kind,
+  keepsRows,
+  LAYOUT,
+  type Moved,
+  ROW_IMAGE,
+  ROW_WISE,
+  reads,
+  subgraphs,
+  type Value,
+} from './rows.ts';
 
 /** Bump when the rewrite's output changes: derived files are keyed by it. */
 export const HOIST_REWRITE_VERSION = 3;
 /** The per-image graph's file, beside the rewritten decoder (`{stem}.{PER_IMAGE}.onnx`). */
 export const PER_IMAGE = 'per-image';
 export const HOISTED = /^hoisted\.\d+$/;
-/**
- * The rewritten decoder's input giving each row's image (int64 [rows]): the `hoisted.*` inputs
- * have one row per image, and a Gather before their first reader picks each row's (a beam's keys
- * and values live only while the step's layer needs them, in ORT's arena, never as per-beam copies).
- */
-export const ROW_IMAGE = 'hoisted.row_image';
 const STATE = 'encoder_hidden_states';
 
 type Graph = OnnxTypes.IGraphProto;
 type Node = OnnxTypes.INodeProto;
 const T = onnx.TensorProto.DataType;
-
-/** Operators whose results keep their inputs' rows (dimension 0) apart. */
-const ROW_WISE = new Set([
-  'MatMul',
-  'MatMulInteger',
-  'Add',
-  'Sub',
-  'Mul',
-  'Div',
-  'Cast',
-  'Identity',
-  'DequantizeLinear',
-  'QuantizeLinear',
-  'DynamicQuantizeLinear',
-]);
-
-/**
- * Integer shape arithmetic (`Shape` of the encoder's states, the head split's target shapes): copied
- * into the per-image graph, where it gives the image's shapes, and left in the decoder for its own
- * readers. With it, the layout steps of the hoisted keys and values (`LAYOUT`) move too, so a step
- * reads each layer's keys and values in the layout its attention takes, with no per-row copy but
- * the row gather.
- */
-const COPIED = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'Cast', 'Identity']);
-/** Layout operators that keep rows apart under the conditions `keepsRows` checks. */
-const LAYOUT = new Set(['Transpose', 'Split', 'Reshape']);
-
-/** const: weights and constants; rows: one row per image; whole: computed over all rows (a scale) */
-type Kind = 'const' | 'rows' | 'whole';
-interface Value {
-  key: string;
-  kind: Kind;
-  elem: number;
-  /** how the per-image graph gets it when it is a weight: an initializer or a Constant node */
-  init?: OnnxTypes.ITensorProto;
-  constant?: Node;
-  /** a weight computed from weights (a Cast of float16 weights to float32) */
-  producer?: Moved;
-  /** shape arithmetic the decoder computes too (`COPIED`): each graph has its own value */
-  copied?: boolean;
-  /** a shape whose first element is the rows' count ('vector'), or that count itself ('scalar') */
-  batch?: 'vector' | 'scalar';
-}
-
-interface Moved {
-  node: Node;
-  inputs: (Value | null)[];
-  outputs: (Value | null)[];
-  /** computed in both graphs (shape arithmetic): left in the decoder */
-  copy?: boolean;
-}
 
 interface Scope {
   g: Graph;
@@ -112,97 +69,6 @@ const hash = (parts: (string | Uint8Array)[]) => {
 
 const attrBytes = (n: Node) =>
   (n.attribute ?? []).map((a) => onnx.AttributeProto.encode(a).finish() as Uint8Array);
-
-function elemOf(n: Node, i: number, inputs: Value[]): number {
-  const a = (name: string) => n.attribute?.find((x) => x.name === name);
-  switch (n.opType) {
-    case 'Cast':
-      return Number(a('to')?.i ?? T.FLOAT);
-    case 'MatMulInteger':
-      return T.INT32;
-    case 'Shape':
-      return T.INT64;
-    case 'DynamicQuantizeLinear':
-      return i === 1 ? T.FLOAT : T.UINT8;
-    case 'DequantizeLinear':
-      return inputs[1]?.elem ?? T.FLOAT;
-    case 'QuantizeLinear':
-      return inputs[2]?.elem ?? T.UINT8;
-    default:
-      return inputs[0]?.elem ?? T.FLOAT;
-  }
-}
-
-/** The integers of a constant value (an initializer or a Constant node), or null. */
-function ints(v: Value | null | undefined): number[] | null {
-  const t = v?.init ?? v?.constant?.attribute?.find((a) => a.name === 'value')?.t;
-  if (!t) return null;
-  if (t.int64Data?.length) return t.int64Data.map(Number);
-  if (t.int32Data?.length) return [...t.int32Data];
-  const raw = t.rawData;
-  if (raw?.length && t.dataType === T.INT64)
-    return [...new BigInt64Array(Uint8Array.from(raw).buffer)].map(Number);
-  return null;
-}
-
-const attrInt = (n: Node, name: string) => n.attribute?.find((a) => a.name === name)?.i;
-const attrInts = (n: Node, name: string) => n.attribute?.find((a) => a.name === name)?.ints?.map(Number);
-
-/** What a copied shape node's result says of the rows' count (see `Value.batch`). */
-function batchOf(n: Node, inputs: (Value | null)[]): Value['batch'] {
-  const [a, b] = inputs;
-  switch (n.opType) {
-    case 'Shape':
-      return a?.kind === 'rows' && !Number(attrInt(n, 'start') ?? 0) ? 'vector' : undefined;
-    case 'Gather': {
-      const at = ints(b);
-      if (a?.batch !== 'vector' || Number(attrInt(n, 'axis') ?? 0) !== 0 || !at || at[0] !== 0)
-        return undefined;
-      return (b?.init?.dims ?? b?.constant?.attribute?.[0]?.t?.dims ?? []).length ? 'vector' : 'scalar';
-    }
-    case 'Unsqueeze':
-      return a?.batch === 'scalar' ? 'vector' : undefined;
-    case 'Concat':
-      return a?.batch === 'vector' && Number(attrInt(n, 'axis') ?? 0) === 0 ? 'vector' : undefined;
-    case 'Cast':
-    case 'Identity':
-      return a?.batch;
-    default:
-      return undefined;
-  }
-}
-
-/** Whether a layout node over a rows value gives each row's elements in its own row. */
-function keepsRows(n: Node, inputs: (Value | null)[]): boolean {
-  const [data, shape] = inputs;
-  if (data?.kind !== 'rows' || inputs.slice(1).some((v) => v && v.kind !== 'const' && !v.copied))
-    return false;
-  switch (n.opType) {
-    case 'Transpose':
-      return attrInts(n, 'perm')?.[0] === 0;
-    case 'Split': {
-      const axis = Number(attrInt(n, 'axis') ?? 0);
-      return axis > 0 || axis === -1;
-    }
-    case 'Reshape':
-      return !Number(attrInt(n, 'allowzero') ?? 0) && (shape?.batch === 'vector' || ints(shape)?.[0] === 0);
-    default:
-      return false;
-  }
-}
-
-export const subgraphs = (n: Node): Graph[] =>
-  (n.attribute ?? []).flatMap((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]);
-
-/** Names a graph's nodes (and their subgraphs') read. */
-export function reads(g: Graph, into = new Set<string>()): Set<string> {
-  for (const n of g.node ?? []) {
-    for (const i of n.input ?? []) if (i) into.add(i);
-    for (const s of subgraphs(n)) reads(s, into);
-  }
-  for (const o of g.output ?? []) if (o.name) into.add(o.name);
-  return into;
-}
 
 /** Which nodes of `g` (and its subgraphs) move, given the values known from outer scopes. */
 function plan(g: Graph, outer: Map<string, Value>, blocked: Set<Node>): Scope {

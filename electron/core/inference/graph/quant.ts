@@ -6,8 +6,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { derivedFile, type Rewrite } from './derived.ts';
-import { ROW_IMAGE, reads, subgraphs } from './hoist.ts';
 import { type OnnxTypes, onnx } from './proto.ts';
+import { ROW_IMAGE, reads, subgraphs } from './rows.ts';
 
 export const DYNAMIC_QUANT_OPS = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul']);
 
