@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { companion, derivedFile, type Rewrite } from './derived.ts';
 import { type OnnxTypes, onnx } from './proto.ts';
 import {
+  addRowImageInput,
   batchOf,
   COPIED,
   elemOf,
@@ -299,18 +300,18 @@ export function hoistPerImage(model: OnnxTypes.IModelProto): OnnxTypes.IModelPro
   const read = reads(g);
   for (const s of scopes) s.g.initializer = (s.g.initializer ?? []).filter((t) => read.has(t.name!));
   g.input = [...(g.input ?? []).filter((i) => i.name !== STATE || read.has(STATE)), ...outputs];
-  g.input.push({
-    name: ROW_IMAGE,
-    type: { tensorType: { elemType: T.INT64, shape: { dim: [{ dimParam: 'rows' }] } } },
-  });
+  addRowImageInput(g);
   gatherToRows(g, new Set(outputs.map((o) => o.name!)));
 
   // copied shape arithmetic that no moved node reads
   const needed = new Set(outputs.map((o) => o.name!));
-  const live = nodes
-    .reverse()
-    .filter((n) => (n.output ?? []).some((o) => needed.has(o)) && (n.input ?? []).every((i) => needed.add(i)))
-    .reverse();
+  const live: Node[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (!(n.output ?? []).some((o) => needed.has(o))) continue;
+    for (const input of n.input ?? []) needed.add(input);
+    live.unshift(n);
+  }
   const liveInits = inits.filter((t) => needed.has(t.name!));
   return {
     irVersion: model.irVersion,

@@ -5,9 +5,10 @@
  * the rows beside it; the engine then batches only what the reference implementations batch.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { derivedFile, type Rewrite } from './derived.ts';
 import { type OnnxTypes, onnx } from './proto.ts';
-import { ROW_IMAGE, reads, subgraphs } from './rows.ts';
+import { addRowImageInput, ROW_IMAGE, reads, subgraphs } from './rows.ts';
 
 export const DYNAMIC_QUANT_OPS = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul']);
 
@@ -20,15 +21,37 @@ export const DYNAMIC_QUANT_OPS = new Set(['DynamicQuantizeLinear', 'DynamicQuant
  * batched as the reference batches them, which is slower, never wrong.
  */
 export async function dynamicallyQuantized(files: Iterable<string>): Promise<boolean> {
-  const names = [...DYNAMIC_QUANT_OPS].map((op) => Buffer.from(op));
+  for (const f of files) if (await quantizes(f)) return true;
+  return false;
+}
+
+/**
+ * Scans already made, by path, size and modification time: a load asks of the same files more than
+ * once (the decoder for its rewrite, then the engine for its batching), and reloads ask again.
+ */
+const scans = new Map<string, Promise<boolean>>();
+
+async function quantizes(file: string): Promise<boolean> {
+  const { size, mtimeMs } = await stat(file);
+  const key = `${file}\0${size}\0${mtimeMs}`;
+  let scan = scans.get(key);
+  if (!scan) {
+    scan = scanFor(file, DYNAMIC_QUANT_OPS);
+    scans.set(key, scan);
+    scan.catch(() => scans.delete(key));
+  }
+  return scan;
+}
+
+/** Whether the file names any of the operators, read as a stream (never held whole). */
+async function scanFor(file: string, ops: Set<string>): Promise<boolean> {
+  const names = [...ops].map((op) => Buffer.from(op));
   const overlap = Math.max(...names.map((n) => n.length)) - 1;
-  for (const f of files) {
-    let tail = Buffer.alloc(0);
-    for await (const chunk of createReadStream(f, { highWaterMark: 1 << 22 })) {
-      const window = Buffer.concat([tail, chunk as Buffer]);
-      if (names.some((n) => window.includes(n))) return true;
-      tail = window.subarray(Math.max(0, window.length - overlap));
-    }
+  let tail = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) {
+    const window = Buffer.concat([tail, chunk as Buffer]);
+    if (names.some((n) => window.includes(n))) return true;
+    tail = window.subarray(Math.max(0, window.length - overlap));
   }
   return false;
 }
@@ -128,7 +151,10 @@ export function scalesPerImage(model: OnnxTypes.IModelProto): boolean {
     const readers = new Map<string, OnnxTypes.INodeProto[]>();
     const elsewhere = new Set<string>(); // read by a subgraph or a graph output
     for (const n of graph.node ?? []) {
-      for (const i of n.input ?? []) readers.set(i, [...(readers.get(i) ?? []), n]);
+      for (const i of n.input ?? []) {
+        if (!readers.has(i)) readers.set(i, []);
+        readers.get(i)!.push(n);
+      }
       for (const s of subgraphs(n)) {
         visit(s, inits);
         for (const r of reads(s)) elsewhere.add(r);
@@ -256,14 +282,7 @@ export function scalesPerImage(model: OnnxTypes.IModelProto): boolean {
   };
   visit(g, new Map());
   if (!count) return false;
-  if (!(g.input ?? []).some((i) => i.name === ROW_IMAGE))
-    g.input = [
-      ...(g.input ?? []),
-      {
-        name: ROW_IMAGE,
-        type: { tensorType: { elemType: T.INT64, shape: { dim: [{ dimParam: 'rows' }] } } },
-      },
-    ];
+  addRowImageInput(g);
   return true;
 }
 

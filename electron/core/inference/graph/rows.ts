@@ -10,11 +10,21 @@ type Node = OnnxTypes.INodeProto;
 const T = onnx.TensorProto.DataType;
 
 /**
- * The rewritten decoder's input giving each row's image (int64 [rows]): the `hoisted.*` inputs
- * have one row per image, and a Gather before their first reader picks each row's (a beam's keys
- * and values live only while the step's layer needs them, in ORT's arena, never as per-beam copies).
+ * The rewritten decoder's input giving each row's image (int64 [rows]). The hoisted decoder's
+ * `hoisted.*` inputs have one row per image, and a Gather before their first reader picks each
+ * row's (a beam's keys and values live only while the step's layer needs them, in ORT's arena,
+ * never as per-beam copies); per-image quantization scales (graph/quant.ts) group rows by it.
  */
 export const ROW_IMAGE = 'hoisted.row_image';
+
+/** Declares `ROW_IMAGE` as an input of `g` unless it is one already. */
+export function addRowImageInput(g: Graph): void {
+  if ((g.input ?? []).some((i) => i.name === ROW_IMAGE)) return;
+  g.input = [
+    ...(g.input ?? []),
+    { name: ROW_IMAGE, type: { tensorType: { elemType: T.INT64, shape: { dim: [{ dimParam: 'rows' }] } } } },
+  ];
+}
 
 /** Operators whose results keep their inputs' rows (dimension 0) apart. */
 export const ROW_WISE = new Set([
@@ -96,9 +106,13 @@ export function elemOf(n: Node, i: number, inputs: Value[]): number {
   }
 }
 
-/** The integers of a constant value (an initializer or a Constant node), or null. */
+/** The tensor of a constant value: an initializer, or a Constant node's `value`. */
+const tensorOf = (v: Value | null | undefined) =>
+  v?.init ?? v?.constant?.attribute?.find((a) => a.name === 'value')?.t ?? null;
+
+/** The integers of a constant value, or null. */
 function ints(v: Value | null | undefined): number[] | null {
-  const t = v?.init ?? v?.constant?.attribute?.find((a) => a.name === 'value')?.t;
+  const t = tensorOf(v);
   if (!t) return null;
   if (t.int64Data?.length) return t.int64Data.map(Number);
   if (t.int32Data?.length) return [...t.int32Data];
@@ -121,7 +135,7 @@ export function batchOf(n: Node, inputs: (Value | null)[]): Value['batch'] {
       const at = ints(b);
       if (a?.batch !== 'vector' || Number(attrInt(n, 'axis') ?? 0) !== 0 || !at || at[0] !== 0)
         return undefined;
-      return (b?.init?.dims ?? b?.constant?.attribute?.[0]?.t?.dims ?? []).length ? 'vector' : 'scalar';
+      return tensorOf(b)?.dims?.length ? 'vector' : 'scalar';
     }
     case 'Unsqueeze':
       return a?.batch === 'scalar' ? 'vector' : undefined;
